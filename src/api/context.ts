@@ -1,0 +1,33 @@
+import type { FastifyRequest } from 'fastify';
+import type { Authority } from '../authority/authority.js';
+import type { PageRequest } from '../domain/pagination.js';
+import { DEFAULT_ITEMS_PER_PAGE } from '../domain/pagination.js';
+import { baseUrl, encodePathSegment } from './links.js';
+
+/** What every resource plugin is given. */
+export interface ApiContext {
+  authority: Authority;
+  /** Overrides the origin of `links` (e.g. behind a proxy); else each request's own. */
+  publicUrl?: string | undefined;
+  /** The version prefix the plugin is mounted under, e.g. `/api/atlas/v1.0`. */
+  versionPrefix: string;
+}
+
+/** The absolute URL of a resource, for its `self` link. */
+export function resourceUrl(context: ApiContext, request: FastifyRequest, ...segments: string[]): string {
+  return `${baseUrl(request, context.publicUrl)}${context.versionPrefix}/${segments.map(encodePathSegment).join('/')}`;
+}
+
+export interface PageQueryValues {
+  pageNum?: number;
+  itemsPerPage?: number;
+  includeCount?: boolean;
+}
+
+export function pageRequest(query: PageQueryValues): PageRequest {
+  return {
+    pageNum: query.pageNum ?? 1,
+    itemsPerPage: query.itemsPerPage ?? DEFAULT_ITEMS_PER_PAGE,
+    includeCount: query.includeCount ?? true,
+  };
+}

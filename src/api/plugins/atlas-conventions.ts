@@ -1,0 +1,165 @@
+import type { ErrorObject } from 'ajv';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import secureJson from 'secure-json-parse';
+import { AtlasError, isAtlasError } from '../../domain/errors.js';
+import { prettyPrintJson, toJson } from '../json.js';
+
+/**
+ * Atlas' cross-cutting conventions: JSON bodies, `pretty`, `envelope`, and errors as
+ * `{detail, error, errorCode, parameters, reason}` for every failure, including the
+ * framework's own (bad JSON, wrong media type, oversize body, unknown path).
+ */
+
+/** A boolean query flag as sent (`pretty=true`), whether or not validation has coerced it yet. */
+export function queryFlag(request: FastifyRequest, name: string): boolean {
+  const value = (request.query as Record<string, unknown> | undefined)?.[name];
+  return value === true || (typeof value === 'string' && value.toLowerCase() === 'true');
+}
+
+export type PayloadKind = 'entity' | 'list';
+
+/**
+ * Sends a successful Atlas payload. Normally the route's response schema serialises
+ * it; with `envelope=true` a list gains `status` and anything else becomes
+ * `{content, status}`, written by the generic bigint-safe writer.
+ */
+export function sendAtlas(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  payload: object | string,
+  kind: PayloadKind = 'entity',
+): FastifyReply {
+  reply.code(status);
+  if (!queryFlag(request, 'envelope')) return reply.send(payload);
+  const enveloped =
+    kind === 'list' && typeof payload === 'object'
+      ? envelopeList(payload as Record<string, unknown>, status)
+      : { content: payload, status };
+  return reply.type('application/json').send(toJson(enveloped));
+}
+
+function envelopeList(list: Record<string, unknown>, status: number): Record<string, unknown> {
+  const { totalCount, ...rest } = list;
+  return { ...rest, status, totalCount };
+}
+
+function sendError(request: FastifyRequest, reply: FastifyReply, error: AtlasError): FastifyReply {
+  const body = error.toBody();
+  reply.code(error.status).type('application/json');
+  return reply.send(toJson(queryFlag(request, 'envelope') ? { content: body, status: error.status } : body));
+}
+
+function fieldName(instancePath: string, fallback = ''): string {
+  const segments = instancePath.split('/').filter((segment) => segment !== '' && !/^\d+$/.test(segment));
+  return segments.length > 0 ? segments.join('.') : fallback;
+}
+
+function valueAt(data: unknown, instancePath: string): unknown {
+  let current = data;
+  for (const segment of instancePath.split('/').filter((part) => part !== '')) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return current;
+}
+
+/** The Atlas error for the first schema violation of a request. */
+function validationError(
+  context: string | undefined,
+  errors: readonly ErrorObject[],
+  request: FastifyRequest,
+): AtlasError {
+  const first = errors[0];
+  if (!first) return new AtlasError('INVALID_JSON');
+  if (context !== 'body') {
+    const name = fieldName(first.instancePath, String(first.params.missingProperty ?? ''));
+    return new AtlasError('INVALID_QUERY_PARAMETER', name);
+  }
+  const field = fieldName(first.instancePath);
+  switch (first.keyword) {
+    case 'additionalProperties':
+      return new AtlasError('INVALID_ATTRIBUTE', String(first.params.additionalProperty));
+    case 'required':
+      return new AtlasError('MISSING_ATTRIBUTE', field === '' ? String(first.params.missingProperty) : `${field}.${first.params.missingProperty}`);
+    case 'minItems':
+      return new AtlasError('MISSING_ATTRIBUTE', field);
+    case 'type':
+      return field === '' ? new AtlasError('INVALID_JSON') : new AtlasError('INVALID_JSON_ATTRIBUTE', field);
+    case 'enum':
+      return new AtlasError('INVALID_ENUM_VALUE', String(valueAt(request.body, first.instancePath)));
+    default:
+      return new AtlasError('INVALID_ATTRIBUTE', field);
+  }
+}
+
+export function toAtlasError(error: FastifyError | Error, request: FastifyRequest): AtlasError | undefined {
+  if (isAtlasError(error)) return error;
+  const fastifyError = error as FastifyError & { validationContext?: string };
+  if (fastifyError.validation) {
+    return validationError(fastifyError.validationContext, fastifyError.validation as ErrorObject[], request);
+  }
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return new AtlasError('UNSUPPORTED_MEDIA_TYPE', request.headers['content-type'] ?? '(none)');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AtlasError('REQUEST_TOO_LARGE', request.routeOptions.bodyLimit ?? 0);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AtlasError('MALFORMED_JSON');
+    case 'FST_ERR_BAD_URL':
+      return new AtlasError('RESOURCE_NOT_FOUND', request.url.split('?')[0] ?? request.url);
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new AtlasError('VALIDATION_ERROR', fastifyError.message);
+  return undefined;
+}
+
+async function atlasConventions(app: FastifyInstance): Promise<void> {
+  // Only JSON bodies (`application/json` and Atlas' `application/vnd.atlas.*+json`).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    /^application\/(json|[a-z0-9.+-]+\+json)(\s*;.*)?$/i,
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      const text = String(body);
+      // An empty body is an empty object: POST …/certs then takes its defaults.
+      if (text.trim() === '') return done(null, {});
+      try {
+        done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+      } catch {
+        done(new AtlasError('MALFORMED_JSON'), undefined);
+      }
+    },
+  );
+
+  // A write without a body (no Content-Type at all) is an empty object, as above.
+  app.addHook('preValidation', async (request) => {
+    if ((request.body === undefined || request.body === null) && ['POST', 'PATCH', 'PUT'].includes(request.method)) {
+      request.body = {};
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (typeof payload !== 'string' || !queryFlag(request, 'pretty')) return payload;
+    if (!String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
+    if (!payload.startsWith('{') && !payload.startsWith('[')) return payload;
+    return prettyPrintJson(payload);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const atlasError = toAtlasError(error as FastifyError, request);
+    if (atlasError) return sendError(request, reply, atlasError);
+    request.log.error({ err: error }, 'unexpected error');
+    return sendError(request, reply, new AtlasError('UNEXPECTED_ERROR'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url;
+    return sendError(request, reply, new AtlasError('RESOURCE_NOT_FOUND', path));
+  });
+}
+
+export default fp(atlasConventions, { name: 'dbcerts-atlas-conventions' });

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Authority } from '../../authority/authority.js';
+import type { Principal } from '../../authority/principal.js';
+import {
+  challengeHeader,
+  DigestParseError,
+  expectedResponse,
+  NonceAuthority,
+  parseDigestAuthorization,
+  responsesMatch,
+  storedHa1For,
+  uriMatches,
+} from '../digest.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller; set on every `/api/atlas` request that reaches a handler. */
+    principal: Principal;
+  }
+}
+
+export interface DigestAuthOptions {
+  authority: Authority;
+  nonceLifetimeSeconds: number;
+  /** Path prefixes that require authentication. */
+  protectedPrefixes: readonly string[];
+}
+
+// Atlas' 401 body for credential failures: no errorCode, and this member order.
+const UNAUTHORIZED_BODY = JSON.stringify({
+  error: 401,
+  reason: 'Unauthorized',
+  detail: 'You are not authorized for this resource.',
+});
+
+const PURGE_INTERVAL_MS = 60_000;
+
+/**
+ * Authenticates every protected request with HTTP Digest before anything else looks at
+ * it: before the body is read, parsed or validated (curl's first POST carries no body
+ * and must get the challenge, not a 400). All failures look alike to the client.
+ */
+async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Promise<void> {
+  const { authority } = options;
+  const nonces = new NonceAuthority(await authority.digestNonceSecret(), options.nonceLifetimeSeconds);
+
+  const purge = setInterval(() => {
+    authority.store.digestNonceUses.purgeExpired(authority.clock.now()).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'could not purge expired Digest nonce uses');
+    });
+  }, PURGE_INTERVAL_MS);
+  purge.unref();
+  app.addHook('onClose', async () => clearInterval(purge));
+
+  app.decorateRequest('principal', null as unknown as Principal);
+
+  function challenge(reply: FastifyReply, stale = false): FastifyReply {
+    return reply
+      .code(401)
+      .header('www-authenticate', challengeHeader(nonces.issue(authority.clock.now()), stale))
+      .type('application/json')
+      .send(UNAUTHORIZED_BODY);
+  }
+
+  async function authenticate(request: FastifyRequest): Promise<Principal | 'stale' | undefined> {
+    const header = request.headers.authorization;
+    if (!header) return undefined;
+    let credentials;
+    try {
+      credentials = parseDigestAuthorization(header);
+    } catch (error) {
+      if (error instanceof DigestParseError) return undefined;
+      throw error;
+    }
+    if (credentials.realm !== '' && credentials.realm !== 'MMS Public API') return undefined;
+    if (!uriMatches(credentials.uri, request.url)) return undefined;
+    const now = authority.clock.now();
+    const nonce = nonces.check(credentials.nonce, now);
+    if (nonce.status === 'invalid') return undefined;
+    const identity = await authority.apiKeys.digestIdentity(credentials.username);
+    if (!identity) return undefined;
+    const expected = expectedResponse(credentials, request.method, storedHa1For(credentials.algorithm, identity.secrets));
+    if (!responsesMatch(expected, credentials.response)) return undefined;
+    // Only a correct response learns that its nonce went stale (RFC 7616 §3.3).
+    if (nonce.status === 'stale') return 'stale';
+    const firstUse = await authority.store.digestNonceUses.recordUse(
+      credentials.nonce,
+      credentials.cnonce ?? '',
+      credentials.nc ?? '',
+      nonce.expiresAt,
+    );
+    return firstUse ? identity.principal : undefined;
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url;
+    if (!options.protectedPrefixes.some((prefix) => path.startsWith(prefix))) return;
+    const result = await authenticate(request);
+    if (result === undefined) return challenge(reply);
+    if (result === 'stale') return challenge(reply, true);
+    request.principal = result;
+  });
+}
+
+export default fp(digestAuth, { name: 'dbcerts-digest-auth' });

@@ -1,0 +1,57 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { formatAtlasDate } from '../../domain/validity.js';
+import { type ApiContext, pageRequest } from '../context.js';
+import { listLinks } from '../links.js';
+import { sendAtlas } from '../plugins/atlas-conventions.js';
+import { EnvelopeQuery, PageQuery } from '../schemas/common.js';
+import { CertsParams, PaginatedUserCert, UserCertCreate } from '../schemas/certificates.js';
+
+/**
+ * Atlas-managed X.509 certificates of a database user:
+ * `/groups/{groupId}/databaseUsers/{username}/certs`.
+ */
+export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
+  const { certificates } = context.authority;
+
+  app.get(
+    '/groups/:groupId/databaseUsers/:username/certs',
+    { schema: { params: CertsParams, querystring: PageQuery, response: { 200: PaginatedUserCert } } },
+    async (request, reply) => {
+      const page = pageRequest(request.query);
+      const { groupId, username } = request.params;
+      const result = await certificates.list(request.principal, groupId, username, page);
+      return sendAtlas(request, reply, 200, {
+        links: listLinks(request, context.publicUrl, result, page.pageNum, page.itemsPerPage),
+        results: result.items.map((certificate) => ({
+          _id: certificate.serial,
+          createdAt: formatAtlasDate(certificate.createdAt),
+          groupId: certificate.groupId,
+          notAfter: formatAtlasDate(certificate.notAfter),
+          subject: certificate.subject,
+        })),
+        totalCount: result.totalCount,
+      }, 'list');
+    },
+  );
+
+  // 201 with the PEM text itself (certificate, then PKCS#8 key), not a JSON string:
+  // Atlas declares it application/json and every Atlas client reads the raw body.
+  app.post(
+    '/groups/:groupId/databaseUsers/:username/certs',
+    {
+      schema: {
+        params: CertsParams,
+        querystring: EnvelopeQuery,
+        body: UserCertCreate,
+        response: { 201: Type.String({ description: 'PEM: the certificate, then its unencrypted PKCS#8 private key' }) },
+      },
+    },
+    async (request, reply) => {
+      const { groupId, username } = request.params;
+      const issued = await certificates.issue(request.principal, groupId, username, request.body.monthsUntilExpiration);
+      reply.type('application/json');
+      return sendAtlas(request, reply, 201, issued.pem);
+    },
+  );
+};

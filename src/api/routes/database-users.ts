@@ -1,0 +1,125 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { DatabaseUserPatch, NewDatabaseUser } from '../../authority/database-users.js';
+import type { DatabaseUser } from '../../domain/database-user.js';
+import { formatAtlasDate } from '../../domain/validity.js';
+import { type ApiContext, pageRequest, resourceUrl } from '../context.js';
+import { listLinks, selfLink } from '../links.js';
+import { sendAtlas } from '../plugins/atlas-conventions.js';
+import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
+import {
+  CloudDatabaseUser,
+  DatabaseUserCreate,
+  DatabaseUserParams,
+  DatabaseUserPatch as DatabaseUserPatchSchema,
+  PaginatedDatabaseUser,
+} from '../schemas/database-users.js';
+
+function userView(context: ApiContext, request: FastifyRequest, user: DatabaseUser): Static<typeof CloudDatabaseUser> {
+  return {
+    awsIAMType: user.awsIAMType,
+    databaseName: user.databaseName,
+    deleteAfterDate: user.deleteAfterDate && formatAtlasDate(user.deleteAfterDate),
+    description: user.description,
+    labels: user.labels,
+    ldapAuthType: user.ldapAuthType,
+    links: [selfLink(resourceUrl(context, request, 'groups', user.groupId, 'databaseUsers', user.databaseName, user.username))],
+    oidcAuthType: user.oidcAuthType,
+    roles: user.roles,
+    scopes: user.scopes,
+    username: user.username,
+    x509Type: user.x509Type,
+  };
+}
+
+type PatchBody = Static<typeof DatabaseUserPatchSchema>;
+
+/** The body's fields in domain form; only the fields the client sent. */
+function patchFromBody(body: PatchBody): DatabaseUserPatch {
+  const { deleteAfterDate, ...rest } = body;
+  const patch: DatabaseUserPatch = { ...rest };
+  if (deleteAfterDate !== undefined) patch.deleteAfterDate = new Date(deleteAfterDate);
+  return patch;
+}
+
+/** A create body with Atlas' defaults applied. */
+function newUserFromBody(body: Static<typeof DatabaseUserCreate>): NewDatabaseUser {
+  return {
+    databaseName: 'admin',
+    x509Type: 'NONE',
+    awsIAMType: 'NONE',
+    ldapAuthType: 'NONE',
+    oidcAuthType: 'NONE',
+    scopes: [],
+    labels: [],
+    ...(patchFromBody(body) as Required<Pick<NewDatabaseUser, 'username' | 'roles'>>),
+  };
+}
+
+/** Database users: `/groups/{groupId}/databaseUsers[/{databaseName}/{username}]`. */
+export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
+  const { databaseUsers } = context.authority;
+
+  app.get(
+    '/groups/:groupId/databaseUsers',
+    { schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedDatabaseUser } } },
+    async (request, reply) => {
+      const page = pageRequest(request.query);
+      const result = await databaseUsers.list(request.principal, request.params.groupId, page);
+      return sendAtlas(request, reply, 200, {
+        links: listLinks(request, context.publicUrl, result, page.pageNum, page.itemsPerPage),
+        results: result.items.map((user) => userView(context, request, user)),
+        totalCount: result.totalCount,
+      }, 'list');
+    },
+  );
+
+  app.post(
+    '/groups/:groupId/databaseUsers',
+    {
+      schema: { params: GroupIdParams, querystring: EnvelopeQuery, body: DatabaseUserCreate, response: { 201: CloudDatabaseUser } },
+    },
+    async (request, reply) => {
+      const user = await databaseUsers.create(request.principal, request.params.groupId, newUserFromBody(request.body));
+      return sendAtlas(request, reply, 201, userView(context, request, user));
+    },
+  );
+
+  app.get(
+    '/groups/:groupId/databaseUsers/:databaseName/:username',
+    { schema: { params: DatabaseUserParams, querystring: EnvelopeQuery, response: { 200: CloudDatabaseUser } } },
+    async (request, reply) => {
+      const { groupId, databaseName, username } = request.params;
+      const user = await databaseUsers.get(request.principal, groupId, databaseName, username);
+      return sendAtlas(request, reply, 200, userView(context, request, user));
+    },
+  );
+
+  app.patch(
+    '/groups/:groupId/databaseUsers/:databaseName/:username',
+    {
+      schema: {
+        params: DatabaseUserParams,
+        querystring: EnvelopeQuery,
+        body: DatabaseUserPatchSchema,
+        response: { 200: CloudDatabaseUser },
+      },
+    },
+    async (request, reply) => {
+      const { groupId, databaseName, username } = request.params;
+      const user = await databaseUsers.update(request.principal, groupId, databaseName, username, patchFromBody(request.body));
+      return sendAtlas(request, reply, 200, userView(context, request, user));
+    },
+  );
+
+  app.delete(
+    '/groups/:groupId/databaseUsers/:databaseName/:username',
+    { schema: { params: DatabaseUserParams, querystring: EnvelopeQuery } },
+    async (request, reply) => {
+      const { groupId, databaseName, username } = request.params;
+      await databaseUsers.delete(request.principal, groupId, databaseName, username);
+      return reply.code(204).send();
+    },
+  );
+};

@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import type { Project } from '../../domain/project.js';
+import { formatAtlasDate } from '../../domain/validity.js';
+import { type ApiContext, pageRequest, resourceUrl } from '../context.js';
+import { listLinks, selfLink } from '../links.js';
+import { sendAtlas } from '../plugins/atlas-conventions.js';
+import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
+import { Group, GroupCreate, GroupCreateQuery, PaginatedGroup } from '../schemas/projects.js';
+
+function groupView(context: ApiContext, request: FastifyRequest, project: Project) {
+  return {
+    clusterCount: 0,
+    created: formatAtlasDate(project.createdAt),
+    id: project.id,
+    links: [selfLink(resourceUrl(context, request, 'groups', project.id))],
+    name: project.name,
+    orgId: project.orgId,
+    tags: project.tags,
+  };
+}
+
+/** Projects: `/groups`, `/groups/{groupId}`. dbcerts has no clusters, so clusterCount is 0. */
+export const groupRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
+  const { projects } = context.authority;
+
+  app.get('/groups', { schema: { querystring: PageQuery, response: { 200: PaginatedGroup } } }, async (request, reply) => {
+    const page = pageRequest(request.query);
+    const result = await projects.list(request.principal, page);
+    return sendAtlas(request, reply, 200, {
+      links: listLinks(request, context.publicUrl, result, page.pageNum, page.itemsPerPage),
+      results: result.items.map((project) => groupView(context, request, project)),
+      totalCount: result.totalCount,
+    }, 'list');
+  });
+
+  app.post(
+    '/groups',
+    { schema: { querystring: GroupCreateQuery, body: GroupCreate, response: { 200: Group } } },
+    async (request, reply) => {
+      const project = await projects.create(request.principal, request.body);
+      return sendAtlas(request, reply, 200, groupView(context, request, project));
+    },
+  );
+
+  app.get(
+    '/groups/:groupId',
+    { schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: Group } } },
+    async (request, reply) => {
+      const project = await projects.get(request.principal, request.params.groupId);
+      return sendAtlas(request, reply, 200, groupView(context, request, project));
+    },
+  );
+};

@@ -1,0 +1,68 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Authority } from '../authority/authority.js';
+import type { ApiContext } from './context.js';
+import atlasConventions from './plugins/atlas-conventions.js';
+import digestAuth from './plugins/digest-auth.js';
+import { certificateRoutes } from './routes/certs.js';
+import { databaseUserRoutes } from './routes/database-users.js';
+import { groupRoutes } from './routes/groups.js';
+import { managedCaRoutes } from './routes/managed-ca.js';
+
+export const ATLAS_V1_PREFIX = '/api/atlas/v1.0';
+
+export interface ServerOptions {
+  authority: Authority;
+  /** Origin for `links` (e.g. `https://dbcerts.example.com`); default: each request's own. */
+  publicUrl?: string | undefined;
+  logger?: FastifyServerOptions['logger'];
+  /** How long a Digest nonce may be used (Atlas' are short-lived). */
+  nonceLifetimeSeconds?: number;
+  /** Largest request body accepted (bytes). */
+  bodyLimit?: number;
+}
+
+function newAjv(options: AjvOptions): Ajv {
+  const ajv = new Ajv({ strict: false, allErrors: false, removeAdditional: false, useDefaults: false, ...options });
+  (addFormats as unknown as (ajv: Ajv) => void)(ajv);
+  return ajv;
+}
+
+/**
+ * The HTTP server. Bodies are validated strictly (Atlas rejects unknown attributes and
+ * does not turn "6" into 6); query strings are coerced, since every value arrives as text.
+ */
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    trustProxy: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const bodyAjv = newAjv({ coerceTypes: false });
+  const queryAjv = newAjv({ coerceTypes: true });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema as object),
+  );
+
+  await app.register(atlasConventions);
+  await app.register(digestAuth, {
+    authority: options.authority,
+    nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
+    protectedPrefixes: ['/api/atlas/'],
+  });
+
+  const context: ApiContext = { authority: options.authority, publicUrl: options.publicUrl, versionPrefix: ATLAS_V1_PREFIX };
+  await app.register(
+    async (v1) => {
+      await v1.register(groupRoutes, context);
+      await v1.register(databaseUserRoutes, context);
+      await v1.register(certificateRoutes, context);
+      await v1.register(managedCaRoutes, context);
+    },
+    { prefix: ATLAS_V1_PREFIX },
+  );
+  return app;
+}

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { randomSerial } from '../domain/serial.js';
+import type { KeyAlgorithm } from '../pki/key-algorithms.js';
+import type { SecretBox } from '../pki/secret-box.js';
+import type { Store } from '../store/store.js';
+import { ApiKeyService } from './api-keys.js';
+import { BootstrapService } from './bootstrap.js';
+import { CertificateAuthorityService } from './certificate-authorities.js';
+import { CertificateService } from './certificates.js';
+import { type Clock, systemClock } from './clock.js';
+import { DatabaseUserService } from './database-users.js';
+import { ProjectService } from './projects.js';
+
+export interface AuthorityOptions {
+  store: Store;
+  secrets: SecretBox;
+  clock?: Clock;
+  /** Key type of generated user keys (Atlas: RSA-4096). */
+  keyAlgorithm?: KeyAlgorithm;
+  /** Key type of new project CAs (Atlas: RSA-4096). */
+  caKeyAlgorithm?: KeyAlgorithm;
+  /** Draws certificate serials; random 63-bit by default (tests pin them). */
+  serials?: () => bigint;
+}
+
+export class MasterKeyMismatchError extends Error {
+  override name = 'MasterKeyMismatchError';
+}
+
+/** The use cases of dbcerts, composed over one store, one master key and one clock. */
+export class Authority {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly projects: ProjectService;
+  readonly databaseUsers: DatabaseUserService;
+  readonly certificateAuthorities: CertificateAuthorityService;
+  readonly certificates: CertificateService;
+  readonly apiKeys: ApiKeyService;
+  readonly bootstrap: BootstrapService;
+  readonly #secrets: SecretBox;
+
+  private constructor(options: AuthorityOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.#secrets = options.secrets;
+    this.projects = new ProjectService(this.store, this.clock);
+    this.databaseUsers = new DatabaseUserService(this.store, this.clock);
+    this.certificateAuthorities = new CertificateAuthorityService(
+      this.store,
+      this.clock,
+      this.#secrets,
+      options.caKeyAlgorithm ?? 'rsa-4096',
+    );
+    this.certificates = new CertificateService(
+      this.store,
+      this.clock,
+      this.certificateAuthorities,
+      options.keyAlgorithm ?? 'rsa-4096',
+      options.serials ?? randomSerial,
+    );
+    this.apiKeys = new ApiKeyService(this.store, this.clock, this.#secrets);
+    this.bootstrap = new BootstrapService(this.store, this.clock, this.apiKeys);
+  }
+
+  /**
+   * Checks that the master key is the one this store's secrets were sealed with (the
+   * first start records its fingerprint), so a wrong key fails at start-up, not on the
+   * first request that needs a CA key.
+   */
+  static async open(options: AuthorityOptions): Promise<Authority> {
+    const fingerprint = options.secrets.fingerprint();
+    const recorded = await options.store.settings.getOrCreate('master_key_fingerprint', () => fingerprint);
+    if (recorded !== fingerprint) {
+      throw new MasterKeyMismatchError(
+        `the master key (fingerprint ${fingerprint}) is not the one this store was created with (${recorded})`,
+      );
+    }
+    return new Authority(options);
+  }
+
+  /** The secret that signs Digest nonces; shared through the store by every instance. */
+  async digestNonceSecret(): Promise<Buffer> {
+    const context = 'settings.digest_nonce_secret';
+    const sealed = await this.store.settings.getOrCreate('digest_nonce_secret', () =>
+      this.#secrets.seal(randomBytes(32), context),
+    );
+    return this.#secrets.open(sealed, context);
+  }
+}

@@ -1,0 +1,120 @@
+import { type CertificateAuthority, MANAGED_CA_VALIDITY_YEARS, managedCaSubject } from '../domain/certificate.js';
+import { AtlasError } from '../domain/errors.js';
+import { isObjectId, newObjectId } from '../domain/ids.js';
+import { randomSerial } from '../domain/serial.js';
+import { addCalendarMonths, truncateToSecond } from '../domain/validity.js';
+import {
+  type CertificateAuthorityForSigning,
+  certificatePem,
+  createCaCertificate,
+  importSigningKey,
+  parseCertificate,
+} from '../pki/certificates.js';
+import { generateKey, type KeyAlgorithm, privateKeyToPkcs8Der } from '../pki/key-algorithms.js';
+import type { SecretBox } from '../pki/secret-box.js';
+import { isUniqueViolation } from '../store/database.js';
+import type { StoredCertificateAuthority } from '../store/repositories/certificates.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from './clock.js';
+
+export interface ActiveAuthority {
+  record: CertificateAuthority;
+  signer: CertificateAuthorityForSigning;
+}
+
+function sealContext(caId: string): string {
+  return `certificate_authorities.private_key:${caId}`;
+}
+
+/**
+ * Each project's Atlas-managed CA, created on first use. Creation is exactly-once per
+ * project: concurrent callers in this process share one attempt, and across processes
+ * the database's one-active-CA-per-project index lets one insert win while the others
+ * adopt the winner.
+ */
+export class CertificateAuthorityService {
+  readonly #creating = new Map<string, Promise<ActiveAuthority>>();
+  readonly #signers = new Map<string, Promise<CertificateAuthorityForSigning>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly secrets: SecretBox,
+    private readonly caKeyAlgorithm: KeyAlgorithm,
+  ) {}
+
+  /** The project's active CA, if it has one yet. */
+  async findActive(groupId: string): Promise<CertificateAuthority | undefined> {
+    return this.store.certificateAuthorities.findActive(groupId);
+  }
+
+  /**
+   * The PEM of the project's active CA (created now if the project has none yet): what
+   * a self-managed mongod lists in `net.tls.CAFile`. No access check: for the operator.
+   */
+  async caCertificatePem(groupId: string): Promise<string> {
+    if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
+    if (!(await this.store.projects.find(groupId))) throw new AtlasError('GROUP_NOT_FOUND', groupId);
+    const { signer } = await this.active(groupId);
+    return certificatePem(signer.certificate);
+  }
+
+  async active(groupId: string): Promise<ActiveAuthority> {
+    const existing = await this.store.certificateAuthorities.findActive(groupId);
+    if (existing) return { record: existing, signer: await this.signerFor(existing) };
+    let pending = this.#creating.get(groupId);
+    if (!pending) {
+      pending = this.create(groupId).finally(() => this.#creating.delete(groupId));
+      this.#creating.set(groupId, pending);
+    }
+    return pending;
+  }
+
+  private async create(groupId: string): Promise<ActiveAuthority> {
+    const now = truncateToSecond(this.clock.now());
+    const key = await generateKey(this.caKeyAlgorithm);
+    const subject = managedCaSubject(groupId);
+    const serial = randomSerial();
+    const notAfter = addCalendarMonths(now, MANAGED_CA_VALIDITY_YEARS * 12);
+    const certificate = await createCaCertificate({ subject, serial, notBefore: now, notAfter, key });
+    const id = newObjectId(now);
+    const record: StoredCertificateAuthority = {
+      id,
+      groupId,
+      keyAlgorithm: this.caKeyAlgorithm,
+      subject,
+      serial,
+      der: certificate.der,
+      notBefore: now,
+      notAfter,
+      createdAt: now,
+      sealedPrivateKey: this.secrets.seal(privateKeyToPkcs8Der(key.privateKey), sealContext(id)),
+    };
+    try {
+      await this.store.certificateAuthorities.insert(record);
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await this.store.certificateAuthorities.findActive(groupId);
+      if (!winner) throw error;
+      return { record: winner, signer: await this.signerFor(winner) };
+    }
+    return { record, signer: await this.signerFor(record) };
+  }
+
+  /** The CA's certificate and its unsealed signing key, kept in memory after first use. */
+  private signerFor(authority: StoredCertificateAuthority): Promise<CertificateAuthorityForSigning> {
+    let signer = this.#signers.get(authority.id);
+    if (!signer) {
+      signer = (async () => {
+        const pkcs8 = this.secrets.open(authority.sealedPrivateKey, sealContext(authority.id));
+        return {
+          certificate: parseCertificate(authority.der),
+          signingKey: await importSigningKey(authority.keyAlgorithm as KeyAlgorithm, pkcs8),
+        };
+      })();
+      signer.catch(() => this.#signers.delete(authority.id));
+      this.#signers.set(authority.id, signer);
+    }
+    return signer;
+  }
+}

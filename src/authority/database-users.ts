@@ -1,0 +1,130 @@
+import {
+  type AuthDatabase,
+  checkDatabaseUser,
+  checkImmutableFields,
+  type DatabaseUser,
+  type DatabaseUserSettings,
+  MAX_DATABASE_USERS_PER_PROJECT,
+} from '../domain/database-user.js';
+import { AtlasError } from '../domain/errors.js';
+import { newObjectId } from '../domain/ids.js';
+import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
+import { scramSha256Credentials } from '../pki/scram.js';
+import { isUniqueViolation } from '../store/database.js';
+import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
+import type { Repositories, Store } from '../store/store.js';
+import { accessibleProject } from './access.js';
+import type { Clock } from './clock.js';
+import type { Principal } from './principal.js';
+
+/** A create request: settings with Atlas' defaults applied, plus the write-only fields. */
+export interface NewDatabaseUser extends DatabaseUserSettings {
+  groupId?: string;
+  password?: string;
+}
+
+/** A PATCH: any subset of the fields. */
+export type DatabaseUserPatch = Partial<NewDatabaseUser>;
+
+/** Revocation reason recorded for the certificates of a deleted user (RFC 5280). */
+export const USER_DELETED_REASON = 'cessationOfOperation';
+
+function publicView(user: StoredDatabaseUser): DatabaseUser {
+  const { scramSha256: _secret, ...rest } = user;
+  return rest;
+}
+
+export class DatabaseUserService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  private checkGroupMatches(groupId: string, bodyGroupId: string | undefined): void {
+    if (bodyGroupId !== undefined && bodyGroupId !== groupId) throw new AtlasError('GROUP_MISMATCH', bodyGroupId);
+  }
+
+  async list(principal: Principal, groupId: string, page: PageRequest): Promise<Page<DatabaseUser>> {
+    await accessibleProject(this.store, principal, groupId, 'PROJECT_READ');
+    const now = this.clock.now();
+    const rows = await this.store.databaseUsers.list(groupId, now, pageOffset(page), page.itemsPerPage + 1);
+    const total = page.includeCount ? await this.store.databaseUsers.count(groupId, now) : undefined;
+    return pageFromRows(rows.map(publicView), page, total);
+  }
+
+  async get(principal: Principal, groupId: string, databaseName: string, username: string): Promise<DatabaseUser> {
+    await accessibleProject(this.store, principal, groupId, 'PROJECT_READ');
+    return publicView(await this.require(this.store, groupId, databaseName, username));
+  }
+
+  async create(principal: Principal, groupId: string, request: NewDatabaseUser): Promise<DatabaseUser> {
+    await accessibleProject(this.store, principal, groupId, 'PROJECT_DATABASE_ACCESS');
+    this.checkGroupMatches(groupId, request.groupId);
+    const now = this.clock.now();
+    const { groupId: _groupId, password, ...settings } = request;
+    checkDatabaseUser(settings, { now, passwordGiven: password !== undefined, creating: true });
+    const user: StoredDatabaseUser = { ...settings, id: newObjectId(now), groupId, createdAt: now, updatedAt: now };
+    if (password !== undefined) user.scramSha256 = await scramSha256Credentials(password);
+
+    await this.store.transaction(async (repositories) => {
+      await repositories.databaseUsers.purgeExpired(groupId, now);
+      if ((await repositories.databaseUsers.count(groupId, now)) >= MAX_DATABASE_USERS_PER_PROJECT) {
+        throw new AtlasError('GROUP_USERS_LIMIT_EXCEEDED', MAX_DATABASE_USERS_PER_PROJECT);
+      }
+      try {
+        await repositories.databaseUsers.insert(user);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AtlasError('USER_ALREADY_EXISTS', user.username);
+        throw error;
+      }
+    });
+    return publicView(user);
+  }
+
+  async update(
+    principal: Principal,
+    groupId: string,
+    databaseName: string,
+    username: string,
+    patch: DatabaseUserPatch,
+  ): Promise<DatabaseUser> {
+    await accessibleProject(this.store, principal, groupId, 'PROJECT_DATABASE_ACCESS');
+    this.checkGroupMatches(groupId, patch.groupId);
+    const now = this.clock.now();
+    const existing = await this.require(this.store, groupId, databaseName, username);
+    checkImmutableFields(existing, patch);
+    const { groupId: _groupId, password, ...changes } = patch;
+    const updated: StoredDatabaseUser = { ...existing, ...changes, updatedAt: now };
+    checkDatabaseUser(updated, { now, passwordGiven: password !== undefined, creating: false });
+    if (password !== undefined) updated.scramSha256 = await scramSha256Credentials(password);
+
+    await this.store.transaction(async (repositories) => {
+      // Re-read inside the transaction: the user may have been deleted meanwhile.
+      await this.require(repositories, groupId, databaseName, username);
+      await repositories.databaseUsers.update(updated);
+    });
+    return publicView(updated);
+  }
+
+  /** Deletes the user and revokes every certificate it still has, in one transaction. */
+  async delete(principal: Principal, groupId: string, databaseName: string, username: string): Promise<void> {
+    await accessibleProject(this.store, principal, groupId, 'PROJECT_DATABASE_ACCESS');
+    const now = this.clock.now();
+    await this.store.transaction(async (repositories) => {
+      const user = await this.require(repositories, groupId, databaseName, username);
+      await repositories.certificates.revokeAllOfUser(user.id, now, USER_DELETED_REASON);
+      await repositories.databaseUsers.delete(user.id);
+    });
+  }
+
+  private async require(
+    repositories: Repositories,
+    groupId: string,
+    databaseName: string,
+    username: string,
+  ): Promise<StoredDatabaseUser> {
+    const user = await repositories.databaseUsers.find(groupId, databaseName as AuthDatabase, username, this.clock.now());
+    if (!user) throw new AtlasError('USERNAME_NOT_FOUND', username);
+    return user;
+  }
+}

@@ -1,0 +1,63 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BootstrapCredentials } from '../authority/bootstrap.js';
+import { newMasterKey, parseMasterKey } from '../pki/secret-box.js';
+
+/** Files the embedded deployment keeps in its data directory, all private to the owner. */
+
+export const MASTER_KEY_FILE = 'master.key';
+export const CREDENTIALS_FILE = 'credentials.json';
+
+function writePrivateFile(path: string, content: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, content, { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
+}
+
+export function ensureDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+}
+
+/**
+ * The master key: DBCERTS_MASTER_KEY when set, else `<data>/master.key`, generated on
+ * the first start. Losing it makes every sealed secret (CA keys, API key HA1s) unreadable.
+ */
+export function loadMasterKey(dataDir: string): { key: Buffer; source: string } {
+  const fromEnv = process.env.DBCERTS_MASTER_KEY;
+  if (fromEnv) return { key: parseMasterKey(fromEnv), source: 'DBCERTS_MASTER_KEY' };
+  const path = join(dataDir, MASTER_KEY_FILE);
+  if (existsSync(path)) return { key: parseMasterKey(readFileSync(path, 'utf8')), source: path };
+  ensureDataDir(dataDir);
+  const key = newMasterKey();
+  try {
+    writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadMasterKey(dataDir);
+    throw error;
+  }
+  return { key, source: path };
+}
+
+export function readCredentials(dataDir: string): BootstrapCredentials | undefined {
+  const path = join(dataDir, CREDENTIALS_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<BootstrapCredentials>;
+    const { orgId, groupId, publicKey, privateKey } = parsed;
+    if ([orgId, groupId, publicKey, privateKey].every((value) => typeof value === 'string')) {
+      return { orgId, groupId, publicKey, privateKey } as BootstrapCredentials;
+    }
+  } catch {
+    // Unreadable credentials are treated as lost; bootstrap issues new ones.
+  }
+  return undefined;
+}
+
+export function writeCredentials(dataDir: string, credentials: BootstrapCredentials): string {
+  ensureDataDir(dataDir);
+  const path = join(dataDir, CREDENTIALS_FILE);
+  writePrivateFile(path, `${JSON.stringify(credentials, null, 2)}\n`);
+  return path;
+}

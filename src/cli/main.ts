@@ -1,0 +1,164 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MasterKeyMismatchError } from '../authority/authority.js';
+import { buildServer, ATLAS_V1_PREFIX } from '../api/server.js';
+import { isAtlasError } from '../domain/errors.js';
+import { SecretBoxError } from '../pki/secret-box.js';
+import { ConfigError, type Config, type Flags, loadConfig } from './config.js';
+import { CREDENTIALS_FILE, readCredentials } from './files.js';
+import { ensureBootstrapped, openRuntime } from './runtime.js';
+
+const USAGE = `Usage: dbcerts <command> [options]
+
+Commands:
+  serve      [--port N] [--host H] [--data DIR]   run the Atlas-compatible API server (default)
+  bootstrap  --data DIR [--json]                  create (once) the organization, project and API key
+  ca-cert    --data DIR [--group ID]              print a project's CA certificate (PEM)
+
+Options (also as environment variables):
+  --port N                 PORT (8080)
+  --host H                 HOST (127.0.0.1)
+  --data DIR               DBCERTS_DATA_DIR (./data)
+  --database-url URL       DBCERTS_DATABASE_URL (postgres://…; default: embedded SQLite in DIR)
+  --key-algorithm A        DBCERTS_KEY_ALGORITHM (rsa-4096 | rsa-3072 | rsa-2048 | ec-p256 | ec-p384)
+  --ca-key-algorithm A     DBCERTS_CA_KEY_ALGORITHM (same values; rsa-4096)
+  --public-url URL         DBCERTS_PUBLIC_URL (origin used in response links)
+  --log-level L            DBCERTS_LOG_LEVEL (info)
+                           DBCERTS_MASTER_KEY (32 bytes, hex or base64; default: DIR/master.key)
+`;
+
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  'database-url': { type: 'string' },
+  'key-algorithm': { type: 'string' },
+  'ca-key-algorithm': { type: 'string' },
+  'public-url': { type: 'string' },
+  'log-level': { type: 'string' },
+  group: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+async function serve(config: Config): Promise<void> {
+  const runtime = await openRuntime(config);
+  const { credentials, created, file } = await ensureBootstrapped(runtime, config);
+  const app = await buildServer({
+    authority: runtime.authority,
+    publicUrl: config.publicUrl,
+    logger: { level: config.logLevel },
+  });
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  const origin = config.publicUrl ?? address;
+  const credentialsPath = resolve(config.dataDir, CREDENTIALS_FILE);
+  const privateKeyLine = created
+    ? `PRIV=${credentials.privateKey}`
+    : `PRIV=$(node -p "require(${JSON.stringify(credentialsPath).replace(/"/g, "'")}).privateKey")`;
+  process.stdout.write(
+    [
+      '',
+      `dbcerts: the MongoDB Atlas Administration API (v1.0) at ${origin}${ATLAS_V1_PREFIX}`,
+      `  store:         ${runtime.authority.store.location}`,
+      `  organization:  ${credentials.orgId}`,
+      `  project:       ${credentials.groupId}`,
+      `  API key:       ${credentials.publicKey} (org owner; ${created ? `new, saved in ${file}` : `in ${credentialsPath}`}, mode 0600)`,
+      '',
+      'Call it:',
+      `  export PUB=${credentials.publicKey} ${privateKeyLine} GROUP=${credentials.groupId}`,
+      `  curl --user "$PUB:$PRIV" --digest ${shellQuote(`${origin}${ATLAS_V1_PREFIX}/groups/`)}"$GROUP/databaseUsers?pretty=true"`,
+      '',
+    ].join('\n'),
+  );
+}
+
+async function bootstrap(config: Config, json: boolean): Promise<void> {
+  const runtime = await openRuntime(config);
+  try {
+    const { credentials, file } = await ensureBootstrapped(runtime, config);
+    if (json) {
+      process.stdout.write(`${JSON.stringify(credentials)}\n`);
+    } else {
+      process.stdout.write(
+        `organization ${credentials.orgId}\nproject      ${credentials.groupId}\npublic key   ${credentials.publicKey}\n` +
+          `private key  ${credentials.privateKey}\n${file ? `saved in     ${file}\n` : ''}`,
+      );
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function caCert(config: Config, group: string | undefined): Promise<void> {
+  const groupId = group ?? readCredentials(config.dataDir)?.groupId;
+  if (!groupId) throw new ConfigError('--group ID is required (no bootstrap credentials in the data directory)');
+  const runtime = await openRuntime(config);
+  try {
+    process.stdout.write(await runtime.authority.certificateAuthorities.caCertificatePem(groupId));
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`dbcerts: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [command = 'serve', ...extra] = parsed.positionals;
+  if (parsed.values.help || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (extra.length > 0) {
+    process.stderr.write(`dbcerts: unexpected argument ${extra[0]}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const config = loadConfig(parsed.values as Flags);
+    switch (command) {
+      case 'serve':
+        await serve(config);
+        return -1; // keeps running
+      case 'bootstrap':
+        await bootstrap(config, parsed.values.json === true);
+        return 0;
+      case 'ca-cert':
+        await caCert(config, parsed.values.group);
+        return 0;
+      default:
+        process.stderr.write(`dbcerts: unknown command ${command}\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof MasterKeyMismatchError || error instanceof SecretBoxError) {
+      process.stderr.write(`dbcerts: ${error.message}\n`);
+      return 2;
+    }
+    if (isAtlasError(error)) {
+      process.stderr.write(`dbcerts: ${error.errorCode}: ${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`dbcerts: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,40 @@
+import { Authority } from '../authority/authority.js';
+import type { BootstrapCredentials } from '../authority/bootstrap.js';
+import { SecretBox } from '../pki/secret-box.js';
+import { Store } from '../store/store.js';
+import type { Config } from './config.js';
+import { loadMasterKey, readCredentials, writeCredentials } from './files.js';
+
+export interface Runtime {
+  authority: Authority;
+  close(): Promise<void>;
+}
+
+/** Opens the store and the authority the way every command does. */
+export async function openRuntime(config: Config): Promise<Runtime> {
+  const { key } = loadMasterKey(config.dataDir);
+  const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const authority = await Authority.open({
+      store,
+      secrets: new SecretBox(key),
+      keyAlgorithm: config.keyAlgorithm,
+      caKeyAlgorithm: config.caKeyAlgorithm,
+    });
+    return { authority, close: () => store.close() };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Bootstraps (idempotently) and keeps `credentials.json` in step with the store. */
+export async function ensureBootstrapped(
+  runtime: Runtime,
+  config: Config,
+): Promise<{ credentials: BootstrapCredentials; created: boolean; file?: string }> {
+  const known = readCredentials(config.dataDir);
+  const result = await runtime.authority.bootstrap.bootstrap(known);
+  if (!result.created) return result;
+  return { ...result, file: writeCredentials(config.dataDir, result.credentials) };
+}

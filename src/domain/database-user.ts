@@ -1,0 +1,252 @@
+import { AtlasError } from './errors.js';
+import { DnSyntaxError, escapeRfc2253Value, formatRfc2253, parseRfc2253, shortNameOf } from './rfc2253.js';
+
+/** The rules Atlas applies to database users (CloudDatabaseUser). */
+
+export const X509_TYPES = ['NONE', 'CUSTOMER', 'MANAGED'] as const;
+export const AWS_IAM_TYPES = ['NONE', 'USER', 'ROLE'] as const;
+export const LDAP_AUTH_TYPES = ['NONE', 'GROUP', 'USER'] as const;
+export const OIDC_AUTH_TYPES = ['NONE', 'IDP_GROUP', 'USER'] as const;
+export const AUTH_DATABASES = ['admin', '$external'] as const;
+export const SCOPE_TYPES = ['CLUSTER', 'DATA_LAKE', 'STREAM'] as const;
+
+export type X509Type = (typeof X509_TYPES)[number];
+export type AwsIamType = (typeof AWS_IAM_TYPES)[number];
+export type LdapAuthType = (typeof LDAP_AUTH_TYPES)[number];
+export type OidcAuthType = (typeof OIDC_AUTH_TYPES)[number];
+export type AuthDatabase = (typeof AUTH_DATABASES)[number];
+
+export const MAX_DATABASE_USERS_PER_PROJECT = 100;
+export const MAX_USERNAME_LENGTH = 1024;
+const MAX_TEMPORARY_USER_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface DatabaseUserRole {
+  roleName: string;
+  databaseName: string;
+  collectionName?: string;
+}
+
+export interface UserScope {
+  name: string;
+  type: (typeof SCOPE_TYPES)[number];
+}
+
+export interface ComponentLabel {
+  key: string;
+  value: string;
+}
+
+/** What a client decides about a database user. */
+export interface DatabaseUserSettings {
+  username: string;
+  databaseName: AuthDatabase;
+  x509Type: X509Type;
+  awsIAMType: AwsIamType;
+  ldapAuthType: LdapAuthType;
+  oidcAuthType: OidcAuthType;
+  roles: DatabaseUserRole[];
+  scopes: UserScope[];
+  labels: ComponentLabel[];
+  description?: string;
+  deleteAfterDate?: Date;
+}
+
+export interface DatabaseUser extends DatabaseUserSettings {
+  id: string;
+  groupId: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type AuthMethod =
+  | 'SCRAM'
+  | 'X509_MANAGED'
+  | 'X509_CUSTOMER'
+  | 'AWS_IAM'
+  | 'LDAP_USER'
+  | 'LDAP_GROUP'
+  | 'OIDC_WORKFORCE'
+  | 'OIDC_WORKLOAD';
+
+type AuthTypes = Pick<DatabaseUserSettings, 'x509Type' | 'awsIAMType' | 'ldapAuthType' | 'oidcAuthType'>;
+
+export function authMethodOf(user: AuthTypes): AuthMethod {
+  if (user.x509Type === 'MANAGED') return 'X509_MANAGED';
+  if (user.x509Type === 'CUSTOMER') return 'X509_CUSTOMER';
+  if (user.awsIAMType !== 'NONE') return 'AWS_IAM';
+  if (user.ldapAuthType === 'USER') return 'LDAP_USER';
+  if (user.ldapAuthType === 'GROUP') return 'LDAP_GROUP';
+  if (user.oidcAuthType === 'USER') return 'OIDC_WORKLOAD';
+  if (user.oidcAuthType === 'IDP_GROUP') return 'OIDC_WORKFORCE';
+  return 'SCRAM';
+}
+
+export function isX509(method: AuthMethod): boolean {
+  return method === 'X509_MANAGED' || method === 'X509_CUSTOMER';
+}
+
+/** Methods whose users live on `$external`; the others live on `admin`. */
+function authenticatesExternally(method: AuthMethod): boolean {
+  return method !== 'SCRAM' && method !== 'OIDC_WORKFORCE' && method !== 'LDAP_GROUP';
+}
+
+const METHOD_LABEL: Record<AuthMethod, string> = {
+  SCRAM: 'SCRAM users',
+  X509_MANAGED: 'X.509 users',
+  X509_CUSTOMER: 'X.509 users',
+  AWS_IAM: 'AWS IAM users',
+  LDAP_USER: 'LDAP users',
+  LDAP_GROUP: 'LDAP groups',
+  OIDC_WORKFORCE: 'OIDC Workforce groups',
+  OIDC_WORKLOAD: 'OIDC Workload users',
+};
+
+function checkSingleAuthType(user: AuthTypes): void {
+  const chosen = (
+    [
+      ['x509Type', user.x509Type],
+      ['awsIAMType', user.awsIAMType],
+      ['ldapAuthType', user.ldapAuthType],
+      ['oidcAuthType', user.oidcAuthType],
+    ] as const
+  ).filter(([, value]) => value !== 'NONE');
+  if (chosen.length <= 1) return;
+  const names = chosen.map(([field]) => field);
+  if (names.includes('x509Type') && names.includes('ldapAuthType')) {
+    throw new AtlasError('ATLAS_X509_USER_CANNOT_USE_LDAP');
+  }
+  throw new AtlasError('MULTIPLE_AUTH_TYPES', names.join(', '));
+}
+
+// C0 controls and DEL have no place in a user name: mongod and most tools print them ambiguously.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * The certificate subject of an Atlas-managed X.509 user, in RFC 2253 form. A plain
+ * username becomes `CN=<username>`; a username written as a DN must be exactly one
+ * CN (Atlas' ATLAS_MANAGED_X509_NAME_INVALID: "CN=<username> with no additional OIDs").
+ */
+export function managedX509Subject(username: string): string {
+  if (!username.includes('=')) return `CN=${escapeRfc2253Value(username)}`;
+  let rdns;
+  try {
+    rdns = parseRfc2253(username);
+  } catch (error) {
+    if (error instanceof DnSyntaxError) throw new AtlasError('ATLAS_MANAGED_X509_NAME_INVALID', username);
+    throw error;
+  }
+  const only = rdns.length === 1 && rdns[0]!.length === 1 ? rdns[0]![0]! : undefined;
+  if (!only || shortNameOf(only.oid) !== 'CN' || only.value === '') {
+    throw new AtlasError('ATLAS_MANAGED_X509_NAME_INVALID', username);
+  }
+  return formatRfc2253(rdns);
+}
+
+function checkUsername(username: string, method: AuthMethod): void {
+  if (username.length === 0 || username.length > MAX_USERNAME_LENGTH || CONTROL_CHARACTER.test(username)) {
+    throw new AtlasError('ATLAS_INVALID_USERNAME', username);
+  }
+  switch (method) {
+    case 'X509_MANAGED':
+      managedX509Subject(username);
+      return;
+    case 'X509_CUSTOMER':
+    case 'LDAP_USER':
+    case 'LDAP_GROUP':
+      try {
+        parseRfc2253(username);
+      } catch (error) {
+        if (error instanceof DnSyntaxError) throw new AtlasError('ATLAS_INVALID_LDAP_NAME', username);
+        throw error;
+      }
+      return;
+    case 'AWS_IAM':
+      if (!/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/.+$/.test(username)) {
+        throw new AtlasError('ATLAS_INVALID_USERNAME', username);
+      }
+      return;
+    case 'OIDC_WORKFORCE':
+    case 'OIDC_WORKLOAD':
+      if (!/^[0-9a-f]{24}\/.+$/.test(username)) throw new AtlasError('ATLAS_INVALID_USERNAME', username);
+      return;
+    case 'SCRAM':
+      return;
+  }
+}
+
+// Built-in roles that MongoDB only grants on the admin database.
+const ADMIN_ONLY_ROLES = new Set([
+  'atlasAdmin',
+  'backup',
+  'clusterMonitor',
+  'dbAdminAnyDatabase',
+  'enableSharding',
+  'readAnyDatabase',
+  'readWriteAnyDatabase',
+]);
+
+function checkRoles(username: string, roles: readonly DatabaseUserRole[]): void {
+  const seen = new Set<string>();
+  for (const role of roles) {
+    const target = role.collectionName === undefined ? role.databaseName : `${role.databaseName}.${role.collectionName}`;
+    if (ADMIN_ONLY_ROLES.has(role.roleName) && (role.databaseName !== 'admin' || role.collectionName !== undefined)) {
+      throw new AtlasError('ATLAS_INVALID_ROLE', role.roleName, target);
+    }
+    const key = `${role.roleName}@${target}`;
+    if (seen.has(key)) throw new AtlasError('DUPLICATE_DATABASE_ROLES', username, key);
+    seen.add(key);
+  }
+}
+
+export interface UserCheckContext {
+  now: Date;
+  /** A SCRAM password is part of this request. */
+  passwordGiven: boolean;
+  /** The user is being created (a SCRAM user then needs a password). */
+  creating: boolean;
+}
+
+/** Throws the Atlas error for the first rule a database user breaks. */
+export function checkDatabaseUser(user: DatabaseUserSettings, context: UserCheckContext): void {
+  checkSingleAuthType(user);
+  const method = authMethodOf(user);
+  if (isX509(method)) {
+    if (context.passwordGiven) throw new AtlasError('ATLAS_X509_USER_CANNOT_USE_SCRAM');
+    if (user.deleteAfterDate) throw new AtlasError('ATLAS_X509_USER_CANNOT_BE_TEMPORARY');
+  }
+  if (authenticatesExternally(method)) {
+    if (user.databaseName !== '$external') throw new AtlasError('DATABASE_NAME_INVALID_EXTERNAL');
+  } else if (user.databaseName !== 'admin') {
+    throw new AtlasError('DATABASE_NAME_INVALID_ADMIN', METHOD_LABEL[method]);
+  }
+  if (method === 'SCRAM' && context.creating && !context.passwordGiven) {
+    throw new AtlasError('MISSING_ATTRIBUTE', 'password');
+  }
+  if (method !== 'SCRAM' && context.passwordGiven) throw new AtlasError('INVALID_ATTRIBUTE', 'password');
+  checkUsername(user.username, method);
+  checkRoles(user.username, user.roles);
+  if (user.deleteAfterDate) {
+    const wait = user.deleteAfterDate.getTime() - context.now.getTime();
+    if (wait <= 0 || wait > MAX_TEMPORARY_USER_LIFETIME_MS) {
+      throw new AtlasError('INVALID_DELETE_AFTER_DATE', user.deleteAfterDate.toISOString());
+    }
+  }
+}
+
+/** The changes PATCH may not make (Atlas answers 409 for each). */
+export function checkImmutableFields(
+  existing: DatabaseUserSettings,
+  patch: Partial<Pick<DatabaseUserSettings, 'username' | 'databaseName' | keyof AuthTypes>>,
+): void {
+  if (patch.username !== undefined && patch.username !== existing.username) {
+    throw new AtlasError('DATABASE_USERNAME_CANNOT_BE_CHANGED');
+  }
+  if (patch.databaseName !== undefined && patch.databaseName !== existing.databaseName) {
+    throw new AtlasError('DATABASE_NAME_CANNOT_BE_CHANGED');
+  }
+  for (const field of ['x509Type', 'awsIAMType', 'ldapAuthType', 'oidcAuthType'] as const) {
+    if (patch[field] !== undefined && patch[field] !== existing[field]) {
+      throw new AtlasError('AUTH_TYPE_CANNOT_BE_CHANGED');
+    }
+  }
+}

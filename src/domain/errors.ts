@@ -1,0 +1,135 @@
+/**
+ * Atlas error bodies: `{detail, error, errorCode, parameters, reason}`.
+ *
+ * The catalog below holds the Atlas error codes dbcerts answers with, their HTTP
+ * status and detail template as Atlas' public error catalog lists them. `%s`/`%d`
+ * placeholders are filled from `parameters`, in order, exactly as Atlas does.
+ */
+
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function reasonPhrase(status: number): string {
+  return REASON_PHRASES[status] ?? 'Error';
+}
+
+export const ATLAS_ERRORS = {
+  // resources
+  RESOURCE_NOT_FOUND: [404, 'Cannot find resource %s.'],
+  GROUP_NOT_FOUND: [404, 'No group with ID %s exists.'],
+  INVALID_GROUP_ID: [404, 'An invalid group ID %s was specified.'],
+  GROUP_NAME_NOT_FOUND: [404, 'No group with name "%s" exists.'],
+  NOT_IN_GROUP: [401, 'The current user is not in the group, or the group does not exist.'],
+  USERNAME_NOT_FOUND: [404, 'No user with username %s exists.'],
+  CERTIFICATE_DOES_NOT_EXIST: [404, 'Certificate does not exist.  It may have expired or been revoked.'],
+  METHOD_NOT_ALLOWED: [405, 'Method %s is not allowed on resource %s.'],
+  // request bodies and parameters
+  MALFORMED_JSON: [400, 'Received JSON is malformed.'],
+  INVALID_JSON: [400, 'Received JSON does not match expected format.'],
+  INVALID_JSON_ATTRIBUTE: [400, 'Received JSON for the %s attribute does not match expected format.'],
+  INVALID_ATTRIBUTE: [400, 'Invalid attribute %s specified.'],
+  MISSING_ATTRIBUTE: [400, 'The required attribute %s was not specified.'],
+  INVALID_ENUM_VALUE: [400, 'An invalid enumeration value %s was specified.'],
+  ATTRIBUTE_NEGATIVE_OR_ZERO: [400, 'The attribute %s cannot be negative or zero.'],
+  INVALID_QUERY_PARAMETER: [400, 'Invalid query parameter %s specified.'],
+  VALIDATION_ERROR: [400, 'The request content produced the validation error: %s.'],
+  GROUP_MISMATCH: [400, 'The specified group ID %s does not match the URL.'],
+  UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported media type %s.'],
+  REQUEST_TOO_LARGE: [413, 'The request body exceeds the limit of %d bytes.'],
+  // projects
+  INVALID_GROUP_NAME: [400, 'An invalid group name "%s" was specified.'],
+  GROUP_ALREADY_EXISTS: [409, 'A group with name "%s" already exists.'],
+  API_KEY_CREATED_GROUPS_MUST_HAVE_ORG: [400, 'Projects created by API keys must belong to an existing organization.'],
+  ORG_NOT_FOUND: [404, 'No organization with ID %s exists.'],
+  // database users
+  USER_ALREADY_EXISTS: [409, 'A user with username %s already exists.'],
+  GROUP_USERS_LIMIT_EXCEEDED: [403, 'Groups can contain at most %d database users.'],
+  DATABASE_USERNAME_CANNOT_BE_CHANGED: [409, 'Cannot modify the username of an existing database user.'],
+  DATABASE_NAME_CANNOT_BE_CHANGED: [409, 'Cannot modify the authentication database of an existing database user.'],
+  AUTH_TYPE_CANNOT_BE_CHANGED: [409, 'Cannot modify the authentication type of an existing database user.'],
+  DATABASE_NAME_INVALID_EXTERNAL: [400, 'Database name invalid. Externally authenticated users can only be created on the $external database.'],
+  DATABASE_NAME_INVALID_ADMIN: [400, 'Database name invalid. %s can only be created on the admin database.'],
+  ATLAS_INVALID_USERNAME: [400, 'The specified username %s is not valid for an Atlas database user.'],
+  ATLAS_MANAGED_X509_NAME_INVALID: [400, 'The username %s is invalid for Atlas-managed X.509 user auth. These usernames must take the form CN=<username> with no additional OIDs.'],
+  ATLAS_INVALID_LDAP_NAME: [400, 'The distinguished name specified in the username field, %s, is not valid according to RFC 2253.'],
+  ATLAS_X509_USER_CANNOT_BE_TEMPORARY: [400, 'X.509 users cannot be temporary.'],
+  ATLAS_X509_USER_CANNOT_USE_LDAP: [400, 'Users cannot be configured for X.509 and LDAP authentication.'],
+  ATLAS_X509_USER_CANNOT_USE_SCRAM: [400, 'Users cannot be configured for SCRAM and X.509 authentication.'],
+  MULTIPLE_AUTH_TYPES: [400, 'A database user can use only one authentication method; %s were specified.'],
+  ATLAS_INVALID_ROLE: [400, 'The specified role %s@%s does not exist.'],
+  DUPLICATE_DATABASE_ROLES: [400, 'Duplicate database roles specified for user %s: %s.'],
+  INVALID_DELETE_AFTER_DATE: [400, 'The deleteAfterDate %s must be in the future and within one week.'],
+  // certificates
+  USER_NOT_MANAGED_X509: [400, 'The user does not have managed mode X.509 enabled.'],
+  CANNOT_GENERATE_CERT_IF_ADVANCED_X509: [400, 'The user cannot create managed X.509 certs if advanced mode is on.'],
+  CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS: [400, 'Atlas-generated X.509 certificates have a maximum expiration of 24 months.'],
+  ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED: [400, 'The limit on generated certificates per user has been reached.'],
+  // authentication and authorisation
+  USER_UNAUTHORIZED: [401, 'Current user is not authorized to perform this action.'],
+  NOT_ORG_GROUP_CREATOR: [401, 'The currently logged in user does not have the group creator role in organization %s.'],
+  // server
+  SERVICE_UNAVAILABLE: [503, 'The service is temporarily unavailable. Please retry later.'],
+  UNEXPECTED_ERROR: [500, 'Unexpected error.'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type AtlasErrorCode = keyof typeof ATLAS_ERRORS;
+export type ErrorParameter = string | number;
+
+export interface AtlasErrorBody {
+  detail: string;
+  error: number;
+  errorCode: string;
+  parameters: ErrorParameter[];
+  reason: string;
+}
+
+function fillTemplate(template: string, parameters: readonly ErrorParameter[]): string {
+  let next = 0;
+  return template.replace(/%[sd]/g, (placeholder) => {
+    const value = parameters[next++];
+    return value === undefined ? placeholder : String(value);
+  });
+}
+
+/** A failure that is the client's to fix (or a known server state) and has an Atlas answer. */
+export class AtlasError extends Error {
+  readonly status: number;
+  readonly errorCode: AtlasErrorCode;
+  readonly parameters: ErrorParameter[];
+
+  constructor(errorCode: AtlasErrorCode, ...parameters: ErrorParameter[]) {
+    const [status, template] = ATLAS_ERRORS[errorCode];
+    super(fillTemplate(template, parameters));
+    this.name = 'AtlasError';
+    this.status = status;
+    this.errorCode = errorCode;
+    this.parameters = parameters;
+  }
+
+  toBody(): AtlasErrorBody {
+    return {
+      detail: this.message,
+      error: this.status,
+      errorCode: this.errorCode,
+      parameters: this.parameters,
+      reason: reasonPhrase(this.status),
+    };
+  }
+}
+
+export function isAtlasError(value: unknown): value is AtlasError {
+  return value instanceof AtlasError;
+}

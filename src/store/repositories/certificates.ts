@@ -1,0 +1,165 @@
+import type { Kysely } from 'kysely';
+import type { CertificateAuthority, UserCertificate } from '../../domain/certificate.js';
+import type { CertificateAuthoritiesTable, CertificatesTable, Database } from '../schema.js';
+import { toBigInt, toBytes, toDate, toOptionalDate } from './codec.js';
+
+export interface StoredCertificateAuthority extends CertificateAuthority {
+  sealedPrivateKey: string;
+}
+
+function authorityFromRow(row: CertificateAuthoritiesTable): StoredCertificateAuthority {
+  const authority: StoredCertificateAuthority = {
+    id: row.id,
+    groupId: row.project_id,
+    keyAlgorithm: row.key_algorithm,
+    subject: row.subject,
+    serial: toBigInt(row.serial),
+    der: toBytes(row.certificate_der),
+    notBefore: toDate(row.not_before),
+    notAfter: toDate(row.not_after),
+    createdAt: toDate(row.created_at),
+    sealedPrivateKey: row.private_key_sealed,
+  };
+  const retiredAt = toOptionalDate(row.retired_at);
+  if (retiredAt) authority.retiredAt = retiredAt;
+  return authority;
+}
+
+export class CertificateAuthoritiesRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async findActive(groupId: string): Promise<StoredCertificateAuthority | undefined> {
+    const row = await this.db
+      .selectFrom('certificate_authorities')
+      .selectAll()
+      .where('project_id', '=', groupId)
+      .where('retired_at', 'is', null)
+      .executeTakeFirst();
+    return row && authorityFromRow(row);
+  }
+
+  /** Fails with a unique violation when the project already has an active CA. */
+  async insert(authority: StoredCertificateAuthority): Promise<void> {
+    await this.db
+      .insertInto('certificate_authorities')
+      .values({
+        id: authority.id,
+        project_id: authority.groupId,
+        key_algorithm: authority.keyAlgorithm,
+        subject: authority.subject,
+        serial: authority.serial,
+        certificate_der: authority.der,
+        private_key_sealed: authority.sealedPrivateKey,
+        not_before: authority.notBefore.toISOString(),
+        not_after: authority.notAfter.toISOString(),
+        created_at: authority.createdAt.toISOString(),
+        retired_at: authority.retiredAt?.toISOString() ?? null,
+      })
+      .execute();
+  }
+}
+
+function certificateFromRow(row: CertificatesTable): UserCertificate {
+  const certificate: UserCertificate = {
+    serial: toBigInt(row.serial),
+    groupId: row.project_id,
+    userId: row.user_id,
+    caId: row.ca_id,
+    subject: row.subject,
+    keyAlgorithm: row.key_algorithm,
+    createdAt: toDate(row.created_at),
+    notBefore: toDate(row.not_before),
+    notAfter: toDate(row.not_after),
+    der: toBytes(row.certificate_der),
+  };
+  const revokedAt = toOptionalDate(row.revoked_at);
+  if (revokedAt) certificate.revokedAt = revokedAt;
+  if (row.revocation_reason !== null) certificate.revocationReason = row.revocation_reason;
+  return certificate;
+}
+
+/** The metadata the Atlas list shows; the DER stays in the table. */
+export type CertificateSummary = Omit<UserCertificate, 'der'>;
+
+export class CertificatesRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Fails with a unique violation if the serial is taken (the caller draws another). */
+  async insert(certificate: UserCertificate): Promise<void> {
+    await this.db
+      .insertInto('certificates')
+      .values({
+        serial: certificate.serial,
+        project_id: certificate.groupId,
+        user_id: certificate.userId,
+        ca_id: certificate.caId,
+        subject: certificate.subject,
+        key_algorithm: certificate.keyAlgorithm,
+        created_at: certificate.createdAt.toISOString(),
+        not_before: certificate.notBefore.toISOString(),
+        not_after: certificate.notAfter.toISOString(),
+        certificate_der: certificate.der,
+        revoked_at: certificate.revokedAt?.toISOString() ?? null,
+        revocation_reason: certificate.revocationReason ?? null,
+      })
+      .execute();
+  }
+
+  async find(serial: bigint): Promise<UserCertificate | undefined> {
+    const row = await this.db.selectFrom('certificates').selectAll().where('serial', '=', serial).executeTakeFirst();
+    return row && certificateFromRow(row);
+  }
+
+  private unexpired(userId: string, now: Date) {
+    return this.db
+      .selectFrom('certificates')
+      .where('user_id', '=', userId)
+      .where('not_after', '>', now.toISOString())
+      .where('revoked_at', 'is', null);
+  }
+
+  /** A user's unexpired, unrevoked certificates, oldest first (the Atlas list). */
+  async listUnexpired(userId: string, now: Date, offset: number, limit: number): Promise<CertificateSummary[]> {
+    const rows = await this.unexpired(userId, now)
+      .select([
+        'serial',
+        'project_id',
+        'user_id',
+        'ca_id',
+        'subject',
+        'key_algorithm',
+        'created_at',
+        'not_before',
+        'not_after',
+        'revoked_at',
+        'revocation_reason',
+      ])
+      .orderBy('created_at')
+      .orderBy('serial')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+    return rows.map((row) => {
+      const { der: _der, ...summary } = certificateFromRow({ ...row, certificate_der: new Uint8Array() });
+      return summary;
+    });
+  }
+
+  async countUnexpired(userId: string, now: Date): Promise<number> {
+    const row = await this.unexpired(userId, now)
+      .select((eb) => eb.fn.countAll().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  /** Revokes every live certificate of a user (the user is being deleted). */
+  async revokeAllOfUser(userId: string, at: Date, reason: string): Promise<number> {
+    const result = await this.db
+      .updateTable('certificates')
+      .set({ revoked_at: at.toISOString(), revocation_reason: reason })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+}

@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import { type DatabaseOptions, type Dialect, openDatabase } from './database.js';
+import { migrateToLatest } from './migrations.js';
+import { ApiKeysRepository } from './repositories/api-keys.js';
+import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
+import { DatabaseUsersRepository } from './repositories/database-users.js';
+import { DigestNonceUsesRepository } from './repositories/digest-nonces.js';
+import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
+import { SettingsRepository } from './repositories/settings.js';
+import type { Database } from './schema.js';
+
+/** Every repository, bound to one connection or one transaction. */
+export class Repositories {
+  readonly settings: SettingsRepository;
+  readonly organizations: OrganizationsRepository;
+  readonly projects: ProjectsRepository;
+  readonly apiKeys: ApiKeysRepository;
+  readonly databaseUsers: DatabaseUsersRepository;
+  readonly certificateAuthorities: CertificateAuthoritiesRepository;
+  readonly certificates: CertificatesRepository;
+  readonly digestNonceUses: DigestNonceUsesRepository;
+
+  constructor(db: Kysely<Database>) {
+    this.settings = new SettingsRepository(db);
+    this.organizations = new OrganizationsRepository(db);
+    this.projects = new ProjectsRepository(db);
+    this.apiKeys = new ApiKeysRepository(db);
+    this.databaseUsers = new DatabaseUsersRepository(db);
+    this.certificateAuthorities = new CertificateAuthoritiesRepository(db);
+    this.certificates = new CertificatesRepository(db);
+    this.digestNonceUses = new DigestNonceUsesRepository(db);
+  }
+}
+
+export class Store extends Repositories {
+  private constructor(
+    readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+    readonly location: string,
+  ) {
+    super(db);
+  }
+
+  /** Opens the database and brings its schema up to date. */
+  static async open(options: DatabaseOptions): Promise<Store> {
+    const opened = openDatabase(options);
+    try {
+      await migrateToLatest(opened.db, opened.dialect);
+    } catch (error) {
+      await opened.db.destroy();
+      throw error;
+    }
+    return new Store(opened.db, opened.dialect, opened.location);
+  }
+
+  /** Runs `work` atomically: every write in it lands, or none does. */
+  transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) => work(new Repositories(trx)));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
