@@ -1,8 +1,8 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../authority/authority.js';
-import type { PageRequest } from '../domain/pagination.js';
-import { DEFAULT_ITEMS_PER_PAGE } from '../domain/pagination.js';
-import { baseUrl, encodePathSegment } from './links.js';
+import { DEFAULT_ITEMS_PER_PAGE, type Page, type PageRequest } from '../domain/pagination.js';
+import { baseUrl, encodePathSegment, listLinks } from './links.js';
+import { sendAtlas } from './plugins/atlas-conventions.js';
 
 /** What every resource plugin is given. */
 export interface ApiContext {
@@ -30,4 +30,21 @@ export function pageRequest(query: PageQueryValues): PageRequest {
     itemsPerPage: query.itemsPerPage ?? DEFAULT_ITEMS_PER_PAGE,
     includeCount: query.includeCount ?? true,
   };
+}
+
+/** Sends one page of a list in Atlas' shape: `{links, results, totalCount}`. */
+export function sendPage<T>(
+  context: ApiContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  page: PageRequest,
+  result: Page<T>,
+  view: (item: T) => unknown,
+): FastifyReply {
+  const body = {
+    links: listLinks(request, context.publicUrl, result, page),
+    results: result.items.map(view),
+    totalCount: result.totalCount,
+  };
+  return sendAtlas(request, reply, 200, body, 'list');
 }

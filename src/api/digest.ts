@@ -127,7 +127,10 @@ export class NonceAuthority {
   }
 
   issue(now: Date): string {
-    const body = Math.floor(now.getTime() / 1000).toString(16).padStart(8, '0') + randomBytes(4).toString('hex');
+    const body =
+      Math.floor(now.getTime() / 1000)
+        .toString(16)
+        .padStart(8, '0') + randomBytes(4).toString('hex');
     return body + this.mac(body);
   }
 

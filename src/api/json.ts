@@ -17,7 +17,8 @@ export function toJson(value: unknown): string {
     case 'object': {
       if (value === null) return 'null';
       if (value instanceof Date) return JSON.stringify(value.toISOString());
-      if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : toJson(item))).join(',')}]`;
+      if (Array.isArray(value))
+        return `[${value.map((item) => (item === undefined ? 'null' : toJson(item))).join(',')}]`;
       const members: string[] = [];
       for (const [key, member] of Object.entries(value)) {
         if (member !== undefined) members.push(`${JSON.stringify(key)}:${toJson(member)}`);

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Page } from '../domain/pagination.js';
+import type { Page, PageRequest } from '../domain/pagination.js';
 
 export interface Link {
   href: string;
@@ -35,8 +35,7 @@ export function listLinks(
   request: FastifyRequest,
   publicUrl: string | undefined,
   page: Page<unknown>,
-  pageNum: number,
-  itemsPerPage: number,
+  { pageNum, itemsPerPage }: PageRequest,
 ): Link[] {
   const queryStart = request.url.indexOf('?');
   const path = queryStart === -1 ? request.url : request.url.slice(0, queryStart);

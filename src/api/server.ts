@@ -54,7 +54,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     protectedPrefixes: ['/api/atlas/'],
   });
 
-  const context: ApiContext = { authority: options.authority, publicUrl: options.publicUrl, versionPrefix: ATLAS_V1_PREFIX };
+  const context: ApiContext = {
+    authority: options.authority,
+    publicUrl: options.publicUrl,
+    versionPrefix: ATLAS_V1_PREFIX,
+  };
   await app.register(
     async (v1) => {
       await v1.register(groupRoutes, context);

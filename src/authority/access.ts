@@ -9,7 +9,8 @@ import type { Principal } from './principal.js';
  * What an operation needs of its caller. Organization roles imply project roles the
  * way Atlas defines them: an Organization Owner owns every project of the org.
  */
-export type Permission = 'ORG_READ' | 'ORG_CREATE_PROJECT' | 'PROJECT_READ' | 'PROJECT_DATABASE_ACCESS' | 'PROJECT_OWNER';
+export type Permission =
+  'ORG_READ' | 'ORG_CREATE_PROJECT' | 'PROJECT_READ' | 'PROJECT_DATABASE_ACCESS' | 'PROJECT_OWNER';
 
 const GRANTS: Readonly<Record<OrgRole, readonly Permission[]>> = {
   ORG_OWNER: ['ORG_READ', 'ORG_CREATE_PROJECT', 'PROJECT_READ', 'PROJECT_DATABASE_ACCESS', 'PROJECT_OWNER'],

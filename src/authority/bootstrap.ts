@@ -41,7 +41,9 @@ export class BootstrapService {
       if (known && known.orgId === record.orgId && (await this.apiKeys.verify(known.publicKey, known.privateKey))) {
         return { credentials: known, created: false };
       }
-      const { key, privateKey } = await this.apiKeys.create(record.orgId, 'dbcerts bootstrap key (reissued)', ['ORG_OWNER']);
+      const { key, privateKey } = await this.apiKeys.create(record.orgId, 'dbcerts bootstrap key (reissued)', [
+        'ORG_OWNER',
+      ]);
       return { credentials: { ...record, publicKey: key.publicKey, privateKey }, created: true };
     }
 
@@ -53,8 +55,19 @@ export class BootstrapService {
         // Written first: a concurrent bootstrap fails here (unique name) and rolls back.
         await repositories.settings.insert(BOOTSTRAP_SETTING, JSON.stringify({ orgId, groupId }));
         await repositories.organizations.insert({ id: orgId, name: BOOTSTRAP_ORG_NAME, createdAt: now });
-        await repositories.projects.insert({ id: groupId, orgId, name: BOOTSTRAP_PROJECT_NAME, tags: [], createdAt: now });
-        const { key, privateKey } = await this.apiKeys.create(orgId, 'dbcerts bootstrap key', ['ORG_OWNER'], repositories);
+        await repositories.projects.insert({
+          id: groupId,
+          orgId,
+          name: BOOTSTRAP_PROJECT_NAME,
+          tags: [],
+          createdAt: now,
+        });
+        const { key, privateKey } = await this.apiKeys.create(
+          orgId,
+          'dbcerts bootstrap key',
+          ['ORG_OWNER'],
+          repositories,
+        );
         return { orgId, groupId, publicKey: key.publicKey, privateKey };
       });
       return { credentials, created: true };

@@ -51,7 +51,12 @@ export class CertificateService {
   }
 
   /** Atlas' list: the user's unexpired certificates (dbcerts also hides revoked ones), oldest first. */
-  async list(principal: Principal, groupId: string, username: string, page: PageRequest): Promise<Page<CertificateSummary>> {
+  async list(
+    principal: Principal,
+    groupId: string,
+    username: string,
+    page: PageRequest,
+  ): Promise<Page<CertificateSummary>> {
     await accessibleProject(this.store, principal, groupId, 'PROJECT_READ');
     const user = await this.userNamed(this.store, groupId, username);
     const now = this.clock.now();

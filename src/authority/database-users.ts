@@ -123,7 +123,12 @@ export class DatabaseUserService {
     databaseName: string,
     username: string,
   ): Promise<StoredDatabaseUser> {
-    const user = await repositories.databaseUsers.find(groupId, databaseName as AuthDatabase, username, this.clock.now());
+    const user = await repositories.databaseUsers.find(
+      groupId,
+      databaseName as AuthDatabase,
+      username,
+      this.clock.now(),
+    );
     if (!user) throw new AtlasError('USERNAME_NOT_FOUND', username);
     return user;
   }

@@ -39,7 +39,8 @@ export class ProjectService {
    */
   async create(principal: Principal, request: NewProject): Promise<Project> {
     // Atlas for Government only: commercial Atlas refuses the field.
-    if (request.regionUsageRestrictions !== undefined) throw new AtlasError('INVALID_ATTRIBUTE', 'regionUsageRestrictions');
+    if (request.regionUsageRestrictions !== undefined)
+      throw new AtlasError('INVALID_ATTRIBUTE', 'regionUsageRestrictions');
     if (request.orgId === undefined) throw new AtlasError('API_KEY_CREATED_GROUPS_MUST_HAVE_ORG');
     if (!isObjectId(request.orgId) || request.orgId !== principal.orgId) {
       throw new AtlasError('NOT_ORG_GROUP_CREATOR', request.orgId);

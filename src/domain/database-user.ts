@@ -188,7 +188,8 @@ const ADMIN_ONLY_ROLES = new Set([
 function checkRoles(username: string, roles: readonly DatabaseUserRole[]): void {
   const seen = new Set<string>();
   for (const role of roles) {
-    const target = role.collectionName === undefined ? role.databaseName : `${role.databaseName}.${role.collectionName}`;
+    const target =
+      role.collectionName === undefined ? role.databaseName : `${role.databaseName}.${role.collectionName}`;
     if (ADMIN_ONLY_ROLES.has(role.roleName) && (role.databaseName !== 'admin' || role.collectionName !== undefined)) {
       throw new AtlasError('ATLAS_INVALID_ROLE', role.roleName, target);
     }

@@ -60,11 +60,20 @@ export const ATLAS_ERRORS = {
   DATABASE_USERNAME_CANNOT_BE_CHANGED: [409, 'Cannot modify the username of an existing database user.'],
   DATABASE_NAME_CANNOT_BE_CHANGED: [409, 'Cannot modify the authentication database of an existing database user.'],
   AUTH_TYPE_CANNOT_BE_CHANGED: [409, 'Cannot modify the authentication type of an existing database user.'],
-  DATABASE_NAME_INVALID_EXTERNAL: [400, 'Database name invalid. Externally authenticated users can only be created on the $external database.'],
+  DATABASE_NAME_INVALID_EXTERNAL: [
+    400,
+    'Database name invalid. Externally authenticated users can only be created on the $external database.',
+  ],
   DATABASE_NAME_INVALID_ADMIN: [400, 'Database name invalid. %s can only be created on the admin database.'],
   ATLAS_INVALID_USERNAME: [400, 'The specified username %s is not valid for an Atlas database user.'],
-  ATLAS_MANAGED_X509_NAME_INVALID: [400, 'The username %s is invalid for Atlas-managed X.509 user auth. These usernames must take the form CN=<username> with no additional OIDs.'],
-  ATLAS_INVALID_LDAP_NAME: [400, 'The distinguished name specified in the username field, %s, is not valid according to RFC 2253.'],
+  ATLAS_MANAGED_X509_NAME_INVALID: [
+    400,
+    'The username %s is invalid for Atlas-managed X.509 user auth. These usernames must take the form CN=<username> with no additional OIDs.',
+  ],
+  ATLAS_INVALID_LDAP_NAME: [
+    400,
+    'The distinguished name specified in the username field, %s, is not valid according to RFC 2253.',
+  ],
   ATLAS_X509_USER_CANNOT_BE_TEMPORARY: [400, 'X.509 users cannot be temporary.'],
   ATLAS_X509_USER_CANNOT_USE_LDAP: [400, 'Users cannot be configured for X.509 and LDAP authentication.'],
   ATLAS_X509_USER_CANNOT_USE_SCRAM: [400, 'Users cannot be configured for SCRAM and X.509 authentication.'],
@@ -75,7 +84,10 @@ export const ATLAS_ERRORS = {
   // certificates
   USER_NOT_MANAGED_X509: [400, 'The user does not have managed mode X.509 enabled.'],
   CANNOT_GENERATE_CERT_IF_ADVANCED_X509: [400, 'The user cannot create managed X.509 certs if advanced mode is on.'],
-  CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS: [400, 'Atlas-generated X.509 certificates have a maximum expiration of 24 months.'],
+  CERT_EXPIRY_CANNOT_EXCEED_TWO_YEARS: [
+    400,
+    'Atlas-generated X.509 certificates have a maximum expiration of 24 months.',
+  ],
   ATLAS_GENERATED_CERTS_LIMIT_EXCEEDED: [400, 'The limit on generated certificates per user has been reached.'],
   // authentication and authorisation
   USER_UNAUTHORIZED: [401, 'Current user is not authorized to perform this action.'],

@@ -137,8 +137,7 @@ export async function issueUserCertificate(
   authority: CertificateAuthorityForSigning,
   request: UserCertificateRequest,
 ): Promise<IssuedCertificate> {
-  const spki =
-    request.publicKey instanceof Uint8Array ? request.publicKey : publicKeyToSpkiDer(request.publicKey);
+  const spki = request.publicKey instanceof Uint8Array ? request.publicKey : publicKeyToSpkiDer(request.publicKey);
   const caKeyIdentifier = authority.certificate.getExtension(x509.SubjectKeyIdentifierExtension);
   if (!caKeyIdentifier) throw new Error('the CA certificate has no subject key identifier');
   const certificate = await x509.X509CertificateGenerator.create({
@@ -164,4 +163,3 @@ export async function issueUserCertificate(
 export function publicKeyFromSpki(spkiDer: Uint8Array): KeyObject {
   return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
 }
-

@@ -36,7 +36,11 @@ function openSqlite(dataDir: string): OpenedDatabase {
   sqlite.pragma('busy_timeout = 5000');
   // Serials are 64-bit: every INTEGER is read as a bigint so none loses digits.
   sqlite.defaultSafeIntegers(true);
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', location: file };
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    dialect: 'sqlite',
+    location: file,
+  };
 }
 
 const INT8_OID = 20;

@@ -82,7 +82,10 @@ function validationError(
     case 'additionalProperties':
       return new AtlasError('INVALID_ATTRIBUTE', String(first.params.additionalProperty));
     case 'required':
-      return new AtlasError('MISSING_ATTRIBUTE', field === '' ? String(first.params.missingProperty) : `${field}.${first.params.missingProperty}`);
+      return new AtlasError(
+        'MISSING_ATTRIBUTE',
+        field === '' ? String(first.params.missingProperty) : `${field}.${first.params.missingProperty}`,
+      );
     case 'minItems':
       return new AtlasError('MISSING_ATTRIBUTE', field);
     case 'type':

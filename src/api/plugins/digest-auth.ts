@@ -80,7 +80,11 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
     if (nonce.status === 'invalid') return undefined;
     const identity = await authority.apiKeys.digestIdentity(credentials.username);
     if (!identity) return undefined;
-    const expected = expectedResponse(credentials, request.method, storedHa1For(credentials.algorithm, identity.secrets));
+    const expected = expectedResponse(
+      credentials,
+      request.method,
+      storedHa1For(credentials.algorithm, identity.secrets),
+    );
     if (!responsesMatch(expected, credentials.response)) return undefined;
     // Only a correct response learns that its nonce went stale (RFC 7616 §3.3).
     if (nonce.status === 'stale') return 'stale';

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { formatAtlasDate } from '../../domain/validity.js';
-import { type ApiContext, pageRequest } from '../context.js';
-import { listLinks } from '../links.js';
+import { type ApiContext, pageRequest, sendPage } from '../context.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery, PageQuery } from '../schemas/common.js';
 import { CertsParams, PaginatedUserCert, UserCertCreate } from '../schemas/certificates.js';
@@ -21,17 +20,13 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
       const page = pageRequest(request.query);
       const { groupId, username } = request.params;
       const result = await certificates.list(request.principal, groupId, username, page);
-      return sendAtlas(request, reply, 200, {
-        links: listLinks(request, context.publicUrl, result, page.pageNum, page.itemsPerPage),
-        results: result.items.map((certificate) => ({
-          _id: certificate.serial,
-          createdAt: formatAtlasDate(certificate.createdAt),
-          groupId: certificate.groupId,
-          notAfter: formatAtlasDate(certificate.notAfter),
-          subject: certificate.subject,
-        })),
-        totalCount: result.totalCount,
-      }, 'list');
+      return sendPage(context, request, reply, page, result, (certificate) => ({
+        _id: certificate.serial,
+        createdAt: formatAtlasDate(certificate.createdAt),
+        groupId: certificate.groupId,
+        notAfter: formatAtlasDate(certificate.notAfter),
+        subject: certificate.subject,
+      }));
     },
   );
 
@@ -44,7 +39,9 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
         params: CertsParams,
         querystring: EnvelopeQuery,
         body: UserCertCreate,
-        response: { 201: Type.String({ description: 'PEM: the certificate, then its unencrypted PKCS#8 private key' }) },
+        response: {
+          201: Type.String({ description: 'PEM: the certificate, then its unencrypted PKCS#8 private key' }),
+        },
       },
     },
     async (request, reply) => {

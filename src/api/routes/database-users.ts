@@ -4,8 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import type { DatabaseUserPatch, NewDatabaseUser } from '../../authority/database-users.js';
 import type { DatabaseUser } from '../../domain/database-user.js';
 import { formatAtlasDate } from '../../domain/validity.js';
-import { type ApiContext, pageRequest, resourceUrl } from '../context.js';
-import { listLinks, selfLink } from '../links.js';
+import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
+import { selfLink } from '../links.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
 import {
@@ -24,7 +24,11 @@ function userView(context: ApiContext, request: FastifyRequest, user: DatabaseUs
     description: user.description,
     labels: user.labels,
     ldapAuthType: user.ldapAuthType,
-    links: [selfLink(resourceUrl(context, request, 'groups', user.groupId, 'databaseUsers', user.databaseName, user.username))],
+    links: [
+      selfLink(
+        resourceUrl(context, request, 'groups', user.groupId, 'databaseUsers', user.databaseName, user.username),
+      ),
+    ],
     oidcAuthType: user.oidcAuthType,
     roles: user.roles,
     scopes: user.scopes,
@@ -67,18 +71,19 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
     async (request, reply) => {
       const page = pageRequest(request.query);
       const result = await databaseUsers.list(request.principal, request.params.groupId, page);
-      return sendAtlas(request, reply, 200, {
-        links: listLinks(request, context.publicUrl, result, page.pageNum, page.itemsPerPage),
-        results: result.items.map((user) => userView(context, request, user)),
-        totalCount: result.totalCount,
-      }, 'list');
+      return sendPage(context, request, reply, page, result, (user) => userView(context, request, user));
     },
   );
 
   app.post(
     '/groups/:groupId/databaseUsers',
     {
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, body: DatabaseUserCreate, response: { 201: CloudDatabaseUser } },
+      schema: {
+        params: GroupIdParams,
+        querystring: EnvelopeQuery,
+        body: DatabaseUserCreate,
+        response: { 201: CloudDatabaseUser },
+      },
     },
     async (request, reply) => {
       const user = await databaseUsers.create(request.principal, request.params.groupId, newUserFromBody(request.body));
@@ -108,7 +113,13 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
     },
     async (request, reply) => {
       const { groupId, databaseName, username } = request.params;
-      const user = await databaseUsers.update(request.principal, groupId, databaseName, username, patchFromBody(request.body));
+      const user = await databaseUsers.update(
+        request.principal,
+        groupId,
+        databaseName,
+        username,
+        patchFromBody(request.body),
+      );
       return sendAtlas(request, reply, 200, userView(context, request, user));
     },
   );

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Project } from '../../domain/project.js';
 import { formatAtlasDate } from '../../domain/validity.js';
-import { type ApiContext, pageRequest, resourceUrl } from '../context.js';
-import { listLinks, selfLink } from '../links.js';
+import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
+import { selfLink } from '../links.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
 import { Group, GroupCreate, GroupCreateQuery, PaginatedGroup } from '../schemas/projects.js';
@@ -24,15 +24,15 @@ function groupView(context: ApiContext, request: FastifyRequest, project: Projec
 export const groupRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
   const { projects } = context.authority;
 
-  app.get('/groups', { schema: { querystring: PageQuery, response: { 200: PaginatedGroup } } }, async (request, reply) => {
-    const page = pageRequest(request.query);
-    const result = await projects.list(request.principal, page);
-    return sendAtlas(request, reply, 200, {
-      links: listLinks(request, context.publicUrl, result, page.pageNum, page.itemsPerPage),
-      results: result.items.map((project) => groupView(context, request, project)),
-      totalCount: result.totalCount,
-    }, 'list');
-  });
+  app.get(
+    '/groups',
+    { schema: { querystring: PageQuery, response: { 200: PaginatedGroup } } },
+    async (request, reply) => {
+      const page = pageRequest(request.query);
+      const result = await projects.list(request.principal, page);
+      return sendPage(context, request, reply, page, result, (project) => groupView(context, request, project));
+    },
+  );
 
   app.post(
     '/groups',

@@ -36,7 +36,9 @@ export const EnvelopeQuery = Type.Object(envelopeQuery);
 export const PageQuery = Type.Object({
   ...envelopeQuery,
   includeCount: Type.Optional(Type.Boolean({ default: true })),
-  itemsPerPage: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_ITEMS_PER_PAGE, default: DEFAULT_ITEMS_PER_PAGE })),
+  itemsPerPage: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_ITEMS_PER_PAGE, default: DEFAULT_ITEMS_PER_PAGE }),
+  ),
   pageNum: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
 });
 

@@ -10,7 +10,8 @@ import {
 } from '../../domain/database-user.js';
 import { Link, Paginated } from './common.js';
 
-const enumOf = <T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
+const enumOf = <T extends readonly string[]>(values: T) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 
 export const DatabaseUserRole = Type.Object(
   {

@@ -105,7 +105,12 @@ export class DatabaseUsersRepository {
       .execute();
   }
 
-  async find(groupId: string, databaseName: string, username: string, now: Date): Promise<StoredDatabaseUser | undefined> {
+  async find(
+    groupId: string,
+    databaseName: string,
+    username: string,
+    now: Date,
+  ): Promise<StoredDatabaseUser | undefined> {
     const row = await this.live(now)
       .where('project_id', '=', groupId)
       .where('database_name', '=', databaseName)
