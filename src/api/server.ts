@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastJsonStringify, { type Schema } from 'fast-json-stringify';
 import type { Authority } from '../authority/authority.js';
 import type { ApiContext } from './context.js';
 import atlasConventions from './plugins/atlas-conventions.js';
@@ -30,6 +31,27 @@ function newAjv(options: AjvOptions): Ajv {
   return ajv;
 }
 
+/** A copy of a response schema with every `required` list removed, at any depth. */
+function withoutRequired(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withoutRequired);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([key]) => key !== 'required')
+      .map(([key, value]) => [key, withoutRequired(value)]),
+  );
+}
+
+/**
+ * Response serialisers that write members in the schema's declared (alphabetical)
+ * order, as Atlas does. fast-json-stringify writes required members before optional
+ * ones, so `required` is dropped for serialisation only: the views are typed from
+ * the same schemas, so the compiler already guarantees the required members.
+ */
+function atlasSerializerCompiler({ schema }: { schema: unknown }) {
+  return fastJsonStringify(withoutRequired(schema) as Schema);
+}
+
 /**
  * The HTTP server. Bodies are validated strictly (Atlas rejects unknown attributes and
  * does not turn "6" into 6); query strings are coerced, since every value arrives as text.
@@ -46,6 +68,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema as object),
   );
+
+  app.setSerializerCompiler(atlasSerializerCompiler);
 
   await app.register(atlasConventions);
   await app.register(digestAuth, {

@@ -183,14 +183,20 @@ const ADMIN_ONLY_ROLES = new Set([
   'enableSharding',
   'readAnyDatabase',
   'readWriteAnyDatabase',
+  'userAdminAnyDatabase',
 ]);
+
+// MongoDB built-ins that Atlas never grants to database users; no custom role may take their names.
+const UNGRANTABLE_ROLES = new Set(['root', 'clusterAdmin', 'clusterManager', 'hostManager', 'restore', '__system']);
 
 function checkRoles(username: string, roles: readonly DatabaseUserRole[]): void {
   const seen = new Set<string>();
   for (const role of roles) {
     const target =
       role.collectionName === undefined ? role.databaseName : `${role.databaseName}.${role.collectionName}`;
-    if (ADMIN_ONLY_ROLES.has(role.roleName) && (role.databaseName !== 'admin' || role.collectionName !== undefined)) {
+    const adminOnly =
+      ADMIN_ONLY_ROLES.has(role.roleName) && (role.databaseName !== 'admin' || role.collectionName !== undefined);
+    if (adminOnly || UNGRANTABLE_ROLES.has(role.roleName)) {
       throw new AtlasError('ATLAS_INVALID_ROLE', role.roleName, target);
     }
     const key = `${role.roleName}@${target}`;

@@ -38,6 +38,11 @@ export const ComponentLabel = Type.Object(
   { additionalProperties: false },
 );
 
+// Length is the domain's to check: Atlas answers ATLAS_INVALID_USERNAME, not a generic error.
+const Username = Type.String({
+  description: `1 to ${MAX_USERNAME_LENGTH} characters; format depends on the authentication method`,
+});
+
 const writableFields = {
   awsIAMType: Type.Optional(enumOf(AWS_IAM_TYPES)),
   databaseName: Type.Optional(enumOf(AUTH_DATABASES)),
@@ -50,7 +55,7 @@ const writableFields = {
   password: Type.Optional(Type.String({ minLength: 8 })),
   roles: Type.Optional(Type.Array(DatabaseUserRole)),
   scopes: Type.Optional(Type.Array(UserScope)),
-  username: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_USERNAME_LENGTH })),
+  username: Type.Optional(Username),
   x509Type: Type.Optional(enumOf(X509_TYPES)),
 };
 
@@ -59,7 +64,7 @@ export const DatabaseUserCreate = Type.Object(
   {
     ...writableFields,
     roles: Type.Array(DatabaseUserRole, { minItems: 1 }),
-    username: Type.String({ minLength: 1, maxLength: MAX_USERNAME_LENGTH }),
+    username: Username,
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,564 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { newObjectId } from '../../src/domain/ids.js';
+import type { ApiResponse } from '../helpers/digest-client.js';
+import { DigestClient } from '../helpers/digest-client.js';
+import { TestClock } from '../helpers/clock.js';
+import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+
+/**
+ * Projects (`/api/atlas/v1.0/groups`): list, get, create, the project-id errors, and
+ * isolation between organizations. Expected bodies follow shared/spec/atlas-api.md and
+ * docs/compatibility.md ("Projects", "Errors", "Wire format").
+ */
+
+const START = '2024-05-01T12:00:00.500Z';
+const START_SECOND = '2024-05-01T12:00:00Z';
+
+let server: TestServer;
+
+interface ErrorExpectation {
+  status: number;
+  errorCode: string;
+  detail: string;
+  parameters?: unknown[];
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict' };
+
+function assertAtlasError(response: ApiResponse, expected: ErrorExpectation): void {
+  assert.equal(response.status, expected.status, response.text);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+  assert.deepEqual(response.json(), {
+    detail: expected.detail,
+    error: expected.status,
+    errorCode: expected.errorCode,
+    parameters: expected.parameters ?? [],
+    reason: REASONS[expected.status],
+  });
+  // Members in alphabetical order, as Atlas writes them.
+  assert.ok(response.text.startsWith('{"detail":'), response.text);
+}
+
+function groupBody(project: { id: string; name: string; orgId: string; created: string; tags?: unknown[] }) {
+  // Alphabetical member order, as the wire format requires.
+  return {
+    clusterCount: 0,
+    created: project.created,
+    id: project.id,
+    links: [{ href: `${server.origin}${V1}/groups/${project.id}`, rel: 'self' }],
+    name: project.name,
+    orgId: project.orgId,
+    tags: project.tags ?? [],
+  };
+}
+
+/** A second organization with one project and an org-owner key, made directly in the store. */
+interface OtherOrg {
+  orgId: string;
+  groupId: string;
+  client: DigestClient;
+}
+
+async function createOtherOrg(name: string, projectName: string): Promise<OtherOrg> {
+  const now = server.clock.now();
+  const orgId = newObjectId(now);
+  const groupId = newObjectId(now);
+  await server.store.organizations.insert({ id: orgId, name, createdAt: now });
+  await server.store.projects.insert({ id: groupId, orgId, name: projectName, tags: [], createdAt: now });
+  const { key, privateKey } = await server.authority.apiKeys.create(orgId, 'desc', ['ORG_OWNER']);
+  return { orgId, groupId, client: new DigestClient(server.origin, key.publicKey, privateKey) };
+}
+
+before(async () => {
+  server = await startTestServer({ clock: new TestClock(START) });
+});
+
+after(() => server.close());
+
+describe('GET /groups and /groups/{id} on a fresh deployment', () => {
+  test('the list holds just the bootstrap project, exactly as Atlas writes it', async () => {
+    const response = await server.client.get(`${V1}/groups`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    const expected = {
+      links: [{ href: `${server.origin}${V1}/groups?pageNum=1&itemsPerPage=100`, rel: 'self' }],
+      results: [
+        groupBody({
+          id: server.credentials.groupId,
+          name: 'Project0',
+          orgId: server.credentials.orgId,
+          created: START_SECOND,
+        }),
+      ],
+      totalCount: 1,
+    };
+    assert.deepEqual(response.json(), expected);
+    assert.equal(response.text, JSON.stringify(expected));
+  });
+
+  test('get by id: exact body (clusterCount 0, created to the second, self link, tags [])', async () => {
+    const response = await server.client.get(`${V1}/groups/${server.credentials.groupId}`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    const expected = groupBody({
+      id: server.credentials.groupId,
+      name: 'Project0',
+      orgId: server.credentials.orgId,
+      created: START_SECOND,
+    });
+    assert.equal(response.text, JSON.stringify(expected));
+  });
+
+  test('envelope=true on a single project: {"content":…,"status":200}, HTTP status unchanged', async () => {
+    const response = await server.client.get(`${V1}/groups/${server.credentials.groupId}?envelope=true`);
+    assert.equal(response.status, 200);
+    const content = groupBody({
+      id: server.credentials.groupId,
+      name: 'Project0',
+      orgId: server.credentials.orgId,
+      created: START_SECOND,
+    });
+    assert.equal(response.text, JSON.stringify({ content, status: 200 }));
+  });
+
+  test('envelope=true on the list adds status between results and totalCount', async () => {
+    const response = await server.client.get(`${V1}/groups?envelope=true`);
+    assert.equal(response.status, 200);
+    const expected = {
+      links: [{ href: `${server.origin}${V1}/groups?envelope=true&pageNum=1&itemsPerPage=100`, rel: 'self' }],
+      results: [
+        groupBody({
+          id: server.credentials.groupId,
+          name: 'Project0',
+          orgId: server.credentials.orgId,
+          created: START_SECOND,
+        }),
+      ],
+      status: 200,
+      totalCount: 1,
+    };
+    assert.equal(response.text, JSON.stringify(expected));
+  });
+
+  test('envelope=true on an error envelopes the error body, HTTP status unchanged', async () => {
+    const unknown = 'aaaaaaaaaaaaaaaaaaaaaaaa';
+    const response = await server.client.get(`${V1}/groups/${unknown}?envelope=true`);
+    assert.equal(response.status, 404);
+    assert.deepEqual(response.json(), {
+      content: {
+        detail: `No group with ID ${unknown} exists.`,
+        error: 404,
+        errorCode: 'GROUP_NOT_FOUND',
+        parameters: [unknown],
+        reason: 'Not Found',
+      },
+      status: 404,
+    });
+  });
+});
+
+describe('project id errors', () => {
+  for (const malformed of ['xyz', '0123456789ABCDEF01234567', '0123456789abcdef0123456', '0123456789abcdef012345678']) {
+    test(`malformed id ${malformed} → 404 INVALID_GROUP_ID`, async () => {
+      const response = await server.client.get(`${V1}/groups/${malformed}`);
+      assertAtlasError(response, {
+        status: 404,
+        errorCode: 'INVALID_GROUP_ID',
+        detail: `An invalid group ID ${malformed} was specified.`,
+        parameters: [malformed],
+      });
+    });
+  }
+
+  test('well-formed unknown id → 404 GROUP_NOT_FOUND', async () => {
+    const unknown = '5f0123456789abcdef012345';
+    const response = await server.client.get(`${V1}/groups/${unknown}`);
+    assertAtlasError(response, {
+      status: 404,
+      errorCode: 'GROUP_NOT_FOUND',
+      detail: `No group with ID ${unknown} exists.`,
+      parameters: [unknown],
+    });
+  });
+
+  test('the same errors under a project sub-resource (databaseUsers)', async () => {
+    assertAtlasError(await server.client.get(`${V1}/groups/nothex/databaseUsers`), {
+      status: 404,
+      errorCode: 'INVALID_GROUP_ID',
+      detail: 'An invalid group ID nothex was specified.',
+      parameters: ['nothex'],
+    });
+    const unknown = '5f0123456789abcdef012345';
+    assertAtlasError(await server.client.get(`${V1}/groups/${unknown}/databaseUsers`), {
+      status: 404,
+      errorCode: 'GROUP_NOT_FOUND',
+      detail: `No group with ID ${unknown} exists.`,
+      parameters: [unknown],
+    });
+  });
+});
+
+describe('POST /groups', () => {
+  test('creates a project: 200 with the Group body; readable by id and in the list', async () => {
+    server.clock.set('2024-05-02T08:30:15.999Z');
+    const response = await server.client.post(`${V1}/groups`, {
+      name: 'Created-Project_1',
+      orgId: server.credentials.orgId,
+      tags: [{ key: 'env', value: 'test' }],
+      withDefaultAlertsSettings: false,
+    });
+    assert.equal(response.status, 200, response.text);
+    assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+    const body = response.json();
+    assert.match(body.id, /^[0-9a-f]{24}$/);
+    assert.notEqual(body.id, server.credentials.groupId);
+    const expected = groupBody({
+      id: body.id,
+      name: 'Created-Project_1',
+      orgId: server.credentials.orgId,
+      created: '2024-05-02T08:30:15Z',
+      tags: [{ key: 'env', value: 'test' }],
+    });
+    assert.equal(response.text, JSON.stringify(expected));
+
+    const got = await server.client.get(`${V1}/groups/${body.id}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.text, JSON.stringify(expected));
+
+    const list = (await server.client.get(`${V1}/groups`)).json();
+    assert.equal(list.totalCount, 2);
+    assert.deepEqual(
+      list.results.map((project: { id: string }) => project.id),
+      [server.credentials.groupId, body.id],
+    );
+  });
+
+  test('projectOwnerId is accepted and ignored; the name pattern allows its punctuation', async () => {
+    const name = "Équipe.(a),b:c&d@e+f'g-9";
+    const response = await server.client.post(`${V1}/groups?projectOwnerId=0123456789abcdef01234567`, {
+      name,
+      orgId: server.credentials.orgId,
+    });
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json().name, name);
+    assert.deepEqual(response.json().tags, []);
+  });
+
+  test('envelope=true on create: {"content":…,"status":200}', async () => {
+    const response = await server.client.post(`${V1}/groups?envelope=true`, {
+      name: 'Enveloped',
+      orgId: server.credentials.orgId,
+    });
+    assert.equal(response.status, 200);
+    const body = response.json();
+    assert.deepEqual(Object.keys(body), ['content', 'status']);
+    assert.equal(body.status, 200);
+    assert.equal(body.content.name, 'Enveloped');
+    assert.equal(body.content.clusterCount, 0);
+  });
+
+  interface Refusal {
+    name: string;
+    body: unknown;
+    expected: ErrorExpectation;
+  }
+
+  const refusals = (): Refusal[] => [
+    {
+      name: 'no orgId → 400 API_KEY_CREATED_GROUPS_MUST_HAVE_ORG',
+      body: { name: 'NoOrg' },
+      expected: {
+        status: 400,
+        errorCode: 'API_KEY_CREATED_GROUPS_MUST_HAVE_ORG',
+        detail: 'Projects created by API keys must belong to an existing organization.',
+      },
+    },
+    {
+      name: 'an unknown organization → 401 NOT_ORG_GROUP_CREATOR',
+      body: { name: 'Elsewhere', orgId: '0123456789abcdef01234567' },
+      expected: {
+        status: 401,
+        errorCode: 'NOT_ORG_GROUP_CREATOR',
+        detail:
+          'The currently logged in user does not have the group creator role in organization 0123456789abcdef01234567.',
+        parameters: ['0123456789abcdef01234567'],
+      },
+    },
+    {
+      name: 'a name with a space → 400 INVALID_GROUP_NAME',
+      body: { name: 'bad name', orgId: server.credentials.orgId },
+      expected: {
+        status: 400,
+        errorCode: 'INVALID_GROUP_NAME',
+        detail: 'An invalid group name "bad name" was specified.',
+        parameters: ['bad name'],
+      },
+    },
+    {
+      name: 'a name with a slash → 400 INVALID_GROUP_NAME',
+      body: { name: 'a/b', orgId: server.credentials.orgId },
+      expected: {
+        status: 400,
+        errorCode: 'INVALID_GROUP_NAME',
+        detail: 'An invalid group name "a/b" was specified.',
+        parameters: ['a/b'],
+      },
+    },
+    {
+      name: 'an empty name → 400 INVALID_GROUP_NAME',
+      body: { name: '', orgId: server.credentials.orgId },
+      expected: {
+        status: 400,
+        errorCode: 'INVALID_GROUP_NAME',
+        detail: 'An invalid group name "" was specified.',
+        parameters: [''],
+      },
+    },
+    {
+      name: 'a 65-character name → 400 INVALID_GROUP_NAME',
+      body: { name: 'n'.repeat(65), orgId: server.credentials.orgId },
+      expected: {
+        status: 400,
+        errorCode: 'INVALID_GROUP_NAME',
+        detail: `An invalid group name "${'n'.repeat(65)}" was specified.`,
+        parameters: ['n'.repeat(65)],
+      },
+    },
+    {
+      name: 'a duplicate name in the organization → 409 GROUP_ALREADY_EXISTS',
+      body: { name: 'Created-Project_1', orgId: server.credentials.orgId },
+      expected: {
+        status: 409,
+        errorCode: 'GROUP_ALREADY_EXISTS',
+        detail: 'A group with name "Created-Project_1" already exists.',
+        parameters: ['Created-Project_1'],
+      },
+    },
+    {
+      name: 'regionUsageRestrictions → 400 INVALID_ATTRIBUTE',
+      body: { name: 'Gov', orgId: server.credentials.orgId, regionUsageRestrictions: 'GOV_REGIONS_ONLY' },
+      expected: {
+        status: 400,
+        errorCode: 'INVALID_ATTRIBUTE',
+        detail: 'Invalid attribute regionUsageRestrictions specified.',
+        parameters: ['regionUsageRestrictions'],
+      },
+    },
+    {
+      name: 'an unknown attribute → 400 INVALID_ATTRIBUTE naming it',
+      body: { name: 'Unknown', orgId: server.credentials.orgId, colour: 'blue' },
+      expected: {
+        status: 400,
+        errorCode: 'INVALID_ATTRIBUTE',
+        detail: 'Invalid attribute colour specified.',
+        parameters: ['colour'],
+      },
+    },
+    ...(['id', 'created', 'clusterCount', 'links'] as const).map((field) => ({
+      name: `read-only ${field} → 400 INVALID_ATTRIBUTE`,
+      body: {
+        name: `ReadOnly-${field}`,
+        orgId: server.credentials.orgId,
+        [field]: { id: '0123456789abcdef01234567', created: '2024-01-01T00:00:00Z', clusterCount: 0, links: [] }[field],
+      },
+      expected: {
+        status: 400,
+        errorCode: 'INVALID_ATTRIBUTE',
+        detail: `Invalid attribute ${field} specified.`,
+        parameters: [field],
+      },
+    })),
+    {
+      name: 'no name → 400 MISSING_ATTRIBUTE',
+      body: { orgId: server.credentials.orgId },
+      expected: {
+        status: 400,
+        errorCode: 'MISSING_ATTRIBUTE',
+        detail: 'The required attribute name was not specified.',
+        parameters: ['name'],
+      },
+    },
+    {
+      name: 'a numeric name → 400 INVALID_JSON_ATTRIBUTE',
+      body: { name: 42, orgId: server.credentials.orgId },
+      expected: {
+        status: 400,
+        errorCode: 'INVALID_JSON_ATTRIBUTE',
+        detail: 'Received JSON for the name attribute does not match expected format.',
+        parameters: ['name'],
+      },
+    },
+  ];
+
+  test('each refused create has its exact Atlas error and changes nothing', async (t) => {
+    for (const refusal of refusals()) {
+      await t.test(refusal.name, async () => {
+        const before = await storeSnapshot(server.store);
+        const response = await server.client.post(`${V1}/groups`, refusal.body);
+        assertAtlasError(response, refusal.expected);
+        assert.equal(await storeSnapshot(server.store), before);
+      });
+    }
+  });
+});
+
+describe('two organizations', () => {
+  let other: OtherOrg;
+
+  before(async () => {
+    server.clock.set('2024-06-01T00:00:00Z');
+    other = await createOtherOrg('Other org', 'Other project');
+  });
+
+  test('a project of another organization → 401 NOT_IN_GROUP, without WWW-Authenticate', async () => {
+    for (const [client, groupId] of [
+      [server.client, other.groupId],
+      [other.client, server.credentials.groupId],
+    ] as const) {
+      for (const path of [`${V1}/groups/${groupId}`, `${V1}/groups/${groupId}/databaseUsers`]) {
+        const response = await client.get(path);
+        assertAtlasError(response, {
+          status: 401,
+          errorCode: 'NOT_IN_GROUP',
+          detail: 'The current user is not in the group, or the group does not exist.',
+        });
+        assert.equal(response.headers.get('www-authenticate'), null);
+      }
+    }
+  });
+
+  test('neither key sees the other organization’s projects in its list', async () => {
+    const mine = (await server.client.get(`${V1}/groups`)).json();
+    const ids = mine.results.map((project: { id: string }) => project.id);
+    assert.ok(ids.includes(server.credentials.groupId));
+    assert.ok(!ids.includes(other.groupId));
+    assert.ok(mine.results.every((project: { orgId: string }) => project.orgId === server.credentials.orgId));
+    assert.equal(mine.totalCount, ids.length);
+
+    const response = await other.client.get(`${V1}/groups`);
+    assert.equal(response.status, 200);
+    const expected = {
+      links: [{ href: `${server.origin}${V1}/groups?pageNum=1&itemsPerPage=100`, rel: 'self' }],
+      results: [
+        groupBody({ id: other.groupId, name: 'Other project', orgId: other.orgId, created: '2024-06-01T00:00:00Z' }),
+      ],
+      totalCount: 1,
+    };
+    assert.equal(response.text, JSON.stringify(expected));
+  });
+
+  test('the other key reads its own project by id', async () => {
+    const response = await other.client.get(`${V1}/groups/${other.groupId}`);
+    assert.equal(response.status, 200);
+    assert.equal(
+      response.text,
+      JSON.stringify(
+        groupBody({ id: other.groupId, name: 'Other project', orgId: other.orgId, created: '2024-06-01T00:00:00Z' }),
+      ),
+    );
+  });
+
+  test('creating in the other organization → 401 NOT_ORG_GROUP_CREATOR, store unchanged', async () => {
+    for (const [client, orgId] of [
+      [server.client, other.orgId],
+      [other.client, server.credentials.orgId],
+    ] as const) {
+      const before = await storeSnapshot(server.store);
+      const response = await client.post(`${V1}/groups`, { name: 'Intruder', orgId });
+      assertAtlasError(response, {
+        status: 401,
+        errorCode: 'NOT_ORG_GROUP_CREATOR',
+        detail: `The currently logged in user does not have the group creator role in organization ${orgId}.`,
+        parameters: [orgId],
+      });
+      assert.equal(await storeSnapshot(server.store), before);
+    }
+  });
+
+  test('a name taken in one organization is free in another', async () => {
+    const response = await other.client.post(`${V1}/groups`, { name: 'Created-Project_1', orgId: other.orgId });
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json().orgId, other.orgId);
+    const list = (await other.client.get(`${V1}/groups`)).json();
+    assert.equal(list.totalCount, 2);
+    const mine = (await server.client.get(`${V1}/groups`)).json();
+    assert.ok(!mine.results.some((project: { id: string }) => project.id === response.json().id));
+  });
+});
+
+describe('paging the project list', () => {
+  let org: OtherOrg;
+  const names = ['Page-A', 'Page-B', 'Page-C', 'Page-D', 'Page-E'];
+  const ids: string[] = [];
+
+  before(async () => {
+    server.clock.set('2024-07-01T00:00:00Z');
+    org = await createOtherOrg('Paging org', 'Page-0');
+    ids.push(org.groupId);
+    for (const name of names) {
+      server.clock.advance(1000);
+      const response = await org.client.post(`${V1}/groups`, { name, orgId: org.orgId });
+      assert.equal(response.status, 200, response.text);
+      ids.push(response.json().id);
+    }
+  });
+
+  const href = (query: string) => `${server.origin}${V1}/groups?${query}`;
+
+  test('first page: self and next, totalCount counts every page', async () => {
+    const body = (await org.client.get(`${V1}/groups?itemsPerPage=2`)).json();
+    assert.deepEqual(body.links, [
+      { href: href('pageNum=1&itemsPerPage=2'), rel: 'self' },
+      { href: href('pageNum=2&itemsPerPage=2'), rel: 'next' },
+    ]);
+    assert.deepEqual(
+      body.results.map((project: { id: string }) => project.id),
+      ids.slice(0, 2),
+    );
+    assert.equal(body.totalCount, 6);
+  });
+
+  test('middle page: self, previous, next', async () => {
+    const body = (await org.client.get(`${V1}/groups?pageNum=2&itemsPerPage=2`)).json();
+    assert.deepEqual(body.links, [
+      { href: href('pageNum=2&itemsPerPage=2'), rel: 'self' },
+      { href: href('pageNum=1&itemsPerPage=2'), rel: 'previous' },
+      { href: href('pageNum=3&itemsPerPage=2'), rel: 'next' },
+    ]);
+    assert.deepEqual(
+      body.results.map((project: { id: string }) => project.id),
+      ids.slice(2, 4),
+    );
+  });
+
+  test('last page: no next; includeCount=false drops totalCount and is kept in the links', async () => {
+    const body = (await org.client.get(`${V1}/groups?pageNum=3&itemsPerPage=2&includeCount=false`)).json();
+    assert.deepEqual(body.links, [
+      { href: href('includeCount=false&pageNum=3&itemsPerPage=2'), rel: 'self' },
+      { href: href('includeCount=false&pageNum=2&itemsPerPage=2'), rel: 'previous' },
+    ]);
+    assert.deepEqual(
+      body.results.map((project: { id: string }) => project.id),
+      ids.slice(4, 6),
+    );
+    assert.equal('totalCount' in body, false);
+  });
+
+  test('a page past the end is 200 with results []', async () => {
+    const response = await org.client.get(`${V1}/groups?pageNum=9&itemsPerPage=2`);
+    assert.equal(response.status, 200);
+    const body = response.json();
+    assert.deepEqual(body.results, []);
+    assert.equal(body.totalCount, 6);
+  });
+
+  test('itemsPerPage above 500 → 400 INVALID_QUERY_PARAMETER', async () => {
+    assertAtlasError(await org.client.get(`${V1}/groups?itemsPerPage=501`), {
+      status: 400,
+      errorCode: 'INVALID_QUERY_PARAMETER',
+      detail: 'Invalid query parameter itemsPerPage specified.',
+      parameters: ['itemsPerPage'],
+    });
+  });
+});

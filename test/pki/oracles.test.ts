@@ -1,0 +1,569 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
+import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
+
+/**
+ * Independent oracles on certificates issued through the API: the OpenSSL command line,
+ * Node's TLS stack (OpenSSL's verifier, as mongod uses it) and node:crypto. None of them
+ * shares code with dbcerts' own X.509 writer.
+ */
+
+const run = promisify(execFile);
+
+const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-oracles-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+let fileCounter = 0;
+function writeScratch(content: string, name = 'file.pem'): string {
+  const path = join(scratch, `${++fileCounter}-${name}`);
+  writeFileSync(path, content);
+  return path;
+}
+
+async function openssl(...args: string[]): Promise<string> {
+  const { stdout } = await run('openssl', args, { encoding: 'utf8' });
+  return stdout;
+}
+
+/** `openssl verify` with the client purpose; resolves to its stdout, or to its failure text. */
+async function opensslVerify(caPath: string, certPath: string): Promise<string> {
+  try {
+    return await openssl('verify', '-CAfile', caPath, '-purpose', 'sslclient', certPath);
+  } catch (error) {
+    const failure = error as { stdout?: string; stderr?: string };
+    return `FAILED: ${failure.stdout ?? ''}${failure.stderr ?? ''}`;
+  }
+}
+
+const PEM_BLOCK = (label: string) =>
+  `-----BEGIN ${label}-----\\n(?:[A-Za-z0-9+/=]{64}\\n)*[A-Za-z0-9+/=]{1,64}\\n-----END ${label}-----\\n`;
+const ISSUED_PEM = new RegExp(`^(${PEM_BLOCK('CERTIFICATE')})(${PEM_BLOCK('PRIVATE KEY')})$`);
+const CA_PEM = new RegExp(`^${PEM_BLOCK('CERTIFICATE')}$`);
+
+interface Issued {
+  pem: string;
+  certPem: string;
+  keyPem: string;
+  certPath: string;
+  /** The PEM as Atlas returns it (cert + key), in one file. */
+  pemPath: string;
+}
+
+function splitIssued(pem: string): { certPem: string; keyPem: string } {
+  const match = ISSUED_PEM.exec(pem);
+  assert.ok(match, `not exactly one CERTIFICATE then one PRIVATE KEY block with LF line ends:\n${pem}`);
+  return { certPem: match[1]!, keyPem: match[2]! };
+}
+
+async function issue(server: TestServer, username: string, groupId = server.credentials.groupId): Promise<Issued> {
+  const path = `${V1}/groups/${groupId}/databaseUsers/${encodeURIComponent(username)}/certs`;
+  const response = await server.client.post(path, { monthsUntilExpiration: 3 });
+  assert.equal(response.status, 201, response.text);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
+  const { certPem, keyPem } = splitIssued(response.text);
+  return {
+    pem: response.text,
+    certPem,
+    keyPem,
+    certPath: writeScratch(certPem, 'cert.pem'),
+    pemPath: writeScratch(response.text, 'user.pem'),
+  };
+}
+
+async function caPem(server: TestServer, groupId = server.credentials.groupId): Promise<string> {
+  const response = await server.client.get(`${V1}/groups/${groupId}/userSecurity/managedX509/ca`);
+  assert.equal(response.status, 200, response.text);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/x-pem-file/);
+  assert.match(response.text, CA_PEM);
+  return response.text;
+}
+
+function spkiDer(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+/** The private key in the PEM matches the certificate's public key. */
+function assertKeyMatchesCertificate(issued: Issued): void {
+  const privateKey = createPrivateKey(issued.keyPem);
+  const certificate = new X509Certificate(issued.certPem);
+  assert.deepEqual(spkiDer(createPublicKey(privateKey)), spkiDer(certificate.publicKey));
+  assert.ok(certificate.checkPrivateKey(privateKey));
+}
+
+interface OpensslExtension {
+  critical: boolean;
+  value: string;
+}
+
+/** The X509v3 extensions section of `openssl x509 -text`, by extension name. */
+async function extensionsOf(certPath: string): Promise<Map<string, OpensslExtension>> {
+  const text = await openssl('x509', '-in', certPath, '-noout', '-text');
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => line.trim() === 'X509v3 extensions:');
+  assert.ok(start >= 0, `no extensions in:\n${text}`);
+  const extensions = new Map<string, OpensslExtension>();
+  let current: OpensslExtension | undefined;
+  for (const line of lines.slice(start + 1)) {
+    const header = /^ {12}(\S[^:]*):( critical)?\s*$/.exec(line);
+    if (header) {
+      current = { critical: header[2] !== undefined, value: '' };
+      extensions.set(header[1]!, current);
+      continue;
+    }
+    const value = /^ {16}(.*)$/.exec(line);
+    if (value && current) {
+      current.value = current.value ? `${current.value}\n${value[1]!.trimEnd()}` : value[1]!.trimEnd();
+      continue;
+    }
+    break;
+  }
+  return extensions;
+}
+
+async function opensslText(certPath: string): Promise<string> {
+  return openssl('x509', '-in', certPath, '-noout', '-text');
+}
+
+async function rfc2253Subject(certPath: string): Promise<string> {
+  const out = await openssl('x509', '-in', certPath, '-noout', '-subject', '-nameopt', 'RFC2253');
+  assert.ok(out.startsWith('subject='), out);
+  assert.ok(out.endsWith('\n'));
+  return out.slice('subject='.length, -1);
+}
+
+async function rfc2253Issuer(certPath: string): Promise<string> {
+  const out = await openssl('x509', '-in', certPath, '-noout', '-issuer', '-nameopt', 'RFC2253');
+  assert.ok(out.startsWith('issuer='), out);
+  return out.slice('issuer='.length, -1);
+}
+
+function signatureAlgorithm(text: string): string {
+  const match = /Signature Algorithm: (\S+)/.exec(text);
+  assert.ok(match, text);
+  return match[1]!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key algorithm combinations: openssl verify, PEM shape, key/cert match.
+
+interface Combination {
+  keyAlgorithm: KeyAlgorithm;
+  caKeyAlgorithm: KeyAlgorithm;
+  /** node:crypto's view of the user key. */
+  userKey: { type: 'rsa'; modulusLength: number } | { type: 'ec'; namedCurve: string };
+  caKey: { type: 'rsa'; modulusLength: number } | { type: 'ec'; namedCurve: string };
+  signature: string;
+}
+
+function assertKeyShape(key: KeyObject, expected: Combination['userKey']): void {
+  assert.equal(key.asymmetricKeyType, expected.type);
+  if (expected.type === 'rsa') {
+    assert.equal(key.asymmetricKeyDetails?.modulusLength, expected.modulusLength);
+    assert.equal(key.asymmetricKeyDetails?.publicExponent, 65537n);
+  } else {
+    assert.equal(key.asymmetricKeyDetails?.namedCurve, expected.namedCurve);
+  }
+}
+
+const COMBINATIONS: Combination[] = [
+  {
+    keyAlgorithm: 'rsa-4096',
+    caKeyAlgorithm: 'rsa-4096',
+    userKey: { type: 'rsa', modulusLength: 4096 },
+    caKey: { type: 'rsa', modulusLength: 4096 },
+    signature: 'sha256WithRSAEncryption',
+  },
+  {
+    keyAlgorithm: 'ec-p256',
+    caKeyAlgorithm: 'ec-p256',
+    userKey: { type: 'ec', namedCurve: 'prime256v1' },
+    caKey: { type: 'ec', namedCurve: 'prime256v1' },
+    signature: 'ecdsa-with-SHA256',
+  },
+  {
+    keyAlgorithm: 'rsa-2048',
+    caKeyAlgorithm: 'ec-p384',
+    userKey: { type: 'rsa', modulusLength: 2048 },
+    caKey: { type: 'ec', namedCurve: 'secp384r1' },
+    signature: 'ecdsa-with-SHA384',
+  },
+  {
+    keyAlgorithm: 'ec-p256',
+    caKeyAlgorithm: 'rsa-2048',
+    userKey: { type: 'ec', namedCurve: 'prime256v1' },
+    caKey: { type: 'rsa', modulusLength: 2048 },
+    signature: 'sha256WithRSAEncryption',
+  },
+];
+
+for (const combination of COMBINATIONS) {
+  describe(`${combination.keyAlgorithm} user key under an ${combination.caKeyAlgorithm} CA`, () => {
+    let server: TestServer;
+    let issued: Issued;
+    let caPath: string;
+    let ca: string;
+
+    before(async () => {
+      server = await startTestServer({
+        keyAlgorithm: combination.keyAlgorithm,
+        caKeyAlgorithm: combination.caKeyAlgorithm,
+      });
+      await createManagedUser(server, 'alice');
+      issued = await issue(server, 'alice');
+      ca = await caPem(server);
+      caPath = writeScratch(ca, 'ca.pem');
+    });
+    after(() => server?.close());
+
+    test('openssl verify -purpose sslclient accepts the certificate against the project CA', async () => {
+      assert.equal(await opensslVerify(caPath, issued.certPath), `${issued.certPath}: OK\n`);
+      // The whole response as one file (what drivers load as tlsCertificateKeyFile) verifies too.
+      assert.equal(await opensslVerify(caPath, issued.pemPath), `${issued.pemPath}: OK\n`);
+    });
+
+    test('the PEM is one CERTIFICATE then one PKCS#8 PRIVATE KEY, LF only, and the key matches', () => {
+      assert.ok(!issued.pem.includes('\r'));
+      assert.ok(!issued.pem.includes('RSA PRIVATE KEY'));
+      assert.ok(!issued.pem.includes('EC PRIVATE KEY'));
+      assert.equal(issued.pem.match(/-----BEGIN /g)?.length, 2);
+      assert.ok(issued.pem.endsWith('-----END PRIVATE KEY-----\n'));
+      // PKCS#8 (the DER parses as such, with no other hint).
+      const der = Buffer.from(issued.keyPem.replace(/-----[^-]+-----|\n/g, ''), 'base64');
+      const pkcs8 = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      assertKeyShape(pkcs8, combination.userKey);
+      assertKeyMatchesCertificate(issued);
+    });
+
+    test('user key, CA key and signature algorithm are the configured ones', async () => {
+      const certificate = new X509Certificate(issued.certPem);
+      assertKeyShape(certificate.publicKey, combination.userKey);
+      assertKeyShape(new X509Certificate(ca).publicKey, combination.caKey);
+      const text = await opensslText(issued.certPath);
+      assert.equal(signatureAlgorithm(text), combination.signature);
+      if (combination.userKey.type === 'rsa') {
+        assert.match(text, new RegExp(`Public-Key: \\(${combination.userKey.modulusLength} bit\\)`));
+      }
+      assert.ok(certificate.verify(new X509Certificate(ca).publicKey));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subjects, serials, dates, extensions, the CA, TLS, and the key never being stored.
+
+describe('certificate contents (ec-p256 under ec-p256)', () => {
+  let server: TestServer;
+  let ca: string;
+  let caPath: string;
+
+  before(async () => {
+    server = await startTestServer();
+    ca = await caPem(server);
+    caPath = writeScratch(ca, 'ca.pem');
+  });
+  after(() => server?.close());
+
+  /** Username -> the subject mongod (and OpenSSL's RFC 2253 printer) uses, written by hand. */
+  const AWKWARD: Array<[string, string]> = [
+    ['alice', 'CN=alice'],
+    ['a.b-c_d', 'CN=a.b-c_d'],
+    ['with space', 'CN=with space'],
+    [' leading', 'CN=\\ leading'],
+    ['trailing ', 'CN=trailing\\ '],
+    ['#hash', 'CN=\\#hash'],
+    ['a,b', 'CN=a\\,b'],
+    ['a+b', 'CN=a\\+b'],
+    ['a"b', 'CN=a\\"b'],
+    ['a\\b', 'CN=a\\\\b'],
+    ['a<b>c', 'CN=a\\<b\\>c'],
+    ['a;b', 'CN=a\\;b'],
+    ['é', 'CN=\\C3\\A9'],
+    ['日本', 'CN=\\E6\\97\\A5\\E6\\9C\\AC'],
+    ['🔐', 'CN=\\F0\\9F\\94\\90'],
+    ['CN=alice', 'CN=alice'],
+  ];
+
+  for (const [username, expectedSubject] of AWKWARD) {
+    test(`openssl prints the listed subject for username ${JSON.stringify(username)}`, async () => {
+      await createManagedUser(server, username);
+      const issued = await issue(server, username);
+      const list = await server.client.get(certsPath(server, username));
+      assert.equal(list.status, 200, list.text);
+      const results = list.json().results as Array<{ _id: bigint | number; subject: string }>;
+      assert.equal(results.length, 1);
+      const printed = await rfc2253Subject(issued.certPath);
+      assert.equal(printed, results[0]!.subject);
+      assert.equal(results[0]!.subject, expectedSubject);
+      assert.equal(await opensslVerify(caPath, issued.certPath), `${issued.certPath}: OK\n`);
+    });
+  }
+
+  test('the serial openssl prints is the _id; notBefore/notAfter are createdAt/notAfter', async () => {
+    await createManagedUser(server, 'dates');
+    server.clock.set(new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000 + 789));
+    const issued = await issue(server, 'dates');
+    const list = await server.client.get(certsPath(server, 'dates'));
+    const [entry] = list.json().results as Array<{ _id: bigint | number; createdAt: string; notAfter: string }>;
+    assert.ok(entry);
+    const serialLine = await openssl('x509', '-in', issued.certPath, '-noout', '-serial');
+    const serialHex = /^serial=([0-9A-F]+)\n$/.exec(serialLine)?.[1];
+    assert.ok(serialHex, serialLine);
+    assert.equal(BigInt(`0x${serialHex}`), BigInt(entry._id));
+    assert.ok(BigInt(entry._id) > 0n && BigInt(entry._id) < 2n ** 63n);
+
+    const dates = await openssl(
+      'x509',
+      '-in',
+      issued.certPath,
+      '-noout',
+      '-startdate',
+      '-enddate',
+      '-dateopt',
+      'iso_8601',
+    );
+    const match =
+      /^notBefore=(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)Z\nnotAfter=(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)Z\n$/.exec(dates);
+    assert.ok(match, dates);
+    assert.equal(`${match[1]}T${match[2]}Z`, entry.createdAt);
+    assert.equal(`${match[3]}T${match[4]}Z`, entry.notAfter);
+    assert.equal(entry.createdAt, `${server.clock.now().toISOString().slice(0, 19)}Z`);
+    server.clock.set(new Date());
+  });
+
+  test('user certificate extensions: the mongod client profile, AKI = the CA SKI', async () => {
+    await createManagedUser(server, 'profile');
+    const issued = await issue(server, 'profile');
+    const extensions = await extensionsOf(issued.certPath);
+    const caExtensions = await extensionsOf(caPath);
+    assert.deepEqual([...extensions.keys()].sort(), [
+      'X509v3 Authority Key Identifier',
+      'X509v3 Basic Constraints',
+      'X509v3 Extended Key Usage',
+      'X509v3 Key Usage',
+      'X509v3 Subject Key Identifier',
+    ]);
+    assert.deepEqual(extensions.get('X509v3 Key Usage'), { critical: true, value: 'Digital Signature' });
+    assert.deepEqual(extensions.get('X509v3 Extended Key Usage'), {
+      critical: false,
+      value: 'TLS Web Client Authentication',
+    });
+    assert.deepEqual(extensions.get('X509v3 Basic Constraints'), { critical: true, value: 'CA:FALSE' });
+    const ski = extensions.get('X509v3 Subject Key Identifier');
+    assert.ok(ski && /^([0-9A-F]{2}:)+[0-9A-F]{2}$/.test(ski.value), ski?.value);
+    const caSki = caExtensions.get('X509v3 Subject Key Identifier')?.value;
+    assert.ok(caSki);
+    const aki = extensions.get('X509v3 Authority Key Identifier')?.value;
+    assert.equal(aki?.replace(/^keyid:/, ''), caSki);
+    assert.notEqual(ski.value, caSki);
+    const text = await opensslText(issued.certPath);
+    assert.match(text, /Version: 3 \(0x2\)/);
+    assert.equal(
+      await rfc2253Issuer(issued.certPath),
+      `CN=dbcerts Atlas-managed X.509 CA,OU=${server.credentials.groupId},O=dbcerts`,
+    );
+  });
+
+  test('the project CA: self-signed, CA:TRUE pathlen:0, keyCertSign+cRLSign, its subject', async () => {
+    const subject = `CN=dbcerts Atlas-managed X.509 CA,OU=${server.credentials.groupId},O=dbcerts`;
+    assert.equal(await rfc2253Subject(caPath), subject);
+    assert.equal(await rfc2253Issuer(caPath), subject);
+    // Self-signed: it verifies against itself alone.
+    assert.equal(await openssl('verify', '-CAfile', caPath, caPath), `${caPath}: OK\n`);
+    const certificate = new X509Certificate(ca);
+    assert.ok(certificate.ca);
+    assert.ok(certificate.verify(certificate.publicKey));
+    const extensions = await extensionsOf(caPath);
+    assert.deepEqual(extensions.get('X509v3 Basic Constraints'), { critical: true, value: 'CA:TRUE, pathlen:0' });
+    assert.deepEqual(extensions.get('X509v3 Key Usage'), { critical: true, value: 'Certificate Sign, CRL Sign' });
+    assert.ok(extensions.get('X509v3 Subject Key Identifier'));
+    // The same CA is served on every call.
+    assert.equal(await caPem(server), ca);
+  });
+
+  test('a Node TLS server trusting the project CA authorizes the issued certificate', async () => {
+    await createManagedUser(server, 'tls-user');
+    const issued = await issue(server, 'tls-user');
+    const result = await tlsHandshake(ca, issued.pem);
+    assert.equal(result.authorizationError, null);
+    assert.equal(result.authorized, true);
+    assert.equal(result.peerCN, 'tls-user');
+  });
+
+  test("a certificate from another project's CA is not authorized", async () => {
+    const created = await server.client.post(`${V1}/groups`, {
+      name: 'Other-project',
+      orgId: server.credentials.orgId,
+    });
+    assert.equal(created.status, 200, created.text);
+    const otherGroupId = created.json().id as string;
+    const user = await server.client.post(`${V1}/groups/${otherGroupId}/databaseUsers`, {
+      databaseName: '$external',
+      username: 'tls-user',
+      x509Type: 'MANAGED',
+      roles: [{ roleName: 'readWrite', databaseName: 'app' }],
+    });
+    assert.equal(user.status, 201, user.text);
+    const issued = await issue(server, 'tls-user', otherGroupId);
+    const otherCa = await caPem(server, otherGroupId);
+    assert.notEqual(otherCa, ca);
+    const result = await tlsHandshake(ca, issued.pem);
+    assert.equal(result.authorized, false);
+    assert.ok(result.authorizationError, 'an authorization error is reported');
+    // ... and the certificate is good under its own project's CA.
+    const trusted = await tlsHandshake(otherCa, issued.pem);
+    assert.equal(trusted.authorized, true);
+    assert.equal(await opensslVerify(caPath, issued.certPath).then((out) => out.includes(': OK')), false);
+  });
+
+  test('the generated private key is stored nowhere: no table, no file of the data directory', async () => {
+    await createManagedUser(server, 'secret-keeper');
+    const issued = await issue(server, 'secret-keeper');
+    const keyBase64 = issued.keyPem.replace(/-----[^-]+-----|\n/g, '');
+    const keyDer = Buffer.from(keyBase64, 'base64');
+    const privateKey = createPrivateKey(issued.keyPem);
+    const jwk = privateKey.export({ format: 'jwk' });
+    const scalar = Buffer.from(jwk.d!, 'base64url');
+    assert.equal(scalar.length, 32);
+    const needles: Array<[string, Buffer]> = [
+      ['PKCS#8 DER', keyDer],
+      ['PEM base64 body', Buffer.from(keyBase64, 'ascii')],
+      ['first PEM line', Buffer.from(issued.keyPem.split('\n')[1]!, 'ascii')],
+      ['DER base64url', Buffer.from(keyDer.toString('base64url'), 'ascii')],
+      ['DER hex', Buffer.from(keyDer.toString('hex'), 'ascii')],
+      ['private scalar', scalar],
+      ['private scalar hex', Buffer.from(scalar.toString('hex'), 'ascii')],
+      ['private scalar base64url', Buffer.from(jwk.d!, 'ascii')],
+    ];
+    // Sanity: the search finds what is there (the certificate itself is stored).
+    const certDer = Buffer.from(issued.certPem.replace(/-----[^-]+-----|\n/g, ''), 'base64');
+
+    const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table'`.execute(
+      server.store.db,
+    );
+    assert.ok(tables.rows.some((row) => row.name === 'certificates'));
+    let certificateFoundInTables = false;
+    for (const { name } of tables.rows) {
+      const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)}`.execute(server.store.db);
+      for (const row of rows.rows) {
+        for (const [column, value] of Object.entries(row)) {
+          const bytes = value instanceof Uint8Array ? Buffer.from(value) : Buffer.from(String(value), 'utf8');
+          if (bytes.includes(certDer)) certificateFoundInTables = true;
+          for (const [what, needle] of needles) {
+            assert.ok(!bytes.includes(needle), `${what} found in ${name}.${column}`);
+          }
+        }
+      }
+    }
+    assert.ok(certificateFoundInTables, 'the search of the tables sees the stored certificate');
+
+    let certificateFoundInFiles = false;
+    const files = walk(server.dataDir);
+    assert.ok(files.length > 0);
+    for (const file of files) {
+      const bytes = readFileSync(file);
+      if (bytes.includes(certDer)) certificateFoundInFiles = true;
+      for (const [what, needle] of needles) {
+        assert.ok(!bytes.includes(needle), `${what} found in ${file}`);
+      }
+    }
+    assert.ok(certificateFoundInFiles, 'the search of the files sees the stored certificate');
+  });
+});
+
+function walk(directory: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(directory)) {
+    const path = join(directory, entry);
+    if (statSync(path).isDirectory()) files.push(...walk(path));
+    else files.push(path);
+  }
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS: a Node server requesting client certificates, trusting only `trustedCa`.
+
+let serverCredentials: { key: string; cert: string } | undefined;
+
+async function tlsServerCredentials(): Promise<{ key: string; cert: string }> {
+  if (!serverCredentials) {
+    const keyPath = join(scratch, 'tls-server.key');
+    const certPath = join(scratch, 'tls-server.crt');
+    await openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+    );
+    serverCredentials = { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
+  }
+  return serverCredentials;
+}
+
+interface HandshakeResult {
+  authorized: boolean;
+  authorizationError: string | null;
+  peerCN: string | undefined;
+}
+
+async function tlsHandshake(trustedCa: string, clientPem: string): Promise<HandshakeResult> {
+  const { key, cert } = await tlsServerCredentials();
+  let resolveResult!: (result: HandshakeResult) => void;
+  const result = new Promise<HandshakeResult>((resolve) => (resolveResult = resolve));
+  const server = tls.createServer(
+    { key, cert, ca: [trustedCa], requestCert: true, rejectUnauthorized: false },
+    (socket) => {
+      const peer = socket.getPeerCertificate();
+      resolveResult({
+        authorized: socket.authorized,
+        authorizationError: socket.authorizationError ? String(socket.authorizationError) : null,
+        peerCN: typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined,
+      });
+      socket.end('done');
+    },
+  );
+  // A handshake that fails outright (rather than completing unauthorized) is reported too.
+  server.on('tlsClientError', (error) =>
+    resolveResult({ authorized: false, authorizationError: `handshake failed: ${error.message}`, peerCN: undefined }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  try {
+    const client = tls.connect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      ca: [cert],
+      // The whole Atlas response, as drivers load tlsCertificateKeyFile.
+      cert: clientPem,
+      key: clientPem,
+    });
+    client.on('error', () => {});
+    client.on('data', () => {});
+    const outcome = await result;
+    client.destroy();
+    return outcome;
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
