@@ -19,6 +19,9 @@ export function queryFlag(request: FastifyRequest, name: string): boolean {
 
 export type PayloadKind = 'entity' | 'list';
 
+const BOOLEAN_QUERY_PARAMETERS = ['pretty', 'envelope', 'includeCount'] as const;
+const INTEGER_QUERY_PARAMETERS = ['pageNum', 'itemsPerPage'] as const;
+
 /**
  * Sends a successful Atlas payload. Normally the route's response schema serialises
  * it; with `envelope=true` a list gains `status` and anything else becomes
@@ -137,6 +140,22 @@ async function atlasConventions(app: FastifyInstance): Promise<void> {
       }
     },
   );
+
+  // Query values arrive as text. Booleans are accepted in any case and integers only as
+  // plain decimal digits (the schema's coercion alone would take "True" as invalid and
+  // "1e1" or "0x3" as numbers).
+  app.addHook('preValidation', async (request) => {
+    const query = request.query as Record<string, unknown> | undefined;
+    if (!query) return;
+    for (const name of BOOLEAN_QUERY_PARAMETERS) {
+      const value = query[name];
+      if (typeof value === 'string' && /^(true|false)$/i.test(value)) query[name] = value.toLowerCase();
+    }
+    for (const name of INTEGER_QUERY_PARAMETERS) {
+      const value = query[name];
+      if (typeof value === 'string' && !/^\d{1,9}$/.test(value)) throw new AtlasError('INVALID_QUERY_PARAMETER', name);
+    }
+  });
 
   // A write without a body (no Content-Type at all) is an empty object, as above.
   app.addHook('preValidation', async (request) => {
