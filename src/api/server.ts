@@ -5,7 +5,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import fastJsonStringify, { type Schema } from 'fast-json-stringify';
 import type { Authority } from '../authority/authority.js';
 import type { ApiContext } from './context.js';
-import atlasConventions from './plugins/atlas-conventions.js';
+import { AtlasError } from '../domain/errors.js';
+import atlasConventions, { sendError } from './plugins/atlas-conventions.js';
 import digestAuth from './plugins/digest-auth.js';
 import { certificateRoutes } from './routes/certs.js';
 import { databaseUserRoutes } from './routes/database-users.js';
@@ -61,6 +62,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: false,
+    // A 1024-character username, percent-encoded as multibyte UTF-8, is one path segment.
+    maxParamLength: 16 * 1024,
+    // Paths the router cannot read (bad percent-encoding, oversize segments) name no resource.
+    frameworkErrors: (_error, request, reply) =>
+      sendError(request, reply, new AtlasError('RESOURCE_NOT_FOUND', request.url.split('?')[0] ?? request.url)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = newAjv({ coerceTypes: false });

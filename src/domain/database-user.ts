@@ -118,8 +118,9 @@ function checkSingleAuthType(user: AuthTypes): void {
   throw new AtlasError('MULTIPLE_AUTH_TYPES', names.join(', '));
 }
 
-// C0 controls and DEL have no place in a user name: mongod and most tools print them ambiguously.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+// C0 controls and DEL have no place in a user name (mongod and most tools print them
+// ambiguously), nor do lone UTF-16 surrogates (they are not text at all).
+const UNUSABLE_CHARACTER = /[\u0000-\u001f\u007f]|\p{Cs}/u;
 
 /**
  * The certificate subject of an Atlas-managed X.509 user, in RFC 2253 form. A plain
@@ -143,7 +144,7 @@ export function managedX509Subject(username: string): string {
 }
 
 function checkUsername(username: string, method: AuthMethod): void {
-  if (username.length === 0 || username.length > MAX_USERNAME_LENGTH || CONTROL_CHARACTER.test(username)) {
+  if (username.length === 0 || username.length > MAX_USERNAME_LENGTH || UNUSABLE_CHARACTER.test(username)) {
     throw new AtlasError('ATLAS_INVALID_USERNAME', username);
   }
   switch (method) {

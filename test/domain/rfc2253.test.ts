@@ -70,7 +70,17 @@ interface ReqOptions {
 /** A self-signed certificate from `openssl req -subj`. */
 function reqCert(subj: string, options?: ReqOptions): Cert {
   const file = path.join(dir, `req-${++certCount}.pem`);
-  const args = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null'];
+  const args = [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    '/dev/null',
+  ];
   if (options !== undefined) {
     const oids = Object.entries(options.oids ?? {}).map(([name, oid]) => `${name} = ${oid}\n`);
     const cnf = path.join(dir, `req-${certCount}.cnf`);
@@ -172,9 +182,13 @@ function textOf(tag: number, c: Uint8Array): string | undefined {
     case 0x0c:
       return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(c);
     case 0x1e:
-      return Array.from({ length: c.length / 2 }, (_, i) => String.fromCharCode((c[2 * i]! << 8) | c[2 * i + 1]!)).join('');
+      return Array.from({ length: c.length / 2 }, (_, i) => String.fromCharCode((c[2 * i]! << 8) | c[2 * i + 1]!)).join(
+        '',
+      );
     case 0x1c:
-      return Array.from({ length: c.length / 4 }, (_, i) => String.fromCodePoint(Buffer.from(c).readUInt32BE(4 * i))).join('');
+      return Array.from({ length: c.length / 4 }, (_, i) =>
+        String.fromCodePoint(Buffer.from(c).readUInt32BE(4 * i)),
+      ).join('');
     case 0x12:
     case 0x13:
     case 0x14:
@@ -203,7 +217,10 @@ type Spliced = [oid: string, valueDer: Uint8Array][][];
 
 /** A Name in exactly the given order (SET OF is deliberately not sorted). */
 function encodeName(rdns: Spliced): Uint8Array {
-  return tlv(0x30, concat(...rdns.map((rdn) => tlv(0x31, concat(...rdn.map(([oid, v]) => tlv(0x30, concat(encodeOid(oid), v))))))));
+  return tlv(
+    0x30,
+    concat(...rdns.map((rdn) => tlv(0x31, concat(...rdn.map(([oid, v]) => tlv(0x30, concat(encodeOid(oid), v))))))),
+  );
 }
 
 /**
@@ -215,7 +232,10 @@ function splicedCert(rdns: Spliced): Cert | undefined {
   const [tbs, ...rest] = children(cert) as [Tlv, ...Tlv[]];
   const fields = children(tbs);
   const subjectIndex = fields[0]!.tag === 0xa0 ? 5 : 4;
-  const newTbs = tlv(0x30, concat(...fields.map((f, i) => (i === subjectIndex ? encodeName(rdns) : tbs.content.subarray(f.start, f.end)))));
+  const newTbs = tlv(
+    0x30,
+    concat(...fields.map((f, i) => (i === subjectIndex ? encodeName(rdns) : tbs.content.subarray(f.start, f.end)))),
+  );
   const der = tlv(0x30, concat(newTbs, ...rest.map((r) => cert.content.subarray(r.start, r.end))));
   const file = path.join(dir, `spliced-${++certCount}.der`);
   fs.writeFileSync(file, der);
@@ -231,7 +251,11 @@ const TEXT_TAGS = new Set([0x0c, 0x12, 0x13, 0x14, 0x16, 0x1c, 0x1e]);
 /** What a DN means, independent of how the value was spelled: text, or DER when openssl dumps it. */
 function meaning(rdns: readonly Rdn[]): unknown {
   return rdns.map((rdn) =>
-    rdn.map((a) => (a.der !== undefined && !TEXT_TAGS.has(a.der[0]!) ? { oid: a.oid, der: hex(a.der) } : { oid: a.oid, value: a.value })),
+    rdn.map((a) =>
+      a.der !== undefined && !TEXT_TAGS.has(a.der[0]!)
+        ? { oid: a.oid, der: hex(a.der) }
+        : { oid: a.oid, value: a.value },
+    ),
   );
 }
 
@@ -239,7 +263,11 @@ function meaning(rdns: readonly Rdn[]): unknown {
 function assertAgreesWithOpenssl(cert: Cert): void {
   const rdns = subjectRdns(cert.der);
   assert.equal(formatRfc2253(rdns), cert.printed, 'formatRfc2253(RDNs read from the certificate)');
-  assert.deepEqual(meaning(parseRfc2253(cert.printed)), meaning(rdns.filter((r) => r.length > 0)), 'parseRfc2253(openssl output)');
+  assert.deepEqual(
+    meaning(parseRfc2253(cert.printed)),
+    meaning(rdns.filter((r) => r.length > 0)),
+    'parseRfc2253(openssl output)',
+  );
   assert.equal(normalizeRfc2253(cert.printed), cert.printed, 'normalizeRfc2253(openssl output)');
 }
 
@@ -272,7 +300,8 @@ describe('formatRfc2253 against openssl req -subj', () => {
     'multi-valued RDN': '/CN=a+OU=b',
     'multi-valued RDNs of three': '/DC=x/CN=a+OU=b+O=c/UID=u+emailAddress=e@x.org',
     'multi-valued RDN with escapes': '/CN=\\+ x ,+OU= #y',
-    'many RDNs with DC, UID, emailAddress': '/DC=com/DC=example/O=Example/OU=People/UID=jdoe/CN=John Doe/emailAddress=jdoe@example.com',
+    'many RDNs with DC, UID, emailAddress':
+      '/DC=com/DC=example/O=Example/OU=People/UID=jdoe/CN=John Doe/emailAddress=jdoe@example.com',
     'the attributes named in the spec':
       '/UID=u/emailAddress=a@b.c/serialNumber=12/street=s/title=t/GN=g/SN=s/pseudonym=p/initials=i/generationQualifier=g' +
       '/dnQualifier=d/postalCode=p/businessCategory=b/jurisdictionC=US/jurisdictionST=x/jurisdictionL=y' +
@@ -290,7 +319,10 @@ describe('formatRfc2253 against openssl req -subj', () => {
   it('prints RDNs last to first and attributes within an RDN last to first (documented literals)', () => {
     const cert = reqCert('/DC=org/O=Acme/CN=a+OU=bb+O=ccc');
     // DER sorts SET OF by encoding, so the RDN is stored as CN, OU, O (shortest first) ...
-    assert.deepEqual(subjectRdns(cert.der).map((rdn) => rdn.map((a) => shortNameOf(a.oid))), [['DC'], ['O'], ['CN', 'OU', 'O']]);
+    assert.deepEqual(
+      subjectRdns(cert.der).map((rdn) => rdn.map((a) => shortNameOf(a.oid))),
+      [['DC'], ['O'], ['CN', 'OU', 'O']],
+    );
     // ... and printed in reverse: the within-RDN order is reversed too.
     assert.equal(cert.printed, 'O=ccc+OU=bb+CN=a,O=Acme,DC=org');
     assert.equal(formatRfc2253(subjectRdns(cert.der)), cert.printed);
@@ -302,19 +334,27 @@ describe('formatRfc2253 against openssl req with a config file', () => {
 
   it('unknown OIDs print as dotted OID = #hex of the DER value (UTF8String)', () => {
     const cert = reqCert('/myAttr=hello/CN=x+otherAttr=é日, x/myAttr= #lead', { oids });
-    assert.match(cert.printed, /^1\.2\.3\.4=#0C0620236C656164,1\.3\.6\.1\.4\.1\.99999\.1\.2=#0C.*\+CN=x,1\.2\.3\.4=#0C0568656C6C6F$/);
+    assert.match(
+      cert.printed,
+      /^1\.2\.3\.4=#0C0620236C656164,1\.3\.6\.1\.4\.1\.99999\.1\.2=#0C.*\+CN=x,1\.2\.3\.4=#0C0568656C6C6F$/,
+    );
     assertAgreesWithOpenssl(cert);
   });
 
   it('unknown OIDs with PrintableString, T61String and BMPString values', () => {
-    const cert = reqCert('/myAttr=hello/otherAttr=é latin-1/myAttr=日本 bmp/otherAttr=😀', { oids, stringMask: 'default' });
+    const cert = reqCert('/myAttr=hello/otherAttr=é latin-1/myAttr=日本 bmp/otherAttr=😀', {
+      oids,
+      stringMask: 'default',
+    });
     const tags = subjectRdns(cert.der).map(([a]) => a!.der![0]);
     assert.deepEqual(tags, [0x13, 0x14, 0x1e, 0x0c]);
     assertAgreesWithOpenssl(cert);
   });
 
   it('known attributes with PrintableString, T61String, BMPString and UTF8String values', () => {
-    const cert = reqCert('/CN=plain/O=é latin-1/OU=日本 bmp/L=😀 utf8/DC=a.b/emailAddress=a@b.c', { stringMask: 'default' });
+    const cert = reqCert('/CN=plain/O=é latin-1/OU=日本 bmp/L=😀 utf8/DC=a.b/emailAddress=a@b.c', {
+      stringMask: 'default',
+    });
     const tags = subjectRdns(cert.der).map(([a]) => a!.der![0]);
     assert.deepEqual(tags, [0x13, 0x14, 0x1e, 0x0c, 0x16, 0x16]);
     assertAgreesWithOpenssl(cert);
@@ -337,13 +377,30 @@ describe('formatRfc2253 against openssl for hand-encoded subjects', () => {
   });
 
   it('empty values print as CN=', () => {
-    const cert = splicedCert([[[CN, utf8('')]], [[O, utf8('')], [OU, tlv(0x13, [])]]])!;
+    const cert = splicedCert([
+      [[CN, utf8('')]],
+      [
+        [O, utf8('')],
+        [OU, tlv(0x13, [])],
+      ],
+    ])!;
     assert.equal(cert.printed, 'OU=+O=,CN=');
     assertAgreesWithOpenssl(cert);
   });
 
   it('multi-valued RDNs print in reverse of their encoded order, sorted or not', () => {
-    const cert = splicedCert([[[O, utf8('o')], [CN, utf8('c')], [OU, utf8('u')]], [[DC, utf8('d')], [UID, utf8('u')], [EMAIL, utf8('e')]]])!;
+    const cert = splicedCert([
+      [
+        [O, utf8('o')],
+        [CN, utf8('c')],
+        [OU, utf8('u')],
+      ],
+      [
+        [DC, utf8('d')],
+        [UID, utf8('u')],
+        [EMAIL, utf8('e')],
+      ],
+    ])!;
     assert.equal(cert.printed, 'emailAddress=e+UID=u+DC=d,OU=u+CN=c+O=o');
     assertAgreesWithOpenssl(cert);
   });
@@ -371,7 +428,10 @@ describe('formatRfc2253 against openssl for hand-encoded subjects', () => {
     const cert = splicedCert([
       [['1.2.3.4', utf8('x')]],
       [['1.2.3.4', tlv(0x13, [0x41])]],
-      [['2.999.1', tlv(0x1e, [0x65, 0xe5])], [CN, utf8('+')]],
+      [
+        ['2.999.1', tlv(0x1e, [0x65, 0xe5])],
+        [CN, utf8('+')],
+      ],
       [['1.3.6.1.4.1.311.20.2', utf8('y'.repeat(200))]],
     ])!;
     assertAgreesWithOpenssl(cert);
@@ -379,16 +439,28 @@ describe('formatRfc2253 against openssl for hand-encoded subjects', () => {
 
   it('#hex values: parseRfc2253 accepts exactly the DER that openssl prints back unchanged', () => {
     const contentFor: Record<number, number[]> = {
-      0x01: [0xff], 0x02: [0x01], 0x03: [0x00, 0x41], 0x05: [], 0x06: [0x2a], 0x0a: [0x01],
-      0x17: [...Buffer.from('250101000000Z')], 0x18: [...Buffer.from('20250101000000Z')],
+      0x01: [0xff],
+      0x02: [0x01],
+      0x03: [0x00, 0x41],
+      0x05: [],
+      0x06: [0x2a],
+      0x0a: [0x01],
+      0x17: [...Buffer.from('250101000000Z')],
+      0x18: [...Buffer.from('20250101000000Z')],
       0x1c: [0x00, 0x00, 0x00, 0x41],
     };
     const candidates: Uint8Array[] = [];
     for (let tag = 0; tag <= 0x1e; tag++) candidates.push(tlv(tag, contentFor[tag] ?? [0x41, 0x42]));
     for (const tag of [0x40, 0x80, 0xa0, 0xc0]) candidates.push(tlv(tag, [0x41]));
-    for (const bits of [[0x00], [0x00, 0x00], [0x07, 0x80], [0x01, 0x41], [0x03], [0x08, 0x00], []]) candidates.push(tlv(0x03, bits));
+    for (const bits of [[0x00], [0x00, 0x00], [0x07, 0x80], [0x01, 0x41], [0x03], [0x08, 0x00], []])
+      candidates.push(tlv(0x03, bits));
     for (const seq of [[0xff, 0xff], [], [0x02, 0x01, 0x01]]) candidates.push(tlv(0x30, seq));
-    candidates.push(tlv(0x0c, [0xc3, 0x28]), tlv(0x1e, [0xd8, 0x3d, 0xde, 0x00]), tlv(0x1c, [0, 0x11, 0, 0]), tlv(0x1e, [0x41]));
+    candidates.push(
+      tlv(0x0c, [0xc3, 0x28]),
+      tlv(0x1e, [0xd8, 0x3d, 0xde, 0x00]),
+      tlv(0x1c, [0, 0x11, 0, 0]),
+      tlv(0x1e, [0x41]),
+    );
     // BER that OpenSSL loads (it flattens constructed strings and shortens lengths) but never prints.
     const ber: Uint8Array[] = [0x27, 0x28, 0x2c, 0x31, 0x32, 0x3d].map((tag) => tlv(tag, utf8('A')));
     ber.push(new Uint8Array([0x0c, 0x81, 0x01, 0x41]), new Uint8Array([0x30, 0x81, 0x00]));
@@ -412,11 +484,14 @@ describe('formatRfc2253 against openssl for hand-encoded subjects', () => {
     for (const der of candidates) {
       const printed = splicedCert([[[CN, der]]])?.printed;
       check('CN', der, printed);
-      if (printed === undefined) check('1.2.3.4', der, undefined); // loading does not depend on the type
+      if (printed === undefined)
+        check('1.2.3.4', der, undefined); // loading does not depend on the type
       else loadable.push(der);
     }
     // An unknown type always prints as `oid=#HEX` (no commas), so these can share a certificate.
-    const printed = splicedCert(loadable.map((der) => [['1.2.3.4', der]]))!.printed.split(',').reverse();
+    const printed = splicedCert(loadable.map((der) => [['1.2.3.4', der]]))!
+      .printed.split(',')
+      .reverse();
     assert.equal(printed.length, loadable.length);
     loadable.forEach((der, i) => check('1.2.3.4', der, printed[i]));
     assert.ok(outcomes.text >= 7 && outcomes.hex >= 17 && outcomes.rejected > 0, JSON.stringify(outcomes));
@@ -429,7 +504,7 @@ describe('formatRfc2253 against openssl for hand-encoded subjects', () => {
       seed = (seed + 0x6d2b79f5) | 0;
       let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
       t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return (((t ^ (t >>> 14)) >>> 0) % n);
+      return ((t ^ (t >>> 14)) >>> 0) % n;
     };
     const alphabet = [...'ab ,+"\\<>;=#/\x00\x01\x1f\x7f', 'é', '日', '😀', '\u0080', '\ufeff', ' '];
     const oids = [CN, O, OU, DC, UID, EMAIL, '2.5.4.13', '1.2.3.4'];
@@ -450,12 +525,22 @@ describe('formatRfc2253 against openssl for hand-encoded subjects', () => {
 
 describe('attribute type names', () => {
   const valueFor = (oid: string): string =>
-    ({ '2.5.4.98': 'USA', '2.5.4.99': '840', '1.2.643.3.131.1.1': '840', '1.2.643.100.1': '840', '1.2.643.100.3': '840', '1.2.643.100.5': '840' })[oid] ?? 'US';
+    ({
+      '2.5.4.98': 'USA',
+      '2.5.4.99': '840',
+      '1.2.643.3.131.1.1': '840',
+      '1.2.643.100.1': '840',
+      '1.2.643.100.3': '840',
+      '1.2.643.100.5': '840',
+    })[oid] ?? 'US';
 
   it('every OID in the table prints with the short name openssl uses', () => {
     const cert = reqCert(ATTRIBUTE_TYPES.map(({ oid }) => `/${oid}=${valueFor(oid)}`).join(''));
     const rdns = subjectRdns(cert.der);
-    assert.deepEqual(rdns.map(([a]) => a!.oid), ATTRIBUTE_TYPES.map((t) => t.oid));
+    assert.deepEqual(
+      rdns.map(([a]) => a!.oid),
+      ATTRIBUTE_TYPES.map((t) => t.oid),
+    );
     const printedNames = cert.printed.split(',').map((s) => s.slice(0, s.indexOf('=')));
     assert.deepEqual(printedNames, ATTRIBUTE_TYPES.map((t) => t.names[0]).reverse());
     assertAgreesWithOpenssl(cert);
@@ -465,7 +550,10 @@ describe('attribute type names', () => {
     it(`openssl resolves every ${which === 0 ? 'short' : 'long'} name in the table to the same OID`, () => {
       const types = ATTRIBUTE_TYPES.filter((t) => t.names[which] !== undefined);
       const cert = reqCert(types.map(({ oid, names }) => `/${names[which]}=${valueFor(oid)}`).join(''));
-      assert.deepEqual(subjectRdns(cert.der).map(([a]) => a!.oid), types.map((t) => t.oid));
+      assert.deepEqual(
+        subjectRdns(cert.der).map(([a]) => a!.oid),
+        types.map((t) => t.oid),
+      );
     });
   }
 
@@ -510,7 +598,12 @@ describe('attribute type names', () => {
 describe('parseRfc2253 / normalizeRfc2253', () => {
   it('returns RDNs in DER order (the reverse of the string) and normalize keeps the string order', () => {
     assert.deepEqual(parseRfc2253('cn = Alice , o=Acme'), [[{ oid: O, value: 'Acme' }], [{ oid: CN, value: 'Alice' }]]);
-    assert.deepEqual(parseRfc2253('CN=a+OU=b'), [[{ oid: OU, value: 'b' }, { oid: CN, value: 'a' }]]);
+    assert.deepEqual(parseRfc2253('CN=a+OU=b'), [
+      [
+        { oid: OU, value: 'b' },
+        { oid: CN, value: 'a' },
+      ],
+    ]);
     assert.equal(normalizeRfc2253('cn = Alice , o=Acme'), 'CN=Alice,O=Acme');
     assert.equal(normalizeRfc2253('CN=a+OU=b'), 'CN=a+OU=b');
   });
@@ -543,7 +636,15 @@ describe('parseRfc2253 / normalizeRfc2253', () => {
     ['CN=#1E0200E9', '/CN=é'],
     ['CN=a\\09b\\00', [[[CN, utf8('a\tb\0')]]]],
     ['CN=,O=x', [[[O, utf8('x')]], [[CN, utf8('')]]]],
-    ['1.2.3.4=#1E0200E9+CN=x', [[[CN, utf8('x')], ['1.2.3.4', tlv(0x1e, [0x00, 0xe9])]]]],
+    [
+      '1.2.3.4=#1E0200E9+CN=x',
+      [
+        [
+          [CN, utf8('x')],
+          ['1.2.3.4', tlv(0x1e, [0x00, 0xe9])],
+        ],
+      ],
+    ],
   ];
   for (const [input, oracle] of typed) {
     it(`normalizes ${JSON.stringify(input)} to what openssl prints`, () => {
@@ -555,14 +656,21 @@ describe('parseRfc2253 / normalizeRfc2253', () => {
 
   it('keeps the DER of values openssl prints as #hex', () => {
     const [[a]] = parseRfc2253('1.2.3.4=#130568656c6c6f') as [[DnAttribute]];
-    assert.deepEqual(a, { oid: '1.2.3.4', value: 'hello', der: new Uint8Array([0x13, 5, 0x68, 0x65, 0x6c, 0x6c, 0x6f]) });
+    assert.deepEqual(a, {
+      oid: '1.2.3.4',
+      value: 'hello',
+      der: new Uint8Array([0x13, 5, 0x68, 0x65, 0x6c, 0x6c, 0x6f]),
+    });
     assert.equal(formatRfc2253([[a]]), '1.2.3.4=#130568656C6C6F');
     const [[b]] = parseRfc2253('CN=#3000') as [[DnAttribute]];
     assert.deepEqual(b, { oid: CN, value: '#3000', der: new Uint8Array([0x30, 0]) });
     const [[c]] = parseRfc2253('CN=#0C0161') as [[DnAttribute]];
     assert.deepEqual(c, { oid: CN, value: 'a' });
     const long = 'a'.repeat(200);
-    assert.equal(normalizeRfc2253(`1.2.3.4=#0C81C8${Buffer.from(long).toString('hex')}`), `1.2.3.4=#0C81C8${hex(Buffer.from(long))}`);
+    assert.equal(
+      normalizeRfc2253(`1.2.3.4=#0C81C8${Buffer.from(long).toString('hex')}`),
+      `1.2.3.4=#0C81C8${hex(Buffer.from(long))}`,
+    );
   });
 
   const rejected: [input: string, message: RegExp][] = [
@@ -629,13 +737,16 @@ describe('parseRfc2253 / normalizeRfc2253', () => {
   ];
   for (const [input, message] of rejected) {
     it(`rejects ${JSON.stringify(input)}`, () => {
-      assert.throws(() => parseRfc2253(input), (e: unknown) => {
-        assert.ok(e instanceof DnSyntaxError, `not a DnSyntaxError: ${String(e)}`);
-        assert.ok(e instanceof Error);
-        assert.equal(e.name, 'DnSyntaxError');
-        assert.match(e.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseRfc2253(input),
+        (e: unknown) => {
+          assert.ok(e instanceof DnSyntaxError, `not a DnSyntaxError: ${String(e)}`);
+          assert.ok(e instanceof Error);
+          assert.equal(e.name, 'DnSyntaxError');
+          assert.match(e.message, message);
+          return true;
+        },
+      );
       assert.throws(() => normalizeRfc2253(input), DnSyntaxError);
     });
   }
@@ -656,7 +767,23 @@ describe('escapeRfc2253Value / commonNameSubject', () => {
   });
 
   it('commonNameSubject matches openssl for awkward usernames', () => {
-    const usernames = ['alice', 'Alice Smith', ' alice', 'alice ', '#1', '#', ' ', 'a,b+c', 'o\'brien', 'x"y\\z<>;=', 'zoë', '日本', '👩‍💻', 'tab\there', 'a/b'];
+    const usernames = [
+      'alice',
+      'Alice Smith',
+      ' alice',
+      'alice ',
+      '#1',
+      '#',
+      ' ',
+      'a,b+c',
+      "o'brien",
+      'x"y\\z<>;=',
+      'zoë',
+      '日本',
+      '👩‍💻',
+      'tab\there',
+      'a/b',
+    ];
     assertAgreesWithOpenssl(splicedCert(usernames.map((u) => [[CN, utf8(u)]]))!);
     for (const u of usernames) assert.deepEqual(parseRfc2253(commonNameSubject(u)), [[{ oid: CN, value: u }]]);
     // And the same through openssl req -subj, the way an operator would make such a certificate.

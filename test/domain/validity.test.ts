@@ -18,7 +18,11 @@ test('calendar months keep the time of day and clamp missing days to the end of 
     ['2025-11-15T08:30:00Z', 2, '2026-01-15T08:30:00Z'],
   ];
   for (const [from, months, expected] of cases) {
-    assert.equal(addCalendarMonths(utc(from), months).toISOString(), utc(expected).toISOString(), `${from} + ${months}`);
+    assert.equal(
+      addCalendarMonths(utc(from), months).toISOString(),
+      utc(expected).toISOString(),
+      `${from} + ${months}`,
+    );
   }
 });
 

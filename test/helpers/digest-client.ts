@@ -74,7 +74,7 @@ export function parseJsonExact(text: string): any {
       i++;
       const object: Record<string, any> = {};
       space();
-      if (text[i] === '}') return i++, object;
+      if (text[i] === '}') return (i++, object);
       for (;;) {
         space();
         const key = value();
@@ -84,7 +84,7 @@ export function parseJsonExact(text: string): any {
         object[key] = value();
         space();
         if (text[i] === ',') i++;
-        else if (text[i] === '}') return i++, object;
+        else if (text[i] === '}') return (i++, object);
         else fail();
       }
     }
@@ -92,12 +92,12 @@ export function parseJsonExact(text: string): any {
       i++;
       const array: any[] = [];
       space();
-      if (text[i] === ']') return i++, array;
+      if (text[i] === ']') return (i++, array);
       for (;;) {
         array.push(value());
         space();
         if (text[i] === ',') i++;
-        else if (text[i] === ']') return i++, array;
+        else if (text[i] === ']') return (i++, array);
         else fail();
       }
     }
@@ -110,7 +110,9 @@ export function parseJsonExact(text: string): any {
     i += match[0].length;
     if (/^-?\d+$/.test(match[0])) {
       const integer = BigInt(match[0]);
-      return integer >= BigInt(Number.MIN_SAFE_INTEGER) && integer <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(integer) : integer;
+      return integer >= BigInt(Number.MIN_SAFE_INTEGER) && integer <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(integer)
+        : integer;
     }
     return JSON.parse(match[0]);
   };

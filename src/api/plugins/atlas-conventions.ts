@@ -48,10 +48,27 @@ function envelopeList(list: Record<string, unknown>, status: number): Record<str
   return { ...rest, status, totalCount };
 }
 
-function sendError(request: FastifyRequest, reply: FastifyReply, error: AtlasError): FastifyReply {
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: AtlasError): FastifyReply {
   const body = error.toBody();
   reply.code(error.status).type('application/json');
   return reply.send(toJson(queryFlag(request, 'envelope') ? { content: body, status: error.status } : body));
+}
+
+/** Walks iteratively: a hostile body may nest deeper than the call stack allows. */
+function hasLoneSurrogate(root: unknown): boolean {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (/\p{Cs}/u.test(value)) return true;
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, member] of Object.entries(value)) {
+        if (/\p{Cs}/u.test(key)) return true;
+        pending.push(member);
+      }
+    }
+  }
+  return false;
 }
 
 function fieldName(instancePath: string, fallback = ''): string {
@@ -133,11 +150,15 @@ async function atlasConventions(app: FastifyInstance): Promise<void> {
       const text = String(body);
       // An empty body is an empty object: POST …/certs then takes its defaults.
       if (text.trim() === '') return done(null, {});
+      let parsed: unknown;
       try {
-        done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
+        parsed = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
       } catch {
-        done(new AtlasError('MALFORMED_JSON'), undefined);
+        return done(new AtlasError('MALFORMED_JSON'), undefined);
       }
+      // "\ud800" is valid JSON but no text: it cannot be stored, linked or put in a certificate.
+      if (hasLoneSurrogate(parsed)) return done(new AtlasError('MALFORMED_JSON'), undefined);
+      done(null, parsed);
     },
   );
 
@@ -159,13 +180,15 @@ async function atlasConventions(app: FastifyInstance): Promise<void> {
 
   // A write without a body (no Content-Type at all) is an empty object, as above.
   app.addHook('preValidation', async (request) => {
-    if ((request.body === undefined || request.body === null) && ['POST', 'PATCH', 'PUT'].includes(request.method)) {
+    if (request.body === undefined && ['POST', 'PATCH', 'PUT'].includes(request.method)) {
       request.body = {};
     }
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     if (typeof payload !== 'string' || !queryFlag(request, 'pretty')) return payload;
+    // The Digest challenge answers before the request is read: always Atlas' compact body.
+    if (reply.statusCode === 401 && reply.hasHeader('www-authenticate')) return payload;
     if (!String(reply.getHeader('content-type') ?? '').includes('json')) return payload;
     if (!payload.startsWith('{') && !payload.startsWith('[')) return payload;
     return prettyPrintJson(payload);

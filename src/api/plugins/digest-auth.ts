@@ -97,9 +97,25 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
     return firstUse ? identity.principal : undefined;
   }
 
+  /**
+   * Whether a request needs credentials: its matched route is under a protected prefix,
+   * or (for paths no route matches) its percent-decoded path is. The raw URL alone is
+   * not enough: the router decodes `/api/%61tlas/…` to a protected route.
+   */
+  function isProtected(request: FastifyRequest): boolean {
+    const underPrefix = (path: string) => options.protectedPrefixes.some((prefix) => path.startsWith(prefix));
+    const route = request.routeOptions.url;
+    if (route !== undefined && underPrefix(route)) return true;
+    const path = request.url.split('?')[0] ?? '';
+    try {
+      return underPrefix(decodeURIComponent(path));
+    } catch {
+      return underPrefix(path);
+    }
+  }
+
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url;
-    if (!options.protectedPrefixes.some((prefix) => path.startsWith(prefix))) return;
+    if (!isProtected(request)) return;
     const result = await authenticate(request);
     if (result === undefined) return challenge(reply);
     if (result === 'stale') return challenge(reply, true);

@@ -3,6 +3,7 @@ import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { DatabaseUserPatch, NewDatabaseUser } from '../../authority/database-users.js';
 import type { DatabaseUser } from '../../domain/database-user.js';
+import { AtlasError } from '../../domain/errors.js';
 import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
 import { selfLink } from '../links.js';
@@ -43,7 +44,12 @@ type PatchBody = Static<typeof DatabaseUserPatchSchema>;
 function patchFromBody(body: PatchBody): DatabaseUserPatch {
   const { deleteAfterDate, ...rest } = body;
   const patch: DatabaseUserPatch = { ...rest };
-  if (deleteAfterDate !== undefined) patch.deleteAfterDate = new Date(deleteAfterDate);
+  if (deleteAfterDate !== undefined) {
+    const instant = new Date(deleteAfterDate);
+    // RFC 3339 allows a leap second (…T23:59:60Z) that no JavaScript date can hold.
+    if (Number.isNaN(instant.getTime())) throw new AtlasError('INVALID_ATTRIBUTE', 'deleteAfterDate');
+    patch.deleteAfterDate = instant;
+  }
   return patch;
 }
 
