@@ -63,7 +63,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: false,
     // A 1024-character username, percent-encoded as multibyte UTF-8, is one path segment.
-    maxParamLength: 16 * 1024,
+    routerOptions: { maxParamLength: 16 * 1024 },
     // Paths the router cannot read (bad percent-encoding, oversize segments) name no resource.
     frameworkErrors: (_error, request, reply) =>
       sendError(request, reply, new AtlasError('RESOURCE_NOT_FOUND', request.url.split('?')[0] ?? request.url)),

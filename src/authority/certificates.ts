@@ -7,7 +7,7 @@ import { userCertificateValidity } from '../domain/validity.js';
 import { certificatePem, issueUserCertificate } from '../pki/certificates.js';
 import { generateKey, type KeyAlgorithm, privateKeyToPkcs8Pem } from '../pki/key-algorithms.js';
 import { isUniqueViolation } from '../store/database.js';
-import type { CertificateSummary } from '../store/repositories/certificates.js';
+import type { ListedCertificate } from '../store/repositories/certificates.js';
 import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
 import type { Repositories, Store } from '../store/store.js';
 import { accessibleProject } from './access.js';
@@ -56,7 +56,7 @@ export class CertificateService {
     groupId: string,
     username: string,
     page: PageRequest,
-  ): Promise<Page<CertificateSummary>> {
+  ): Promise<Page<ListedCertificate>> {
     await accessibleProject(this.store, principal, groupId, 'PROJECT_READ');
     const user = await this.userNamed(this.store, groupId, username);
     const now = this.clock.now();

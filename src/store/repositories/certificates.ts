@@ -78,8 +78,8 @@ function certificateFromRow(row: CertificatesTable): UserCertificate {
   return certificate;
 }
 
-/** The metadata the Atlas list shows; the DER stays in the table. */
-export type CertificateSummary = Omit<UserCertificate, 'der'>;
+/** What the Atlas list shows of a certificate. */
+export type ListedCertificate = Pick<UserCertificate, 'serial' | 'groupId' | 'subject' | 'createdAt' | 'notAfter'>;
 
 export class CertificatesRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -119,30 +119,21 @@ export class CertificatesRepository {
   }
 
   /** A user's unexpired, unrevoked certificates, oldest first (the Atlas list). */
-  async listUnexpired(userId: string, now: Date, offset: number, limit: number): Promise<CertificateSummary[]> {
+  async listUnexpired(userId: string, now: Date, offset: number, limit: number): Promise<ListedCertificate[]> {
     const rows = await this.unexpired(userId, now)
-      .select([
-        'serial',
-        'project_id',
-        'user_id',
-        'ca_id',
-        'subject',
-        'key_algorithm',
-        'created_at',
-        'not_before',
-        'not_after',
-        'revoked_at',
-        'revocation_reason',
-      ])
+      .select(['serial', 'project_id', 'subject', 'created_at', 'not_after'])
       .orderBy('created_at')
       .orderBy('serial')
       .offset(offset)
       .limit(limit)
       .execute();
-    return rows.map((row) => {
-      const { der: _der, ...summary } = certificateFromRow({ ...row, certificate_der: new Uint8Array() });
-      return summary;
-    });
+    return rows.map((row) => ({
+      serial: toBigInt(row.serial),
+      groupId: row.project_id,
+      subject: row.subject,
+      createdAt: toDate(row.created_at),
+      notAfter: toDate(row.not_after),
+    }));
   }
 
   async countUnexpired(userId: string, now: Date): Promise<number> {
