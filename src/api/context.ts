@@ -1,8 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../authority/authority.js';
+import type { Operation } from '../authority/required-roles.js';
 import { DEFAULT_ITEMS_PER_PAGE, type Page, type PageRequest } from '../domain/pagination.js';
 import { baseUrl, encodePathSegment, listLinks } from './links.js';
 import { sendAtlas } from './plugins/atlas-conventions.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The operation of REQUIRED_ROLES a route performs (every /api/atlas route names one). */
+    operation?: Operation;
+  }
+}
 
 /** What every resource plugin is given. */
 export interface ApiContext {
@@ -40,11 +48,12 @@ export function sendPage<T>(
   page: PageRequest,
   result: Page<T>,
   view: (item: T) => unknown,
+  status = 200,
 ): FastifyReply {
   const body = {
     links: listLinks(request, context.publicUrl, result, page),
     results: result.items.map(view),
     totalCount: result.totalCount,
   };
-  return sendAtlas(request, reply, 200, body, 'list');
+  return sendAtlas(request, reply, status, body, 'list');
 }

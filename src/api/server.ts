@@ -8,6 +8,11 @@ import type { ApiContext } from './context.js';
 import { AtlasError } from '../domain/errors.js';
 import atlasConventions, { sendError } from './plugins/atlas-conventions.js';
 import digestAuth from './plugins/digest-auth.js';
+import guardRails from './plugins/guard-rails.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { eventRoutes } from './routes/events.js';
+import { organizationRoutes } from './routes/orgs.js';
+import { projectApiKeyRoutes } from './routes/project-api-keys.js';
 import { certificateRoutes } from './routes/certs.js';
 import { databaseUserRoutes } from './routes/database-users.js';
 import { groupRoutes } from './routes/groups.js';
@@ -24,6 +29,11 @@ export interface ServerOptions {
   nonceLifetimeSeconds?: number;
   /** Largest request body accepted (bytes). */
   bodyLimit?: number;
+  /**
+   * Which proxies may name the client address in X-Forwarded-For: `true` (any), or
+   * proxy addresses/CIDRs. Default: none; the socket's own address counts.
+   */
+  trustProxy?: boolean | string[];
 }
 
 function newAjv(options: AjvOptions): Ajv {
@@ -61,7 +71,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    trustProxy: false,
+    trustProxy: options.trustProxy ?? false,
     // A 1024-character username, percent-encoded as multibyte UTF-8, is one path segment.
     routerOptions: { maxParamLength: 16 * 1024 },
     // Paths the router cannot read (bad percent-encoding, oversize segments) name no resource.
@@ -78,6 +88,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setSerializerCompiler(atlasSerializerCompiler);
 
   await app.register(atlasConventions);
+  await app.register(guardRails, { authority: options.authority, protectedPrefix: '/api/atlas/' });
   await app.register(digestAuth, {
     authority: options.authority,
     nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
@@ -95,6 +106,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await v1.register(databaseUserRoutes, context);
       await v1.register(certificateRoutes, context);
       await v1.register(managedCaRoutes, context);
+      await v1.register(organizationRoutes, context);
+      await v1.register(apiKeyRoutes, context);
+      await v1.register(projectApiKeyRoutes, context);
+      await v1.register(eventRoutes, context);
     },
     { prefix: ATLAS_V1_PREFIX },
   );

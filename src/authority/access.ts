@@ -1,50 +1,90 @@
-import type { OrgRole } from '../domain/api-key.js';
 import { AtlasError } from '../domain/errors.js';
 import { isObjectId } from '../domain/ids.js';
-import type { Project } from '../domain/project.js';
+import type { Organization, Project } from '../domain/project.js';
+import { effectiveOrgRoles, effectiveProjectRoles } from '../domain/roles.js';
 import type { Repositories } from '../store/store.js';
 import type { Principal } from './principal.js';
+import type { RateLimiter } from './rate-limits.js';
+import {
+  type OrganizationOperation,
+  type OrganizationRequirement,
+  type ProjectOperation,
+  type ProjectRequirement,
+  REQUIRED_ROLES,
+} from './required-roles.js';
 
-/**
- * What an operation needs of its caller. Organization roles imply project roles the
- * way Atlas defines them: an Organization Owner owns every project of the org.
- */
-export type Permission =
-  'ORG_READ' | 'ORG_CREATE_PROJECT' | 'PROJECT_READ' | 'PROJECT_DATABASE_ACCESS' | 'PROJECT_OWNER';
-
-const GRANTS: Readonly<Record<OrgRole, readonly Permission[]>> = {
-  ORG_OWNER: ['ORG_READ', 'ORG_CREATE_PROJECT', 'PROJECT_READ', 'PROJECT_DATABASE_ACCESS', 'PROJECT_OWNER'],
-  ORG_GROUP_CREATOR: ['ORG_READ', 'ORG_CREATE_PROJECT'],
-  ORG_READ_ONLY: ['ORG_READ', 'PROJECT_READ'],
-  ORG_MEMBER: ['ORG_READ'],
-  ORG_BILLING_ADMIN: ['ORG_READ'],
-  ORG_BILLING_READ_ONLY: ['ORG_READ'],
-  ORG_STREAM_PROCESSING_ADMIN: ['ORG_READ'],
-};
-
-export function hasPermission(principal: Principal, permission: Permission): boolean {
-  return principal.orgRoles.some((role) => GRANTS[role]?.includes(permission));
+/** The project roles a caller holds in one project (assigned, and brought by its org roles). */
+export function projectRolesOf(principal: Principal, groupId: string) {
+  return effectiveProjectRoles(principal.orgRoles, principal.projectRoles.get(groupId) ?? []);
 }
 
-export function requirePermission(principal: Principal, permission: Permission): void {
-  if (!hasPermission(principal, permission)) throw new AtlasError('USER_UNAUTHORIZED');
+/** True when the caller's organization roles reach every project of its organization. */
+export function seesAllProjects(principal: Principal): boolean {
+  return effectiveProjectRoles(principal.orgRoles, []).size > 0;
 }
 
 /**
- * The project a request names, if the caller may act on it. A malformed id is
- * Atlas' INVALID_GROUP_ID, an unknown one GROUP_NOT_FOUND (404); a project of another
- * organization is NOT_IN_GROUP (401), as Atlas answers keys that are not members.
+ * Applies REQUIRED_ROLES: finds the resource an operation names, refuses callers whose
+ * roles fall short with Atlas' answers, and draws the operation's rate-limit token.
  */
-export async function accessibleProject(
-  repositories: Repositories,
-  principal: Principal,
-  groupId: string,
-  permission: Permission,
-): Promise<Project> {
-  if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
-  const project = await repositories.projects.find(groupId);
-  if (!project) throw new AtlasError('GROUP_NOT_FOUND', groupId);
-  if (project.orgId !== principal.orgId) throw new AtlasError('NOT_IN_GROUP');
-  requirePermission(principal, permission);
-  return project;
+export class AccessControl {
+  constructor(private readonly rateLimiter: RateLimiter) {}
+
+  private async drawToken(
+    principal: Principal,
+    requirement: ProjectRequirement | OrganizationRequirement,
+    scopeId: string,
+  ) {
+    const bucket = requirement.bucket === 'project' ? scopeId : principal.apiKeyId;
+    const usage = await this.rateLimiter.take(requirement.rateLimit, bucket, principal.resource);
+    if (usage) principal.rateLimit = usage;
+  }
+
+  /**
+   * The project, if the caller may perform `operation` on it. A malformed id is
+   * INVALID_GROUP_ID, an unknown one GROUP_NOT_FOUND (404). A caller with no role in the
+   * project (including every project of another organization) is NOT_IN_GROUP and one
+   * whose roles there fall short USER_UNAUTHORIZED (401, as Atlas answers both).
+   */
+  async project(
+    repositories: Repositories,
+    principal: Principal,
+    operation: ProjectOperation,
+    groupId: string,
+  ): Promise<Project> {
+    const requirement: ProjectRequirement = REQUIRED_ROLES[operation];
+    if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
+    const project = await repositories.projects.find(groupId);
+    if (!project) throw new AtlasError('GROUP_NOT_FOUND', groupId);
+    const held = project.orgId === principal.orgId ? projectRolesOf(principal, groupId) : new Set();
+    if (held.size === 0) throw new AtlasError('NOT_IN_GROUP');
+    if (!requirement.anyOf.some((role) => held.has(role))) throw new AtlasError('USER_UNAUTHORIZED');
+    await this.drawToken(principal, requirement, groupId);
+    return project;
+  }
+
+  /**
+   * The organization, if the caller may perform `operation` on it: its own only. A
+   * malformed id is INVALID_ORG_ID; another organization, existing or not, is answered as
+   * unknown (ORG_NOT_FOUND), so a key learns nothing about other organizations.
+   */
+  async organization(
+    repositories: Repositories,
+    principal: Principal,
+    operation: OrganizationOperation,
+    orgId: string = principal.orgId,
+  ): Promise<Organization> {
+    const requirement: OrganizationRequirement = REQUIRED_ROLES[operation];
+    if (!isObjectId(orgId)) throw new AtlasError('INVALID_ORG_ID', orgId);
+    const organization = orgId === principal.orgId ? await repositories.organizations.find(orgId) : undefined;
+    if (!organization) throw new AtlasError('ORG_NOT_FOUND', orgId);
+    const held = effectiveOrgRoles(principal.orgRoles);
+    if (!requirement.anyOf.some((role) => held.has(role))) {
+      throw requirement.denied === 'NOT_ORG_GROUP_CREATOR'
+        ? new AtlasError('NOT_ORG_GROUP_CREATOR', orgId)
+        : new AtlasError(requirement.denied ?? 'USER_UNAUTHORIZED');
+    }
+    await this.drawToken(principal, requirement, orgId);
+    return organization;
+  }
 }

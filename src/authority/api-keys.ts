@@ -1,9 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type ApiKey, type DigestSecrets, type OrgRole } from '../domain/api-key.js';
-import { newObjectId, newPrivateApiKey, newPublicApiKey } from '../domain/ids.js';
+import { type AccessListEntry, accessListEntryFrom, admittingEntry, canonicalEntryKey } from '../domain/access-list.js';
+import { type ApiKey, type DigestSecrets, MAX_API_KEY_DESCRIPTION_LENGTH } from '../domain/api-key.js';
+import { AtlasError } from '../domain/errors.js';
+import { isObjectId, newObjectId, newPrivateApiKey, newPublicApiKey } from '../domain/ids.js';
+import { canonicalAddress } from '../domain/ip-address.js';
+import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
+import { isOrgRole, isProjectRole, type OrgRole, type ProjectRole } from '../domain/roles.js';
 import type { SecretBox } from '../pki/secret-box.js';
+import { isUniqueViolation } from '../store/database.js';
 import type { StoredApiKey } from '../store/repositories/api-keys.js';
 import type { Repositories, Store } from '../store/store.js';
+import type { AccessControl } from './access.js';
+import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
 
@@ -24,20 +32,41 @@ export interface NewApiKey {
   privateKey: string;
 }
 
-export interface DigestIdentity {
-  principal: Principal;
-  secrets: DigestSecrets;
+export interface ApiKeyRequest {
+  desc: string;
+  roles: string[];
 }
 
+function withoutSecrets(stored: StoredApiKey): ApiKey {
+  const { sealedDigestHa1Md5: _md5, sealedDigestHa1Sha256: _sha256, ...key } = stored;
+  return key;
+}
+
+function checkDescription(description: string): void {
+  if (description.length < 1 || description.length > MAX_API_KEY_DESCRIPTION_LENGTH) {
+    throw new AtlasError('INVALID_ATTRIBUTE', 'desc');
+  }
+}
+
+function distinct<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}
+
+/**
+ * Programmatic API keys: who holds them, what they may do (organization roles, project
+ * roles), and where from (access lists). Every change is recorded in the audit trail.
+ */
 export class ApiKeyService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly secrets: SecretBox,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
   ) {}
 
-  /** Creates an organization API key (inside the caller's transaction when given one). */
-  async create(
+  /** Mints a key of an organization (inside the caller's transaction when given one). */
+  async mint(
     orgId: string,
     description: string,
     roles: OrgRole[],
@@ -47,38 +76,75 @@ export class ApiKeyService {
     const privateKey = newPrivateApiKey();
     const publicKey = newPublicApiKey();
     const id = newObjectId(now);
+    const seal = (algorithm: 'md5' | 'sha256') =>
+      this.secrets.seal(Buffer.from(digestHa1(algorithm, publicKey, privateKey)), sealContext(id, algorithm));
     const stored: StoredApiKey = {
       id,
       orgId,
       publicKey,
       description,
-      roles,
+      roles: distinct(roles),
+      projectRoles: [],
       privateKeyTail: privateKey.slice(-12),
       createdAt: now,
-      sealedDigestHa1Md5: this.secrets.seal(
-        Buffer.from(digestHa1('md5', publicKey, privateKey)),
-        sealContext(id, 'md5'),
-      ),
-      sealedDigestHa1Sha256: this.secrets.seal(
-        Buffer.from(digestHa1('sha256', publicKey, privateKey)),
-        sealContext(id, 'sha256'),
-      ),
+      sealedDigestHa1Md5: seal('md5'),
+      sealedDigestHa1Sha256: seal('sha256'),
     };
     await repositories.apiKeys.insert(stored);
-    const { sealedDigestHa1Md5: _md5, sealedDigestHa1Sha256: _sha256, ...key } = stored;
-    return { key, privateKey };
+    return { key: withoutSecrets(stored), privateKey };
   }
 
-  /** What Digest needs to check a request signed with this public key. */
-  async digestIdentity(publicKey: string): Promise<DigestIdentity | undefined> {
+  /** The key and the secrets Digest needs to check a request signed with `publicKey`. */
+  async digestIdentity(publicKey: string): Promise<{ apiKey: ApiKey; secrets: DigestSecrets } | undefined> {
     const key = await this.store.apiKeys.findByPublicKey(publicKey);
     if (!key) return undefined;
     return {
-      principal: { kind: 'apiKey', apiKeyId: key.id, publicKey: key.publicKey, orgId: key.orgId, orgRoles: key.roles },
+      apiKey: withoutSecrets(key),
       secrets: {
         md5: this.secrets.open(key.sealedDigestHa1Md5, sealContext(key.id, 'md5')).toString(),
         sha256: this.secrets.open(key.sealedDigestHa1Sha256, sealContext(key.id, 'sha256')).toString(),
       },
+    };
+  }
+
+  /**
+   * Admits an authenticated key's request from `address`: a key with an access list may
+   * only be used from its entries (IP_ADDRESS_NOT_ON_ACCESS_LIST); a key without one is
+   * refused when its organization requires one (RESOURCE_REQUIRES_ACCESS_LIST). Both
+   * 403s carry the caller's address. The admitting entry's use is recorded.
+   */
+  async admit(
+    apiKey: ApiKey,
+    remoteAddress: string,
+    request: { method: string; resource: string },
+  ): Promise<Principal> {
+    const address = canonicalAddress(remoteAddress);
+    const actor = { apiKeyId: apiKey.id, publicKey: apiKey.publicKey, remoteAddress: address };
+    const refuse = async (error: AtlasError): Promise<never> => {
+      const target = { method: request.method, path: `/${request.resource}`, status: error.status };
+      await this.store.events.insert(
+        this.audit.event(actor, 'DBCERTS_REQUEST_REFUSED', { orgId: apiKey.orgId }, target, 'FAILURE', error.errorCode),
+      );
+      throw error;
+    };
+    const entries = await this.store.accessLists.all(apiKey.id);
+    if (entries.length > 0) {
+      const entry = admittingEntry(entries, address);
+      if (!entry) return refuse(new AtlasError('IP_ADDRESS_NOT_ON_ACCESS_LIST', address));
+      await this.store.accessLists.recordUse(apiKey.id, entry.cidrBlock, this.clock.now(), address);
+    } else if ((await this.store.organizations.find(apiKey.orgId))?.apiAccessListRequired) {
+      return refuse(new AtlasError('RESOURCE_REQUIRES_ACCESS_LIST', address));
+    }
+    const resource = request.resource;
+    return {
+      kind: 'apiKey',
+      apiKeyId: apiKey.id,
+      publicKey: apiKey.publicKey,
+      remoteAddress: address,
+      orgId: apiKey.orgId,
+      orgRoles: apiKey.roles,
+      projectRoles: new Map(apiKey.projectRoles.map((assignment) => [assignment.groupId, assignment.roles])),
+      resource,
     };
   }
 
@@ -90,4 +156,259 @@ export class ApiKeyService {
     const actual = Buffer.from(digestHa1('md5', publicKey, privateKey));
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
+
+  // --- organization API keys ---------------------------------------------------------
+
+  private async requireKey(repositories: Repositories, orgId: string, apiKeyId: string): Promise<StoredApiKey> {
+    if (!isObjectId(apiKeyId)) throw new AtlasError('INVALID_API_KEY_ID', apiKeyId);
+    const key = await repositories.apiKeys.find(orgId, apiKeyId);
+    if (!key) throw new AtlasError('API_KEY_NOT_FOUND', apiKeyId);
+    return key;
+  }
+
+  async listOrganizationKeys(principal: Principal, orgId: string, page: PageRequest): Promise<Page<ApiKey>> {
+    const org = await this.access.organization(this.store, principal, 'listOrganizationApiKeys', orgId);
+    const rows = await this.store.apiKeys.listByOrg(org.id, pageOffset(page), page.itemsPerPage + 1);
+    const total = page.includeCount ? await this.store.apiKeys.countByOrg(org.id) : undefined;
+    return pageFromRows(rows.map(withoutSecrets), page, total);
+  }
+
+  async getOrganizationKey(principal: Principal, orgId: string, apiKeyId: string): Promise<ApiKey> {
+    const org = await this.access.organization(this.store, principal, 'getOrganizationApiKey', orgId);
+    return withoutSecrets(await this.requireKey(this.store, org.id, apiKeyId));
+  }
+
+  async createOrganizationKey(principal: Principal, orgId: string, request: ApiKeyRequest): Promise<NewApiKey> {
+    const org = await this.access.organization(this.store, principal, 'createOrganizationApiKey', orgId);
+    checkDescription(request.desc);
+    const roles = orgRolesOf(request.roles);
+    return this.store.transaction(async (repositories) => {
+      const created = await this.mint(org.id, request.desc, roles, repositories);
+      await this.audit.record(repositories, principal, 'API_KEY_CREATED', { orgId: org.id }, keyTarget(created.key));
+      return created;
+    });
+  }
+
+  async updateOrganizationKey(
+    principal: Principal,
+    orgId: string,
+    apiKeyId: string,
+    request: Partial<ApiKeyRequest>,
+  ): Promise<ApiKey> {
+    const org = await this.access.organization(this.store, principal, 'updateOrganizationApiKey', orgId);
+    if (request.desc !== undefined) checkDescription(request.desc);
+    const roles = request.roles === undefined ? undefined : orgRolesOf(request.roles);
+    return this.store.transaction(async (repositories) => {
+      const key = await this.requireKey(repositories, org.id, apiKeyId);
+      await repositories.apiKeys.update(key.id, {
+        ...(request.desc !== undefined ? { description: request.desc } : {}),
+        ...(roles ? { roles } : {}),
+      });
+      const updated = withoutSecrets(await this.requireKey(repositories, org.id, apiKeyId));
+      if (request.desc !== undefined && request.desc !== key.description) {
+        await this.audit.record(
+          repositories,
+          principal,
+          'API_KEY_DESCRIPTION_CHANGED',
+          { orgId: org.id },
+          keyTarget(updated),
+        );
+      }
+      if (roles && [...roles].sort().join() !== [...key.roles].sort().join()) {
+        await this.audit.record(
+          repositories,
+          principal,
+          'API_KEY_ROLES_CHANGED',
+          { orgId: org.id },
+          {
+            ...keyTarget(updated),
+            roles: updated.roles,
+          },
+        );
+      }
+      return updated;
+    });
+  }
+
+  /** Deletes a key: from the next request on, on every instance, it authenticates nothing. */
+  async deleteOrganizationKey(principal: Principal, orgId: string, apiKeyId: string): Promise<void> {
+    const org = await this.access.organization(this.store, principal, 'deleteOrganizationApiKey', orgId);
+    await this.store.transaction(async (repositories) => {
+      const key = await this.requireKey(repositories, org.id, apiKeyId);
+      await repositories.apiKeys.delete(key.id);
+      await this.audit.record(repositories, principal, 'API_KEY_DELETED', { orgId: org.id }, keyTarget(key));
+    });
+  }
+
+  // --- project API keys --------------------------------------------------------------
+
+  async listProjectKeys(principal: Principal, groupId: string, page: PageRequest): Promise<Page<ApiKey>> {
+    await this.access.project(this.store, principal, 'listProjectApiKeys', groupId);
+    const rows = await this.store.apiKeys.listByProject(groupId, pageOffset(page), page.itemsPerPage + 1);
+    const total = page.includeCount ? await this.store.apiKeys.countByProject(groupId) : undefined;
+    return pageFromRows(rows.map(withoutSecrets), page, total);
+  }
+
+  /** Creates a key of the project's organization (Organization Member) with roles in this project. */
+  async createProjectKey(principal: Principal, groupId: string, request: ApiKeyRequest): Promise<NewApiKey> {
+    const project = await this.access.project(this.store, principal, 'createProjectApiKey', groupId);
+    checkDescription(request.desc);
+    const roles = projectRolesOf(request.roles);
+    return this.store.transaction(async (repositories) => {
+      const created = await this.mint(project.orgId, request.desc, ['ORG_MEMBER'], repositories);
+      await repositories.apiKeys.setProjectRoles(created.key.id, groupId, roles);
+      const key = { ...created.key, projectRoles: [{ groupId, roles }] };
+      await this.audit.record(repositories, principal, 'API_KEY_CREATED', { orgId: project.orgId }, keyTarget(key));
+      await this.audit.record(repositories, principal, 'API_KEY_ADDED_TO_GROUP', projectScope(project), {
+        ...keyTarget(key),
+        roles,
+      });
+      return { key, privateKey: created.privateKey };
+    });
+  }
+
+  /** Assigns an organization key to the project with exactly these roles (or changes them). */
+  async assignProjectKey(
+    principal: Principal,
+    groupId: string,
+    apiKeyId: string,
+    requestedRoles: string[],
+  ): Promise<ApiKey> {
+    const project = await this.access.project(this.store, principal, 'assignProjectApiKey', groupId);
+    const roles = projectRolesOf(requestedRoles);
+    return this.store.transaction(async (repositories) => {
+      const key = await this.requireKey(repositories, project.orgId, apiKeyId);
+      const before = key.projectRoles.find((assignment) => assignment.groupId === groupId);
+      await repositories.apiKeys.setProjectRoles(key.id, groupId, roles);
+      const updated = withoutSecrets(await this.requireKey(repositories, project.orgId, apiKeyId));
+      const type = before ? 'API_KEY_ROLES_CHANGED' : 'API_KEY_ADDED_TO_GROUP';
+      await this.audit.record(repositories, principal, type, projectScope(project), { ...keyTarget(updated), roles });
+      return updated;
+    });
+  }
+
+  async removeProjectKey(principal: Principal, groupId: string, apiKeyId: string): Promise<void> {
+    const project = await this.access.project(this.store, principal, 'removeProjectApiKey', groupId);
+    await this.store.transaction(async (repositories) => {
+      const key = await this.requireKey(repositories, project.orgId, apiKeyId);
+      if (!(await repositories.apiKeys.removeFromProject(key.id, groupId))) {
+        throw new AtlasError('API_KEY_NOT_IN_GROUP', apiKeyId, groupId);
+      }
+      await this.audit.record(
+        repositories,
+        principal,
+        'API_KEY_REMOVED_FROM_GROUP',
+        projectScope(project),
+        keyTarget(key),
+      );
+    });
+  }
+
+  // --- access lists ------------------------------------------------------------------
+
+  async listAccessList(
+    principal: Principal,
+    orgId: string,
+    apiKeyId: string,
+    page: PageRequest,
+  ): Promise<Page<AccessListEntry>> {
+    const org = await this.access.organization(this.store, principal, 'listApiKeyAccessListEntries', orgId);
+    const key = await this.requireKey(this.store, org.id, apiKeyId);
+    const rows = await this.store.accessLists.list(key.id, pageOffset(page), page.itemsPerPage + 1);
+    const total = page.includeCount ? await this.store.accessLists.count(key.id) : undefined;
+    return pageFromRows(rows, page, total);
+  }
+
+  async getAccessListEntry(
+    principal: Principal,
+    orgId: string,
+    apiKeyId: string,
+    entry: string,
+  ): Promise<AccessListEntry> {
+    const org = await this.access.organization(this.store, principal, 'getApiKeyAccessListEntry', orgId);
+    const key = await this.requireKey(this.store, org.id, apiKeyId);
+    const cidrBlock = canonicalEntryKey(entry);
+    const found = cidrBlock === undefined ? undefined : await this.store.accessLists.find(key.id, cidrBlock);
+    if (!found) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
+    return found;
+  }
+
+  /** Adds entries (all or none); returns the key's whole list as Atlas does. */
+  async addAccessListEntries(
+    principal: Principal,
+    orgId: string,
+    apiKeyId: string,
+    requests: Array<{ ipAddress?: string; cidrBlock?: string }>,
+  ): Promise<void> {
+    const org = await this.access.organization(this.store, principal, 'createApiKeyAccessListEntries', orgId);
+    const entries = requests.map(accessListEntryFrom);
+    const now = this.clock.now();
+    await this.store.transaction(async (repositories) => {
+      const key = await this.requireKey(repositories, org.id, apiKeyId);
+      const seen = new Set<string>();
+      for (const entry of entries) {
+        if (seen.has(entry.cidrBlock)) continue;
+        seen.add(entry.cidrBlock);
+        try {
+          await repositories.accessLists.insert(key.id, { ...entry, createdAt: now });
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new AtlasError('DUPLICATE_ACCESS_LIST_ENTRY', entry.cidrBlock, key.id);
+          throw error;
+        }
+        await this.audit.record(
+          repositories,
+          principal,
+          'API_KEY_ACCESS_LIST_ENTRY_ADDED',
+          { orgId: org.id },
+          {
+            ...keyTarget(key),
+            accessListEntry: entry.ipAddress ?? entry.cidrBlock,
+          },
+        );
+      }
+    });
+  }
+
+  async deleteAccessListEntry(principal: Principal, orgId: string, apiKeyId: string, entry: string): Promise<void> {
+    const org = await this.access.organization(this.store, principal, 'deleteApiKeyAccessListEntry', orgId);
+    await this.store.transaction(async (repositories) => {
+      const key = await this.requireKey(repositories, org.id, apiKeyId);
+      const cidrBlock = canonicalEntryKey(entry);
+      if (cidrBlock === undefined || !(await repositories.accessLists.delete(key.id, cidrBlock))) {
+        throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
+      }
+      await this.audit.record(
+        repositories,
+        principal,
+        'API_KEY_ACCESS_LIST_ENTRY_DELETED',
+        { orgId: org.id },
+        {
+          ...keyTarget(key),
+          accessListEntry: entry,
+        },
+      );
+    });
+  }
+}
+
+function keyTarget(key: Pick<ApiKey, 'id' | 'publicKey'>) {
+  return { targetApiKeyId: key.id, targetPublicKey: key.publicKey };
+}
+
+function orgRolesOf(roles: readonly string[]): OrgRole[] {
+  if (roles.length === 0) throw new AtlasError('MISSING_ATTRIBUTE', 'roles');
+  for (const role of roles) {
+    if (isProjectRole(role)) throw new AtlasError('INVALID_ROLE_FOR_ORG', role);
+    if (!isOrgRole(role)) throw new AtlasError('INVALID_ENUM_VALUE', role);
+  }
+  return distinct(roles as OrgRole[]);
+}
+
+function projectRolesOf(roles: readonly string[]): ProjectRole[] {
+  if (roles.length === 0) throw new AtlasError('MISSING_ATTRIBUTE', 'roles');
+  for (const role of roles) {
+    if (isOrgRole(role)) throw new AtlasError('INVALID_ROLE_FOR_GROUP', role);
+    if (!isProjectRole(role)) throw new AtlasError('INVALID_ENUM_VALUE', role);
+  }
+  return distinct(roles as ProjectRole[]);
 }

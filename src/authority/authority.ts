@@ -3,13 +3,18 @@ import { randomSerial } from '../domain/serial.js';
 import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { SecretBox } from '../pki/secret-box.js';
 import type { Store } from '../store/store.js';
+import { AccessControl } from './access.js';
 import { ApiKeyService } from './api-keys.js';
+import { AuditTrail } from './audit.js';
 import { BootstrapService } from './bootstrap.js';
 import { CertificateAuthorityService } from './certificate-authorities.js';
 import { CertificateService } from './certificates.js';
 import { type Clock, systemClock } from './clock.js';
 import { DatabaseUserService } from './database-users.js';
+import { EventService } from './events.js';
+import { OrganizationService } from './organizations.js';
 import { ProjectService } from './projects.js';
+import { RateLimiter, type RateLimitSettings } from './rate-limits.js';
 
 export interface AuthorityOptions {
   store: Store;
@@ -21,6 +26,8 @@ export interface AuthorityOptions {
   caKeyAlgorithm?: KeyAlgorithm;
   /** Draws certificate serials; random 63-bit by default (tests pin them). */
   serials?: () => bigint;
+  /** Per endpoint set overrides of Atlas' rate limits, or false for none. */
+  rateLimits?: RateLimitSettings;
 }
 
 export class MasterKeyMismatchError extends Error {
@@ -37,19 +44,27 @@ export class Authority {
   readonly certificates: CertificateService;
   readonly apiKeys: ApiKeyService;
   readonly bootstrap: BootstrapService;
+  readonly organizations: OrganizationService;
+  readonly events: EventService;
+  readonly rateLimiter: RateLimiter;
   readonly #secrets: SecretBox;
 
   private constructor(options: AuthorityOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.#secrets = options.secrets;
-    this.projects = new ProjectService(this.store, this.clock);
-    this.databaseUsers = new DatabaseUserService(this.store, this.clock);
+    this.rateLimiter = new RateLimiter(this.store, this.clock, options.rateLimits);
+    const access = new AccessControl(this.rateLimiter);
+    const audit = new AuditTrail(this.clock);
+    this.organizations = new OrganizationService(this.store, access, audit);
+    this.projects = new ProjectService(this.store, this.clock, access, audit);
+    this.databaseUsers = new DatabaseUserService(this.store, this.clock, access, audit);
     this.certificateAuthorities = new CertificateAuthorityService(
       this.store,
       this.clock,
       this.#secrets,
       options.caKeyAlgorithm ?? 'rsa-4096',
+      audit,
     );
     this.certificates = new CertificateService(
       this.store,
@@ -57,8 +72,11 @@ export class Authority {
       this.certificateAuthorities,
       options.keyAlgorithm ?? 'rsa-4096',
       options.serials ?? randomSerial,
+      access,
+      audit,
     );
-    this.apiKeys = new ApiKeyService(this.store, this.clock, this.#secrets);
+    this.apiKeys = new ApiKeyService(this.store, this.clock, this.#secrets, access, audit);
+    this.events = new EventService(this.store, access, audit);
     this.bootstrap = new BootstrapService(this.store, this.clock, this.apiKeys);
   }
 

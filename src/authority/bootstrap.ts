@@ -42,7 +42,7 @@ export class BootstrapService {
       if (known && known.orgId === record.orgId && (await this.apiKeys.verify(known.publicKey, known.privateKey))) {
         return { credentials: known, created: false };
       }
-      const { key, privateKey } = await this.apiKeys.create(record.orgId, 'dbcerts bootstrap key (reissued)', [
+      const { key, privateKey } = await this.apiKeys.mint(record.orgId, 'dbcerts bootstrap key (reissued)', [
         'ORG_OWNER',
       ]);
       return { credentials: { ...record, publicKey: key.publicKey, privateKey }, created: true };
@@ -63,7 +63,7 @@ export class BootstrapService {
           tags: [],
           createdAt: now,
         });
-        const { key, privateKey } = await this.apiKeys.create(
+        const { key, privateKey } = await this.apiKeys.mint(
           orgId,
           'dbcerts bootstrap key',
           ['ORG_OWNER'],

@@ -1,5 +1,6 @@
 import { type CertificateAuthority, MANAGED_CA_VALIDITY_YEARS, managedCaSubject } from '../domain/certificate.js';
 import { AtlasError } from '../domain/errors.js';
+import type { Actor } from '../domain/events.js';
 import { isObjectId, newObjectId } from '../domain/ids.js';
 import { randomSerial } from '../domain/serial.js';
 import { addCalendarMonths, truncateToSecond } from '../domain/validity.js';
@@ -15,6 +16,7 @@ import type { SecretBox } from '../pki/secret-box.js';
 import { isUniqueViolation } from '../store/database.js';
 import type { StoredCertificateAuthority } from '../store/repositories/certificates.js';
 import type { Store } from '../store/store.js';
+import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 
 export interface ActiveAuthority {
@@ -41,6 +43,7 @@ export class CertificateAuthorityService {
     private readonly clock: Clock,
     private readonly secrets: SecretBox,
     private readonly caKeyAlgorithm: KeyAlgorithm,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** The project's active CA, if it has one yet. */
@@ -59,18 +62,19 @@ export class CertificateAuthorityService {
     return certificatePem(signer.certificate);
   }
 
-  async active(groupId: string): Promise<ActiveAuthority> {
+  /** The project's active CA, created now (by `actor`, for the audit trail) if it has none. */
+  async active(groupId: string, actor?: Actor): Promise<ActiveAuthority> {
     const existing = await this.store.certificateAuthorities.findActive(groupId);
     if (existing) return { record: existing, signer: await this.signerFor(existing) };
     let pending = this.#creating.get(groupId);
     if (!pending) {
-      pending = this.create(groupId).finally(() => this.#creating.delete(groupId));
+      pending = this.create(groupId, actor).finally(() => this.#creating.delete(groupId));
       this.#creating.set(groupId, pending);
     }
     return pending;
   }
 
-  private async create(groupId: string): Promise<ActiveAuthority> {
+  private async create(groupId: string, actor: Actor | undefined): Promise<ActiveAuthority> {
     const now = truncateToSecond(this.clock.now());
     const key = await generateKey(this.caKeyAlgorithm);
     const subject = managedCaSubject(groupId);
@@ -91,7 +95,13 @@ export class CertificateAuthorityService {
       sealedPrivateKey: this.secrets.seal(privateKeyToPkcs8Der(key.privateKey), sealContext(id)),
     };
     try {
-      await this.store.certificateAuthorities.insert(record);
+      await this.store.transaction(async (repositories) => {
+        await repositories.certificateAuthorities.insert(record);
+        const project = await repositories.projects.find(groupId);
+        if (project) {
+          await this.audit.record(repositories, actor, 'DBCERTS_CA_CREATED', projectScope(project), { serial });
+        }
+      });
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       const winner = await this.store.certificateAuthorities.findActive(groupId);

@@ -10,7 +10,8 @@ import { isUniqueViolation } from '../store/database.js';
 import type { ListedCertificate } from '../store/repositories/certificates.js';
 import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
 import type { Repositories, Store } from '../store/store.js';
-import { accessibleProject } from './access.js';
+import type { AccessControl } from './access.js';
+import { type AuditTrail, projectScope } from './audit.js';
 import type { CertificateAuthorityService } from './certificate-authorities.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
@@ -31,6 +32,8 @@ export class CertificateService {
     private readonly authorities: CertificateAuthorityService,
     private readonly keyAlgorithm: KeyAlgorithm,
     private readonly serials: () => bigint,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
   ) {}
 
   /**
@@ -46,8 +49,8 @@ export class CertificateService {
 
   /** The PEM of the project's managed CA, for callers who may read the project. */
   async caCertificatePem(principal: Principal, groupId: string): Promise<string> {
-    await accessibleProject(this.store, principal, groupId, 'PROJECT_READ');
-    return certificatePem((await this.authorities.active(groupId)).signer.certificate);
+    await this.access.project(this.store, principal, 'getManagedCaCertificate', groupId);
+    return certificatePem((await this.authorities.active(groupId, principal)).signer.certificate);
   }
 
   /** Atlas' list: the user's unexpired certificates (dbcerts also hides revoked ones), oldest first. */
@@ -57,7 +60,7 @@ export class CertificateService {
     username: string,
     page: PageRequest,
   ): Promise<Page<ListedCertificate>> {
-    await accessibleProject(this.store, principal, groupId, 'PROJECT_READ');
+    await this.access.project(this.store, principal, 'listDatabaseUserCertificates', groupId);
     const user = await this.userNamed(this.store, groupId, username);
     const now = this.clock.now();
     const rows = await this.store.certificates.listUnexpired(user.id, now, pageOffset(page), page.itemsPerPage + 1);
@@ -75,12 +78,15 @@ export class CertificateService {
     username: string,
     requestedMonths: number | undefined,
   ): Promise<IssuedUserCertificate> {
-    await accessibleProject(this.store, principal, groupId, 'PROJECT_OWNER');
+    const project = await this.access.project(this.store, principal, 'createDatabaseUserCertificate', groupId);
     const user = await this.userNamed(this.store, groupId, username);
     if (user.x509Type !== 'MANAGED') throw new AtlasError('USER_NOT_MANAGED_X509');
     const months = monthsUntilExpiration(requestedMonths);
 
-    const [authority, key] = await Promise.all([this.authorities.active(groupId), generateKey(this.keyAlgorithm)]);
+    const [authority, key] = await Promise.all([
+      this.authorities.active(groupId, principal),
+      generateKey(this.keyAlgorithm),
+    ]);
     const createdAt = this.clock.now();
     const { notBefore, notAfter } = userCertificateValidity(createdAt, months);
     const subject = managedX509Subject(user.username);
@@ -112,6 +118,11 @@ export class CertificateService {
           const current = await this.userNamed(repositories, groupId, username);
           if (current.id !== user.id) throw new AtlasError('USERNAME_NOT_FOUND', username);
           await repositories.certificates.insert(certificate);
+          await this.audit.record(repositories, principal, 'MONGODB_USER_X509_CERT_CREATED', projectScope(project), {
+            targetUsername: user.username,
+            database: user.databaseName,
+            serial,
+          });
         });
       } catch (error) {
         if (isUniqueViolation(error) && attempt < SERIAL_ATTEMPTS) continue;

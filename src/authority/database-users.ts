@@ -13,7 +13,8 @@ import { scramSha256Credentials } from '../pki/scram.js';
 import { isUniqueViolation } from '../store/database.js';
 import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
 import type { Repositories, Store } from '../store/store.js';
-import { accessibleProject } from './access.js';
+import type { AccessControl } from './access.js';
+import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
 
@@ -29,6 +30,10 @@ export type DatabaseUserPatch = Partial<NewDatabaseUser>;
 /** Revocation reason recorded for the certificates of a deleted user (RFC 5280). */
 export const USER_DELETED_REASON = 'cessationOfOperation';
 
+function userTarget(user: DatabaseUser) {
+  return { targetUsername: user.username, database: user.databaseName };
+}
+
 function publicView(user: StoredDatabaseUser): DatabaseUser {
   const { scramSha256: _secret, ...rest } = user;
   return rest;
@@ -38,6 +43,8 @@ export class DatabaseUserService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
   ) {}
 
   private checkGroupMatches(groupId: string, bodyGroupId: string | undefined): void {
@@ -45,7 +52,7 @@ export class DatabaseUserService {
   }
 
   async list(principal: Principal, groupId: string, page: PageRequest): Promise<Page<DatabaseUser>> {
-    await accessibleProject(this.store, principal, groupId, 'PROJECT_READ');
+    await this.access.project(this.store, principal, 'listDatabaseUsers', groupId);
     const now = this.clock.now();
     const rows = await this.store.databaseUsers.list(groupId, now, pageOffset(page), page.itemsPerPage + 1);
     const total = page.includeCount ? await this.store.databaseUsers.count(groupId, now) : undefined;
@@ -53,12 +60,12 @@ export class DatabaseUserService {
   }
 
   async get(principal: Principal, groupId: string, databaseName: string, username: string): Promise<DatabaseUser> {
-    await accessibleProject(this.store, principal, groupId, 'PROJECT_READ');
+    await this.access.project(this.store, principal, 'getDatabaseUser', groupId);
     return publicView(await this.require(this.store, groupId, databaseName, username));
   }
 
   async create(principal: Principal, groupId: string, request: NewDatabaseUser): Promise<DatabaseUser> {
-    await accessibleProject(this.store, principal, groupId, 'PROJECT_DATABASE_ACCESS');
+    const project = await this.access.project(this.store, principal, 'createDatabaseUser', groupId);
     this.checkGroupMatches(groupId, request.groupId);
     const now = this.clock.now();
     const { groupId: _groupId, password, ...settings } = request;
@@ -77,6 +84,7 @@ export class DatabaseUserService {
         if (isUniqueViolation(error)) throw new AtlasError('USER_ALREADY_EXISTS', user.username);
         throw error;
       }
+      await this.audit.record(repositories, principal, 'MONGODB_USER_ADDED', projectScope(project), userTarget(user));
     });
     return publicView(user);
   }
@@ -88,7 +96,7 @@ export class DatabaseUserService {
     username: string,
     patch: DatabaseUserPatch,
   ): Promise<DatabaseUser> {
-    await accessibleProject(this.store, principal, groupId, 'PROJECT_DATABASE_ACCESS');
+    const project = await this.access.project(this.store, principal, 'updateDatabaseUser', groupId);
     this.checkGroupMatches(groupId, patch.groupId);
     const now = this.clock.now();
     const existing = await this.require(this.store, groupId, databaseName, username);
@@ -102,18 +110,32 @@ export class DatabaseUserService {
       // Re-read inside the transaction: the user may have been deleted meanwhile.
       await this.require(repositories, groupId, databaseName, username);
       await repositories.databaseUsers.update(updated);
+      await this.audit.record(
+        repositories,
+        principal,
+        'MONGODB_USER_UPDATED',
+        projectScope(project),
+        userTarget(updated),
+      );
     });
     return publicView(updated);
   }
 
   /** Deletes the user and revokes every certificate it still has, in one transaction. */
   async delete(principal: Principal, groupId: string, databaseName: string, username: string): Promise<void> {
-    await accessibleProject(this.store, principal, groupId, 'PROJECT_DATABASE_ACCESS');
+    const project = await this.access.project(this.store, principal, 'deleteDatabaseUser', groupId);
     const now = this.clock.now();
     await this.store.transaction(async (repositories) => {
       const user = await this.require(repositories, groupId, databaseName, username);
-      await repositories.certificates.revokeAllOfUser(user.id, now, USER_DELETED_REASON);
+      const revoked = await repositories.certificates.revokeAllOfUser(user.id, now, USER_DELETED_REASON);
       await repositories.databaseUsers.delete(user.id);
+      await this.audit.record(repositories, principal, 'MONGODB_USER_DELETED', projectScope(project), userTarget(user));
+      for (const serial of revoked) {
+        await this.audit.record(repositories, principal, 'MONGODB_USER_X509_CERT_REVOKED', projectScope(project), {
+          ...userTarget(user),
+          serial,
+        });
+      }
     });
   }
 

@@ -1,3 +1,6 @@
+import { ATLAS_RATE_LIMITS, type RateLimitSettings } from '../authority/rate-limits.js';
+import type { EndpointSet } from '../authority/required-roles.js';
+import type { BucketPolicy } from '../domain/rate-limit.js';
 import { isKeyAlgorithm, type KeyAlgorithm, KEY_ALGORITHMS } from '../pki/key-algorithms.js';
 
 /** Settings, from command-line flags first, then environment variables, then defaults. */
@@ -10,6 +13,9 @@ export interface Config {
   caKeyAlgorithm: KeyAlgorithm;
   publicUrl: string | undefined;
   logLevel: string;
+  /** Proxies trusted to name the client in X-Forwarded-For: true, or addresses/CIDRs. */
+  trustProxy: boolean | string[];
+  rateLimits: RateLimitSettings;
 }
 
 export class ConfigError extends Error {
@@ -32,6 +38,44 @@ function keyAlgorithm(value: string, what: string): KeyAlgorithm {
   return value;
 }
 
+function trustProxy(value: string | undefined): boolean | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/** `off`, or JSON overrides per endpoint set: `{"x509":{"capacity":100,"refillRate":50,"refillSeconds":60}}`. */
+function rateLimits(value: string | undefined): RateLimitSettings {
+  if (value === undefined) return {};
+  if (value === 'off') return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError('DBCERTS_RATE_LIMITS must be "off" or a JSON object');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError('DBCERTS_RATE_LIMITS must be "off" or a JSON object');
+  }
+  const settings: Partial<Record<EndpointSet, BucketPolicy>> = {};
+  for (const [set, policy] of Object.entries(parsed)) {
+    if (!(set in ATLAS_RATE_LIMITS)) {
+      throw new ConfigError(
+        `DBCERTS_RATE_LIMITS: unknown endpoint set ${set} (${Object.keys(ATLAS_RATE_LIMITS).join(', ')})`,
+      );
+    }
+    const { capacity, refillRate, refillSeconds } = (policy ?? {}) as Partial<BucketPolicy>;
+    if (![capacity, refillRate, refillSeconds].every((n) => Number.isInteger(n) && (n as number) > 0)) {
+      throw new ConfigError(`DBCERTS_RATE_LIMITS: ${set} needs positive integers capacity, refillRate, refillSeconds`);
+    }
+    settings[set as EndpointSet] = { capacity: capacity!, refillRate: refillRate!, refillSeconds: refillSeconds! };
+  }
+  return settings;
+}
+
 export function loadConfig(flags: Flags): Config {
   const port = Number(text(flags, 'port', 'PORT', '8080'));
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -48,5 +92,7 @@ export function loadConfig(flags: Flags): Config {
     ),
     publicUrl: text(flags, 'public-url', 'DBCERTS_PUBLIC_URL'),
     logLevel: text(flags, 'log-level', 'DBCERTS_LOG_LEVEL', 'info')!,
+    trustProxy: trustProxy(text(flags, 'trust-proxy', 'DBCERTS_TRUST_PROXY')),
+    rateLimits: rateLimits(text(flags, 'rate-limits', 'DBCERTS_RATE_LIMITS')),
   };
 }

@@ -24,6 +24,9 @@ Options (also as environment variables):
   --ca-key-algorithm A     DBCERTS_CA_KEY_ALGORITHM (same values; rsa-4096)
   --public-url URL         DBCERTS_PUBLIC_URL (origin used in response links)
   --log-level L            DBCERTS_LOG_LEVEL (info)
+  --trust-proxy P          DBCERTS_TRUST_PROXY (false; true, or proxy addresses/CIDRs, comma-separated,
+                           allowed to name the client address in X-Forwarded-For)
+  --rate-limits R          DBCERTS_RATE_LIMITS (Atlas' limits; "off", or JSON overrides per endpoint set)
                            DBCERTS_MASTER_KEY (32 bytes, hex or base64; default: DIR/master.key)
 `;
 
@@ -36,6 +39,8 @@ const OPTIONS = {
   'ca-key-algorithm': { type: 'string' },
   'public-url': { type: 'string' },
   'log-level': { type: 'string' },
+  'trust-proxy': { type: 'string' },
+  'rate-limits': { type: 'string' },
   group: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -52,6 +57,7 @@ async function serve(config: Config): Promise<void> {
     authority: runtime.authority,
     publicUrl: config.publicUrl,
     logger: { level: config.logLevel },
+    trustProxy: config.trustProxy,
   });
   let closing = false;
   const shutdown = async (signal: string) => {

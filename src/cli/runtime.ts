@@ -20,6 +20,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       secrets: new SecretBox(key),
       keyAlgorithm: config.keyAlgorithm,
       caKeyAlgorithm: config.caKeyAlgorithm,
+      rateLimits: config.rateLimits,
     });
     return { authority, close: () => store.close() };
   } catch (error) {

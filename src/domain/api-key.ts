@@ -1,15 +1,6 @@
-/** Programmatic API keys: Digest credentials scoped to one organization. */
+import type { OrgRole, ProjectRole } from './roles.js';
 
-export const ORG_ROLES = [
-  'ORG_OWNER',
-  'ORG_MEMBER',
-  'ORG_GROUP_CREATOR',
-  'ORG_BILLING_ADMIN',
-  'ORG_BILLING_READ_ONLY',
-  'ORG_READ_ONLY',
-  'ORG_STREAM_PROCESSING_ADMIN',
-] as const;
-export type OrgRole = (typeof ORG_ROLES)[number];
+/** Programmatic API keys: Digest credentials scoped to one organization. */
 
 export interface ApiKey {
   id: string;
@@ -17,10 +8,19 @@ export interface ApiKey {
   publicKey: string;
   description: string;
   roles: OrgRole[];
+  /** Project roles, per project the key is assigned to. */
+  projectRoles: ProjectRoleAssignment[];
   /** The last 12 characters of the private key: Atlas shows keys as `********-****-****-<tail>`. */
   privateKeyTail: string;
   createdAt: Date;
 }
+
+export interface ProjectRoleAssignment {
+  groupId: string;
+  roles: ProjectRole[];
+}
+
+export const MAX_API_KEY_DESCRIPTION_LENGTH = 250;
 
 /** The secrets HTTP Digest needs (HA1 = H(publicKey:realm:privateKey)), per hash algorithm. */
 export interface DigestSecrets {

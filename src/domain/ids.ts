@@ -57,5 +57,10 @@ export function newPrivateApiKey(random: RandomBytes = defaultRandom): string {
 
 /** Atlas shows a private key after creation only as `********-****-****-<last 12>`. */
 export function redactPrivateApiKey(privateKey: string): string {
-  return `********-****-****-${privateKey.slice(-12)}`;
+  return maskedPrivateApiKey(privateKey.slice(-12));
+}
+
+/** The redacted form, from the last 12 characters (all that is kept of a private key in the clear). */
+export function maskedPrivateApiKey(tail: string): string {
+  return `********-****-****-${tail}`;
 }

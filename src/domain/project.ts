@@ -11,6 +11,8 @@ export interface Organization {
   id: string;
   name: string;
   createdAt: Date;
+  /** Atlas' "Require IP Access List for the Atlas Administration API". */
+  apiAccessListRequired: boolean;
 }
 
 export interface Project {

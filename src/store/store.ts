@@ -1,11 +1,14 @@
 import type { Kysely } from 'kysely';
 import { type DatabaseOptions, type Dialect, openDatabase } from './database.js';
 import { migrateToLatest } from './migrations.js';
+import { AccessListsRepository } from './repositories/access-lists.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
 import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
 import { DigestNonceUsesRepository } from './repositories/digest-nonces.js';
+import { EventsRepository } from './repositories/events.js';
 import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
+import { RateLimitBucketsRepository } from './repositories/rate-limits.js';
 import { SettingsRepository } from './repositories/settings.js';
 import type { Database } from './schema.js';
 
@@ -19,8 +22,11 @@ export class Repositories {
   readonly certificateAuthorities: CertificateAuthoritiesRepository;
   readonly certificates: CertificatesRepository;
   readonly digestNonceUses: DigestNonceUsesRepository;
+  readonly accessLists: AccessListsRepository;
+  readonly rateLimitBuckets: RateLimitBucketsRepository;
+  readonly events: EventsRepository;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, dialect: Dialect) {
     this.settings = new SettingsRepository(db);
     this.organizations = new OrganizationsRepository(db);
     this.projects = new ProjectsRepository(db);
@@ -29,6 +35,9 @@ export class Repositories {
     this.certificateAuthorities = new CertificateAuthoritiesRepository(db);
     this.certificates = new CertificatesRepository(db);
     this.digestNonceUses = new DigestNonceUsesRepository(db);
+    this.accessLists = new AccessListsRepository(db);
+    this.rateLimitBuckets = new RateLimitBucketsRepository(db, dialect === 'postgres');
+    this.events = new EventsRepository(db);
   }
 }
 
@@ -38,7 +47,7 @@ export class Store extends Repositories {
     readonly dialect: Dialect,
     readonly location: string,
   ) {
-    super(db);
+    super(db, dialect);
   }
 
   /** Opens the database and brings its schema up to date. */
@@ -55,7 +64,7 @@ export class Store extends Repositories {
 
   /** Runs `work` atomically: every write in it lands, or none does. */
   transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => work(new Repositories(trx)));
+    return this.db.transaction().execute((trx) => work(new Repositories(trx, this.dialect)));
   }
 
   async close(): Promise<void> {

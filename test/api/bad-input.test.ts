@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { parseChallenge } from '../helpers/digest-client.js';
+import {
+  assertAtlasError,
+  atlasError,
+  type AtlasErrorBody,
+  groupNotFound,
+  invalidAttribute,
+  invalidGroupId,
+  invalidQueryParameter,
+  resourceNotFound,
+  UNAUTHORIZED_BODY,
+  usernameNotFound,
+} from '../helpers/atlas-assert.js';
+import { freshNonce, headerValues, raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
 import {
   certsPath,
   createManagedUser,
@@ -17,89 +28,9 @@ import {
  * leaves the store exactly as it was. No request, however hostile, gets a 500.
  */
 
-const UNAUTHORIZED_BODY = '{"error":401,"reason":"Unauthorized","detail":"You are not authorized for this resource."}';
 const CHALLENGE =
   /^Digest realm="MMS Public API", domain="", nonce="[0-9a-f]+", algorithm=MD5, qop="auth", stale=false$/;
 const BODY_LIMIT = 1024 * 1024;
-
-// ---------------------------------------------------------------------------------------
-// Raw HTTP: target, headers and body go on the wire exactly as given.
-
-interface RawResponse {
-  status: number;
-  rawHeaders: string[];
-  headers: IncomingHttpHeaders;
-  text: string;
-  json(): any;
-}
-
-interface RawOptions {
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  /** Send the body with Transfer-Encoding: chunked, in pieces of this size. */
-  chunkSize?: number;
-  /**
-   * Send only this many bytes of the body, then wait for the answer (a client whose
-   * upload the server cuts short): the server's refusal is then read deterministically,
-   * instead of racing a reset of the half-sent upload.
-   */
-  stallAfter?: number;
-}
-
-function raw(origin: string, method: string, target: string, options: RawOptions = {}): Promise<RawResponse> {
-  const url = new URL(origin);
-  const headers: Record<string, string> = { ...options.headers };
-  const has = (name: string) => Object.keys(headers).some((key) => key.toLowerCase() === name);
-  if (options.body !== undefined && options.chunkSize === undefined && !has('content-length')) {
-    headers['content-length'] = String(Buffer.byteLength(options.body));
-  }
-  if (options.chunkSize !== undefined) headers['transfer-encoding'] = 'chunked';
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path: target, headers, agent: false },
-      (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (options.stallAfter !== undefined) req.destroy();
-          resolve({
-            status: res.statusCode ?? 0,
-            rawHeaders: res.rawHeaders,
-            headers: res.headers,
-            text,
-            json: () => JSON.parse(text),
-          });
-        });
-      },
-    );
-    req.on('error', (error) => {
-      if (!answered) reject(error);
-    });
-    let body = options.body === undefined ? undefined : Buffer.from(options.body);
-    if (body && options.stallAfter !== undefined) body = body.subarray(0, options.stallAfter);
-    if (body && options.chunkSize !== undefined) {
-      const size = options.chunkSize;
-      for (let offset = 0; offset < body.length; offset += size) req.write(body.subarray(offset, offset + size));
-      if (options.stallAfter === undefined) req.end();
-    } else if (options.stallAfter !== undefined) {
-      req.write(body ?? Buffer.alloc(0));
-    } else {
-      req.end(body);
-    }
-  });
-}
-
-function headerValues(response: RawResponse, name: string): string[] {
-  const values: string[] = [];
-  for (let index = 0; index < response.rawHeaders.length; index += 2) {
-    if (response.rawHeaders[index]!.toLowerCase() === name) values.push(response.rawHeaders[index + 1]!);
-  }
-  return values;
-}
 
 // ---------------------------------------------------------------------------------------
 // Digest signing: one nonce reused with an increasing nc, as Python requests does.
@@ -115,12 +46,6 @@ let server: TestServer;
 let nonce: string | undefined;
 let nc = 0;
 
-async function freshNonce(): Promise<string> {
-  const response = await raw(server.origin, 'GET', `${V1}/groups`);
-  assert.equal(response.status, 401);
-  return parseChallenge(headerValues(response, 'www-authenticate')[0] ?? null).nonce;
-}
-
 interface Signed {
   header: string;
   nonce: string;
@@ -130,7 +55,7 @@ interface Signed {
 
 async function sign(method: string, uri: string, credentials: Credentials = server.credentials): Promise<Signed> {
   if (!nonce || nc >= 0xfff0) {
-    nonce = await freshNonce();
+    nonce = await freshNonce(server.origin);
     nc = 0;
   }
   const count = (++nc).toString(16).padStart(8, '0');
@@ -190,25 +115,6 @@ function callText(
   return call(method, target, { body: text, headers: { 'content-type': contentType } });
 }
 
-interface AtlasErrorBody {
-  detail: string;
-  error: number;
-  errorCode: string;
-  parameters: unknown[];
-  reason: string;
-}
-
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-};
-
-function atlasError(error: number, errorCode: string, detail: string, parameters: unknown[] = []): AtlasErrorBody {
-  return { detail, error, errorCode, parameters, reason: REASONS[error]! };
-}
-
 /** Compares two store snapshots, naming the tables that differ rather than printing them whole. */
 function assertUnchanged(before: string, after: string, message = ''): void {
   if (before === after) return;
@@ -230,12 +136,8 @@ async function refused(send: () => Promise<RawResponse>, expected: AtlasErrorBod
     await storeSnapshot(server.store),
     `${message} → ${response.status} ${response.text.slice(0, 300)}`,
   );
-  assert.equal(response.status, expected.error, `${message}: ${response.text}`);
-  assert.deepEqual(response.json(), expected, message);
-  assert.match(String(response.headers['content-type']), /^application\/json/);
+  assertAtlasError(response, expected, message);
   assert.deepEqual(headerValues(response, 'www-authenticate'), [], message);
-  // Atlas writes error members alphabetically.
-  assert.deepEqual(Object.keys(response.json()), ['detail', 'error', 'errorCode', 'parameters', 'reason']);
   return response;
 }
 
@@ -278,68 +180,42 @@ before(async () => {
 after(() => server.close());
 
 describe('credentials', () => {
-  test('a wrong private key: Atlas’ exact 401 and one challenge, nothing issued', async () => {
-    const path = certsPath(server, 'alice');
-    const before = await storeSnapshot(server.store);
-    const n = await freshNonce();
-    const response = await raw(server.origin, 'POST', path, {
-      headers: {
-        'content-type': 'application/json',
-        authorization: digestHeader(
-          { ...server.credentials, privateKey: 'wrong-key' },
-          'POST',
-          path,
-          n,
-          '00000001',
-          'abcdef01',
-        ),
-      },
-      body: '{"monthsUntilExpiration":3}',
+  /** POST alice's certs with exactly this Authorization header. */
+  const postCerts = (authorization: string, monthsUntilExpiration = 3) =>
+    raw(server.origin, 'POST', certsPath(server, 'alice'), {
+      headers: { 'content-type': 'application/json', authorization },
+      body: `{"monthsUntilExpiration":${monthsUntilExpiration}}`,
     });
-    assertUnauthorized(response);
+
+  /** A Digest header for that POST on a fresh nonce (nc 1), computed with `credentials`. */
+  const signedAs = async (credentials: Credentials, cnonce: string) =>
+    digestHeader(credentials, 'POST', certsPath(server, 'alice'), await freshNonce(server.origin), '00000001', cnonce);
+
+  test('a wrong private key: Atlas’ exact 401 and one challenge, nothing issued', async () => {
+    const before = await storeSnapshot(server.store);
+    const header = await signedAs({ ...server.credentials, privateKey: 'wrong-key' }, 'abcdef01');
+    assertUnauthorized(await postCerts(header));
     assertUnchanged(before, await storeSnapshot(server.store));
   });
 
   test('an unknown public key: the same 401, nothing issued', async () => {
-    const path = certsPath(server, 'alice');
     const before = await storeSnapshot(server.store);
-    const response = await raw(server.origin, 'POST', path, {
-      headers: {
-        'content-type': 'application/json',
-        authorization: digestHeader(
-          { publicKey: 'qqqqqqqq', privateKey: server.credentials.privateKey },
-          'POST',
-          path,
-          await freshNonce(),
-          '00000001',
-          'abcdef01',
-        ),
-      },
-      body: '{"monthsUntilExpiration":3}',
-    });
-    assertUnauthorized(response);
+    const header = await signedAs({ publicKey: 'qqqqqqqq', privateKey: server.credentials.privateKey }, 'abcdef01');
+    assertUnauthorized(await postCerts(header));
     assertUnchanged(before, await storeSnapshot(server.store));
   });
 
   test('a replayed request (same nonce, cnonce and nc): the first issues, the replay is the same 401 and issues nothing', async () => {
-    const path = certsPath(server, 'alice');
-    const header = digestHeader(server.credentials, 'POST', path, await freshNonce(), '00000001', 'feedface');
-    const send = () =>
-      raw(server.origin, 'POST', path, {
-        headers: { 'content-type': 'application/json', authorization: header },
-        body: '{"monthsUntilExpiration":1}',
-      });
-    const first = await send();
+    const header = await signedAs(server.credentials, 'feedface');
+    const first = await postCerts(header, 1);
     assert.equal(first.status, 201, first.text);
     const before = await storeSnapshot(server.store);
-    assertUnauthorized(await send(), 'replay');
+    assertUnauthorized(await postCerts(header, 1), 'replay');
     assertUnchanged(before, await storeSnapshot(server.store));
   });
 
   test('malformed Authorization headers: each the same 401, nothing issued', async () => {
-    const path = certsPath(server, 'alice');
-    const n = await freshNonce();
-    const good = digestHeader(server.credentials, 'POST', path, n, '00000001', '0123abcd');
+    const good = await signedAs(server.credentials, '0123abcd');
     const without = (name: string) => good.replace(new RegExp(`, ${name}=("[^"]*"|[^,]*)`), '');
     const malformed: Array<[string, string]> = [
       [
@@ -370,19 +246,10 @@ describe('credentials', () => {
       ['a very long header', `Digest username="${'a'.repeat(8000)}"`],
     ];
     const before = await storeSnapshot(server.store);
-    for (const [name, header] of malformed) {
-      const response = await raw(server.origin, 'POST', path, {
-        headers: { 'content-type': 'application/json', authorization: header },
-        body: '{"monthsUntilExpiration":3}',
-      });
-      assertUnauthorized(response, name);
-    }
+    for (const [name, header] of malformed) assertUnauthorized(await postCerts(header), name);
     assertUnchanged(before, await storeSnapshot(server.store));
     // None of those used up the good header's (nonce, cnonce, nc): it still works once.
-    const response = await raw(server.origin, 'POST', path, {
-      headers: { 'content-type': 'application/json', authorization: good },
-      body: '{"monthsUntilExpiration":3}',
-    });
+    const response = await postCerts(good);
     assert.equal(response.status, 201, response.text);
   });
 });
@@ -412,13 +279,11 @@ describe('request bodies', () => {
   });
 
   test('unknown fields: 400 INVALID_ATTRIBUTE naming the field', async () => {
-    const invalid = (field: string) =>
-      atlasError(400, 'INVALID_ATTRIBUTE', `Invalid attribute ${field} specified.`, [field]);
     await refused(
       () => call('POST', certsPath(server, 'alice'), { json: { monthsUntilExpiration: 3, color: 'red' } }),
-      invalid('color'),
+      invalidAttribute('color'),
     );
-    await refused(() => call('POST', certsPath(server, 'alice'), { json: { _id: 5 } }), invalid('_id'));
+    await refused(() => call('POST', certsPath(server, 'alice'), { json: { _id: 5 } }), invalidAttribute('_id'));
     await refused(
       () =>
         call('POST', usersPath(), {
@@ -430,15 +295,15 @@ describe('request bodies', () => {
             bogus: 1,
           },
         }),
-      invalid('bogus'),
+      invalidAttribute('bogus'),
     );
     await refused(
       () => call('PATCH', `${usersPath()}/$external/alice`, { json: { nickname: 'al' } }),
-      invalid('nickname'),
+      invalidAttribute('nickname'),
     );
     await refused(
       () => call('POST', `${V1}/groups`, { json: { name: 'Another', orgId: server.credentials.orgId, id: 'x' } }),
-      invalid('id'),
+      invalidAttribute('id'),
     );
   });
 
@@ -545,8 +410,8 @@ describe('request bodies', () => {
       // Refused as unparseable (MALFORMED_JSON) or as an unknown attribute; either way an Atlas 400.
       const allowed = [
         atlasError(400, 'MALFORMED_JSON', 'Received JSON is malformed.'),
-        atlasError(400, 'INVALID_ATTRIBUTE', 'Invalid attribute __proto__ specified.', ['__proto__']),
-        atlasError(400, 'INVALID_ATTRIBUTE', 'Invalid attribute constructor specified.', ['constructor']),
+        invalidAttribute('__proto__'),
+        invalidAttribute('constructor'),
       ];
       assert.ok(
         allowed.some((candidate) => JSON.stringify(candidate) === JSON.stringify(body)),
@@ -607,10 +472,7 @@ describe('request bodies', () => {
     assert.equal(next.json().id, server.credentials.groupId);
     // Just under the limit is parsed (and refused for its content, not its size).
     const justUnder = `{"pad":"${'a'.repeat(BODY_LIMIT - 20)}"}`;
-    await refused(
-      () => callText('POST', certsPath(server, 'alice'), justUnder),
-      atlasError(400, 'INVALID_ATTRIBUTE', 'Invalid attribute pad specified.', ['pad']),
-    );
+    await refused(() => callText('POST', certsPath(server, 'alice'), justUnder), invalidAttribute('pad'));
   });
 
   test('a wrong content type: 415 UNSUPPORTED_MEDIA_TYPE', async () => {
@@ -638,7 +500,7 @@ describe('resources that do not exist', () => {
   const unknownGroup = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 
   test('an unknown project: 404 GROUP_NOT_FOUND', async () => {
-    const expected = atlasError(404, 'GROUP_NOT_FOUND', `No group with ID ${unknownGroup} exists.`, [unknownGroup]);
+    const expected = groupNotFound(unknownGroup);
     const base = `${V1}/groups/${unknownGroup}`;
     await refused(() => call('GET', base), expected);
     await refused(() => call('GET', `${base}/databaseUsers/alice/certs`), expected);
@@ -668,7 +530,7 @@ describe('resources that do not exist', () => {
       'aaaaaaaaaaaaaaaaaaaaaaaaa',
       'gggggggggggggggggggggggg',
     ]) {
-      const expected = atlasError(404, 'INVALID_GROUP_ID', `An invalid group ID ${id} was specified.`, [id]);
+      const expected = invalidGroupId(id);
       await refused(() => call('GET', `${V1}/groups/${id}`), expected, id);
       await refused(() => call('GET', `${V1}/groups/${id}/databaseUsers/alice/certs`), expected, id);
       await refused(() => call('POST', `${V1}/groups/${id}/databaseUsers/alice/certs`, { json: {} }), expected, id);
@@ -677,7 +539,7 @@ describe('resources that do not exist', () => {
 
   test('an unknown user on GET and POST certs: 404 USERNAME_NOT_FOUND', async () => {
     for (const username of ['nobody', 'CN=nobody', 'ALICE']) {
-      const expected = atlasError(404, 'USERNAME_NOT_FOUND', `No user with username ${username} exists.`, [username]);
+      const expected = usernameNotFound(username);
       await refused(() => call('GET', certsPath(server, username)), expected, username);
       await refused(
         () => call('POST', certsPath(server, username), { json: { monthsUntilExpiration: 3 } }),
@@ -689,7 +551,7 @@ describe('resources that do not exist', () => {
 
   test('a username as long as Atlas allows (1024 characters) is looked up, not refused by the router', async () => {
     for (const username of ['n'.repeat(101), 'n'.repeat(1024), 'ü'.repeat(1024)]) {
-      const expected = atlasError(404, 'USERNAME_NOT_FOUND', `No user with username ${username} exists.`, [username]);
+      const expected = usernameNotFound(username);
       await refused(() => call('GET', certsPath(server, username)), expected, `${username.length} characters`);
       await refused(
         () => call('POST', certsPath(server, username), { json: {} }),
@@ -714,7 +576,7 @@ describe('resources that do not exist', () => {
       for (const method of ['GET', 'POST'] as const) {
         await refused(
           () => call(method, path, method === 'POST' ? { json: {} } : {}),
-          atlasError(404, 'RESOURCE_NOT_FOUND', `Cannot find resource ${path}.`, [path]),
+          resourceNotFound(path),
           `${method} ${path}`,
         );
       }
@@ -737,10 +599,9 @@ describe('resources that do not exist', () => {
   });
 
   test('an unknown path: 404 RESOURCE_NOT_FOUND with the path (no query) in parameters', async () => {
-    const notFound = (path: string) => atlasError(404, 'RESOURCE_NOT_FOUND', `Cannot find resource ${path}.`, [path]);
     for (const [method, path, query] of [
       ['GET', `${V1}/nothing/here`, '?foo=bar'],
-      ['GET', `${V1}/orgs`, ''],
+      ['GET', `${V1}/orgs/${server.credentials.orgId}/invoices`, ''],
       ['GET', `${groupPath()}/clusters`, ''],
       ['PUT', `${V1}/groups`, ''],
       ['DELETE', `${V1}/groups`, ''],
@@ -749,7 +610,7 @@ describe('resources that do not exist', () => {
       ['POST', `${usersPath()}/$external/alice`, '?envelope=false'],
     ] as const) {
       const options = method === 'GET' || method === 'DELETE' ? {} : { json: { monthsUntilExpiration: 3 } };
-      await refused(() => call(method, `${path}${query}`, options), notFound(path), `${method} ${path}`);
+      await refused(() => call(method, `${path}${query}`, options), resourceNotFound(path), `${method} ${path}`);
     }
   });
 });
@@ -773,9 +634,7 @@ describe('query parameters', () => {
     ['envelope=2', 'envelope'],
   ] as const) {
     test(`${query}: 400 INVALID_QUERY_PARAMETER ${parameter}`, async () => {
-      const expected = atlasError(400, 'INVALID_QUERY_PARAMETER', `Invalid query parameter ${parameter} specified.`, [
-        parameter,
-      ]);
+      const expected = invalidQueryParameter(parameter);
       for (const path of lists()) await refused(() => call('GET', `${path}?${query}`), expected, path);
     });
   }
@@ -788,9 +647,7 @@ describe('query parameters', () => {
       ['itemsPerPage=%205', 'itemsPerPage'],
       ['pageNum=1.0', 'pageNum'],
     ] as const) {
-      const expected = atlasError(400, 'INVALID_QUERY_PARAMETER', `Invalid query parameter ${parameter} specified.`, [
-        parameter,
-      ]);
+      const expected = invalidQueryParameter(parameter);
       const response = await call('GET', certsPath(server, 'alice', `?${query}`));
       if (response.status !== 400 || JSON.stringify(response.json()) !== JSON.stringify(expected)) {
         problems.push(`${query} → ${response.status} ${response.text.slice(0, 120)}`);
@@ -800,9 +657,7 @@ describe('query parameters', () => {
   });
 
   test('a bad envelope on POST certs: 400 INVALID_QUERY_PARAMETER, nothing issued', async () => {
-    const expected = atlasError(400, 'INVALID_QUERY_PARAMETER', 'Invalid query parameter envelope specified.', [
-      'envelope',
-    ]);
+    const expected = invalidQueryParameter('envelope');
     await refused(
       () => call('POST', certsPath(server, 'alice', '?envelope=perhaps'), { json: { monthsUntilExpiration: 3 } }),
       expected,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import atlasClientModule from 'mongodb-atlas-api-client';
+import { UNAUTHORIZED_BODY, usernameNotFound } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
 import { parseJsonExact } from '../helpers/digest-client.js';
 import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
@@ -60,8 +61,6 @@ function userView(databaseName: string, username: string, encodedName: string, r
     x509Type,
   };
 }
-
-const UNAUTHORIZED_BODY = '{"error":401,"reason":"Unauthorized","detail":"You are not authorized for this resource."}';
 
 describe('curl --digest', () => {
   interface CurlResult {
@@ -222,13 +221,7 @@ describe('curl --digest', () => {
 
     const gone = await curl([userUrl]);
     assert.equal(gone.status, 404);
-    assert.deepEqual(JSON.parse(gone.body), {
-      detail: 'No user with username myX509User exists.',
-      error: 404,
-      errorCode: 'USERNAME_NOT_FOUND',
-      parameters: ['myX509User'],
-      reason: 'Not Found',
-    });
+    assert.deepEqual(JSON.parse(gone.body), usernameNotFound('myX509User'));
   });
 
   test('curl with a username holding spaces and a comma, percent-encoded in the path', async () => {
@@ -409,25 +402,13 @@ describe('mongodb-atlas-api-client (urllib Digest)', () => {
     assert.deepEqual(await client.user.get('appUser'), userView('admin', 'appUser', 'appUser', newRoles, 'NONE'));
 
     // Errors come back as the Atlas body (urllib does not throw on 4xx).
-    assert.deepEqual(await client.user.get('nobody'), {
-      detail: 'No user with username nobody exists.',
-      error: 404,
-      errorCode: 'USERNAME_NOT_FOUND',
-      parameters: ['nobody'],
-      reason: 'Not Found',
-    });
+    assert.deepEqual(await client.user.get('nobody'), usernameNotFound('nobody'));
   });
 
   test("user.delete: the 204 has no body, so urllib's dataType json yields null and the package returns true", async () => {
     const client = atlas();
     assert.equal(await client.user.delete('appUser'), true);
-    assert.deepEqual(await client.user.get('appUser'), {
-      detail: 'No user with username appUser exists.',
-      error: 404,
-      errorCode: 'USERNAME_NOT_FOUND',
-      parameters: ['appUser'],
-      reason: 'Not Found',
-    });
+    assert.deepEqual(await client.user.get('appUser'), usernameNotFound('appUser'));
 
     // The same DELETE, seen raw: 204, zero bytes, no JSON content type.
     const again = await client.user.create({
@@ -452,13 +433,7 @@ describe('mongodb-atlas-api-client (urllib Digest)', () => {
       dataType: 'text',
     });
     assert.equal(deletedAgain.status, 404);
-    assert.deepEqual(JSON.parse(deletedAgain.data), {
-      detail: 'No user with username appUser exists.',
-      error: 404,
-      errorCode: 'USERNAME_NOT_FOUND',
-      parameters: ['appUser'],
-      reason: 'Not Found',
-    });
+    assert.deepEqual(JSON.parse(deletedAgain.data), usernameNotFound('appUser'));
   });
 
   test('project.getById and project.getAll', async () => {

@@ -2,6 +2,15 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { newObjectId } from '../../src/domain/ids.js';
+import {
+  assertAtlasError,
+  type ErrorExpectation,
+  groupNotFound,
+  invalidAttribute,
+  missingAttribute,
+  resourceNotFound,
+  usernameNotFound,
+} from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
 import type { ApiResponse } from '../helpers/digest-client.js';
 import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
@@ -100,41 +109,6 @@ function userBody(groupId: string, user: UserFields): Record<string, unknown> {
   return body;
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-};
-
-interface ErrorExpectation {
-  status: number;
-  errorCode: string;
-  detail: string;
-  parameters?: unknown[];
-}
-
-function assertAtlasError(response: ApiResponse, expected: ErrorExpectation): void {
-  assert.equal(response.status, expected.status, response.text);
-  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
-  assert.deepEqual(response.json(), {
-    detail: expected.detail,
-    error: expected.status,
-    errorCode: expected.errorCode,
-    parameters: expected.parameters ?? [],
-    reason: REASONS[expected.status],
-  });
-  assert.ok(response.text.startsWith('{"detail":'), response.text);
-}
-
-const notFound = (username: string): ErrorExpectation => ({
-  status: 404,
-  errorCode: 'USERNAME_NOT_FOUND',
-  detail: `No user with username ${username} exists.`,
-  parameters: [username],
-});
-
 /** Sends a request that must be refused, and proves the store did not change. */
 async function assertRefused(send: () => Promise<ApiResponse>, expected: ErrorExpectation): Promise<void> {
   const before = await storeSnapshot(server.store);
@@ -154,6 +128,14 @@ const managed = (username: string, extra: Record<string, unknown> = {}) => ({
   x509Type: 'MANAGED',
   roles: READ_WRITE_APP,
   ...extra,
+});
+
+/** A user on `databaseName` with readWrite@app; `fields` say how it authenticates. */
+const userOn = (databaseName: string, username: string, fields: Record<string, unknown> = {}) => ({
+  databaseName,
+  username,
+  ...fields,
+  roles: READ_WRITE_APP,
 });
 
 const awsUser = (name: string, extra: Record<string, unknown> = {}) => ({
@@ -302,8 +284,11 @@ describe('create and read', () => {
   test('GET of an unknown user, or of a user on the other database → 404 USERNAME_NOT_FOUND', async () => {
     const groupId = await newProject();
     await create(groupId, managed('onlyExternal'));
-    assertAtlasError(await server.client.get(`${usersPath(groupId)}/$external/nobody`), notFound('nobody'));
-    assertAtlasError(await server.client.get(`${usersPath(groupId)}/admin/onlyExternal`), notFound('onlyExternal'));
+    assertAtlasError(await server.client.get(`${usersPath(groupId)}/$external/nobody`), usernameNotFound('nobody'));
+    assertAtlasError(
+      await server.client.get(`${usersPath(groupId)}/admin/onlyExternal`),
+      usernameNotFound('onlyExternal'),
+    );
   });
 
   test('the list: creation order, links, totalCount, paging, includeCount=false', async () => {
@@ -390,12 +375,7 @@ describe('create and read', () => {
 
   test('users of an unknown project → 404 GROUP_NOT_FOUND, store unchanged', async () => {
     const unknown = '0123456789abcdef01234567';
-    await assertRefused(() => server.client.post(usersPath(unknown), managed('orphan')), {
-      status: 404,
-      errorCode: 'GROUP_NOT_FOUND',
-      detail: `No group with ID ${unknown} exists.`,
-      parameters: [unknown],
-    });
+    await assertRefused(() => server.client.post(usersPath(unknown), managed('orphan')), groupNotFound(unknown));
   });
 });
 
@@ -598,16 +578,7 @@ describe('PATCH', () => {
           parameters: [otherGroup],
         },
       ],
-      [
-        x509Path,
-        { nickname: 'x' },
-        {
-          status: 400,
-          errorCode: 'INVALID_ATTRIBUTE',
-          detail: 'Invalid attribute nickname specified.',
-          parameters: ['nickname'],
-        },
-      ],
+      [x509Path, { nickname: 'x' }, invalidAttribute('nickname')],
       [
         x509Path,
         { x509Type: 'SOMETIMES' },
@@ -628,16 +599,7 @@ describe('PATCH', () => {
           parameters: ['roles'],
         },
       ],
-      [
-        scramPath,
-        { password: 'short' },
-        {
-          status: 400,
-          errorCode: 'INVALID_ATTRIBUTE',
-          detail: 'Invalid attribute password specified.',
-          parameters: ['password'],
-        },
-      ],
+      [scramPath, { password: 'short' }, invalidAttribute('password')],
       [
         scramPath,
         { deleteAfterDate: '2024-03-09T10:00:00Z' },
@@ -648,8 +610,8 @@ describe('PATCH', () => {
           parameters: ['2024-03-09T10:00:00.000Z'],
         },
       ],
-      [`${usersPath(groupId)}/admin/ghost`, { description: 'boo' }, notFound('ghost')],
-      [`${usersPath(groupId)}/admin/strict`, { description: 'wrong database' }, notFound('strict')],
+      [`${usersPath(groupId)}/admin/ghost`, { description: 'boo' }, usernameNotFound('ghost')],
+      [`${usersPath(groupId)}/admin/strict`, { description: 'wrong database' }, usernameNotFound('strict')],
     ];
     for (const [path, body, expected] of cases) {
       await assertRefused(() => server.client.patch(path, body), expected);
@@ -677,9 +639,9 @@ describe('DELETE', () => {
     const response = await server.client.delete(path);
     assert.equal(response.status, 204);
     assert.equal(response.text, '');
-    assertAtlasError(await server.client.get(path), notFound('doomed'));
-    await assertRefused(() => server.client.patch(path, { description: 'x' }), notFound('doomed'));
-    await assertRefused(() => server.client.delete(path), notFound('doomed'));
+    assertAtlasError(await server.client.get(path), usernameNotFound('doomed'));
+    await assertRefused(() => server.client.patch(path, { description: 'x' }), usernameNotFound('doomed'));
+    await assertRefused(() => server.client.delete(path), usernameNotFound('doomed'));
     assert.equal(await storedRow(groupId, 'admin', 'doomed'), undefined);
     const list = (await server.client.get(usersPath(groupId))).json();
     assert.deepEqual(
@@ -712,7 +674,7 @@ describe('DELETE', () => {
       assert.ok(certificate, `certificate ${serial} is kept (revoked), not erased`);
       assert.equal(certificate.revokedAt?.toISOString(), '2024-03-10T12:34:56.000Z');
     }
-    assertAtlasError(await server.client.get(certs), notFound('certHolder'));
+    assertAtlasError(await server.client.get(certs), usernameNotFound('certHolder'));
 
     // A new user of the same name does not inherit them.
     await create(groupId, managed('certHolder'));
@@ -858,19 +820,13 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
     ['managed X.509 with a password', managed('x', { password: 'password-1' }), X509_PASSWORD],
     [
       'customer X.509 with a password',
-      { databaseName: '$external', username: DN, x509Type: 'CUSTOMER', password: 'password-1', roles: READ_WRITE_APP },
+      userOn('$external', DN, { x509Type: 'CUSTOMER', password: 'password-1' }),
       X509_PASSWORD,
     ],
     ['managed X.509 with deleteAfterDate', managed('x', { deleteAfterDate: inAnHour }), X509_TEMPORARY],
     [
       'customer X.509 with deleteAfterDate',
-      {
-        databaseName: '$external',
-        username: DN,
-        x509Type: 'CUSTOMER',
-        deleteAfterDate: inAnHour,
-        roles: READ_WRITE_APP,
-      },
+      userOn('$external', DN, { x509Type: 'CUSTOMER', deleteAfterDate: inAnHour }),
       X509_TEMPORARY,
     ],
     // external vs admin
@@ -880,35 +836,15 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
       { username: 'x', x509Type: 'MANAGED', roles: READ_WRITE_APP },
       EXTERNAL_ONLY,
     ],
-    [
-      'customer X.509 on admin',
-      { databaseName: 'admin', username: DN, x509Type: 'CUSTOMER', roles: READ_WRITE_APP },
-      EXTERNAL_ONLY,
-    ],
+    ['customer X.509 on admin', userOn('admin', DN, { x509Type: 'CUSTOMER' }), EXTERNAL_ONLY],
     ['AWS IAM on admin', awsUser('x', { databaseName: 'admin' }), EXTERNAL_ONLY],
-    [
-      'LDAP user on admin',
-      { databaseName: 'admin', username: DN, ldapAuthType: 'USER', roles: READ_WRITE_APP },
-      EXTERNAL_ONLY,
-    ],
-    [
-      'OIDC workload user on admin',
-      { databaseName: 'admin', username: `${OIDC}/svc`, oidcAuthType: 'USER', roles: READ_WRITE_APP },
-      EXTERNAL_ONLY,
-    ],
-    [
-      'SCRAM on $external',
-      { databaseName: '$external', username: 'x', password: 'password-1', roles: READ_WRITE_APP },
-      adminOnly('SCRAM users'),
-    ],
-    [
-      'LDAP group on $external',
-      { databaseName: '$external', username: DN, ldapAuthType: 'GROUP', roles: READ_WRITE_APP },
-      adminOnly('LDAP groups'),
-    ],
+    ['LDAP user on admin', userOn('admin', DN, { ldapAuthType: 'USER' }), EXTERNAL_ONLY],
+    ['OIDC workload user on admin', userOn('admin', `${OIDC}/svc`, { oidcAuthType: 'USER' }), EXTERNAL_ONLY],
+    ['SCRAM on $external', userOn('$external', 'x', { password: 'password-1' }), adminOnly('SCRAM users')],
+    ['LDAP group on $external', userOn('$external', DN, { ldapAuthType: 'GROUP' }), adminOnly('LDAP groups')],
     [
       'OIDC workforce group on $external',
-      { databaseName: '$external', username: `${OIDC}/group`, oidcAuthType: 'IDP_GROUP', roles: READ_WRITE_APP },
+      userOn('$external', `${OIDC}/group`, { oidcAuthType: 'IDP_GROUP' }),
       adminOnly('OIDC Workforce groups'),
     ],
     // one authentication method
@@ -942,45 +878,17 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
       },
     ],
     // passwords
-    [
-      'SCRAM without a password',
-      { username: 'nopass', roles: READ_WRITE_APP },
-      {
-        status: 400,
-        errorCode: 'MISSING_ATTRIBUTE',
-        detail: 'The required attribute password was not specified.',
-        parameters: ['password'],
-      },
-    ],
-    [
-      'AWS IAM with a password',
-      awsUser('x', { password: 'password-1' }),
-      {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute password specified.',
-        parameters: ['password'],
-      },
-    ],
+    ['SCRAM without a password', { username: 'nopass', roles: READ_WRITE_APP }, missingAttribute('password')],
+    ['AWS IAM with a password', awsUser('x', { password: 'password-1' }), invalidAttribute('password')],
     [
       'LDAP user with a password',
-      { databaseName: '$external', username: DN, ldapAuthType: 'USER', password: 'password-1', roles: READ_WRITE_APP },
-      {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute password specified.',
-        parameters: ['password'],
-      },
+      userOn('$external', DN, { ldapAuthType: 'USER', password: 'password-1' }),
+      invalidAttribute('password'),
     ],
     [
       'a password under 8 characters',
       { username: 'shorty', password: 'seven77', roles: READ_WRITE_APP },
-      {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute password specified.',
-        parameters: ['password'],
-      },
+      invalidAttribute('password'),
     ],
     // usernames
     [
@@ -1002,80 +910,36 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
     ['managed DN that does not parse', managed('XYZZY=a'), invalidManaged('XYZZY=a')],
     [
       'customer X.509 name that is not a DN',
-      { databaseName: '$external', username: 'david', x509Type: 'CUSTOMER', roles: READ_WRITE_APP },
+      userOn('$external', 'david', { x509Type: 'CUSTOMER' }),
       invalidDn('david'),
     ],
     [
       'customer X.509 DN with a dangling comma',
-      { databaseName: '$external', username: 'CN=a,', x509Type: 'CUSTOMER', roles: READ_WRITE_APP },
+      userOn('$external', 'CN=a,', { x509Type: 'CUSTOMER' }),
       invalidDn('CN=a,'),
     ],
-    [
-      'LDAP user name that is not a DN',
-      { databaseName: '$external', username: 'jdoe', ldapAuthType: 'USER', roles: READ_WRITE_APP },
-      invalidDn('jdoe'),
-    ],
-    [
-      'LDAP group name that is not a DN',
-      { databaseName: 'admin', username: 'admins', ldapAuthType: 'GROUP', roles: READ_WRITE_APP },
-      invalidDn('admins'),
-    ],
-    [
-      'AWS IAM name that is not an ARN',
-      { databaseName: '$external', username: 'alice', awsIAMType: 'USER', roles: READ_WRITE_APP },
-      invalidUsername('alice'),
-    ],
+    ['LDAP user name that is not a DN', userOn('$external', 'jdoe', { ldapAuthType: 'USER' }), invalidDn('jdoe')],
+    ['LDAP group name that is not a DN', userOn('admin', 'admins', { ldapAuthType: 'GROUP' }), invalidDn('admins')],
+    ['AWS IAM name that is not an ARN', userOn('$external', 'alice', { awsIAMType: 'USER' }), invalidUsername('alice')],
     [
       'AWS IAM ARN with a short account',
-      {
-        databaseName: '$external',
-        username: 'arn:aws:iam::12345:user/alice',
-        awsIAMType: 'USER',
-        roles: READ_WRITE_APP,
-      },
+      userOn('$external', 'arn:aws:iam::12345:user/alice', { awsIAMType: 'USER' }),
       invalidUsername('arn:aws:iam::12345:user/alice'),
     ],
     [
       'AWS IAM ARN of a group',
-      {
-        databaseName: '$external',
-        username: 'arn:aws:iam::123456789012:group/devs',
-        awsIAMType: 'ROLE',
-        roles: READ_WRITE_APP,
-      },
+      userOn('$external', 'arn:aws:iam::123456789012:group/devs', { awsIAMType: 'ROLE' }),
       invalidUsername('arn:aws:iam::123456789012:group/devs'),
     ],
-    [
-      'OIDC name without an IdP id',
-      { databaseName: '$external', username: 'svc', oidcAuthType: 'USER', roles: READ_WRITE_APP },
-      invalidUsername('svc'),
-    ],
+    ['OIDC name without an IdP id', userOn('$external', 'svc', { oidcAuthType: 'USER' }), invalidUsername('svc')],
     [
       'OIDC name with a short IdP id',
-      { databaseName: 'admin', username: '65f0c0ffee/group', oidcAuthType: 'IDP_GROUP', roles: READ_WRITE_APP },
+      userOn('admin', '65f0c0ffee/group', { oidcAuthType: 'IDP_GROUP' }),
       invalidUsername('65f0c0ffee/group'),
     ],
     // roles
-    [
-      'no roles',
-      { databaseName: '$external', username: 'x', x509Type: 'MANAGED' },
-      {
-        status: 400,
-        errorCode: 'MISSING_ATTRIBUTE',
-        detail: 'The required attribute roles was not specified.',
-        parameters: ['roles'],
-      },
-    ],
-    [
-      'empty roles',
-      managed('x', { roles: [] }),
-      {
-        status: 400,
-        errorCode: 'MISSING_ATTRIBUTE',
-        detail: 'The required attribute roles was not specified.',
-        parameters: ['roles'],
-      },
-    ],
+    ['no roles', { databaseName: '$external', username: 'x', x509Type: 'MANAGED' }, missingAttribute('roles')],
+    ['empty roles', managed('x', { roles: [] }), missingAttribute('roles')],
     ...[
       'atlasAdmin',
       'backup',
@@ -1141,12 +1005,7 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
     [
       'deleteAfterDate that is not a date-time',
       awsUser('t', { deleteAfterDate: 'tomorrow' }),
-      {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute deleteAfterDate specified.',
-        parameters: ['deleteAfterDate'],
-      },
+      invalidAttribute('deleteAfterDate'),
     ],
     // the project
     [
@@ -1173,46 +1032,13 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
   test('the accepted counterparts: each method on its own database, with its username form', async (t) => {
     server.clock.set(START);
     const accepted: Array<[string, Record<string, unknown>]> = [
-      [
-        'customer X.509 with a DN',
-        { databaseName: '$external', username: DN, x509Type: 'CUSTOMER', roles: READ_WRITE_APP },
-      ],
-      [
-        'LDAP user with a DN',
-        {
-          databaseName: '$external',
-          username: 'CN=jdoe,OU=people,DC=example,DC=com',
-          ldapAuthType: 'USER',
-          roles: READ_WRITE_APP,
-        },
-      ],
-      [
-        'LDAP group on admin',
-        {
-          databaseName: 'admin',
-          username: 'CN=admins,OU=groups,DC=example,DC=com',
-          ldapAuthType: 'GROUP',
-          roles: READ_WRITE_APP,
-        },
-      ],
+      ['customer X.509 with a DN', userOn('$external', DN, { x509Type: 'CUSTOMER' })],
+      ['LDAP user with a DN', userOn('$external', 'CN=jdoe,OU=people,DC=example,DC=com', { ldapAuthType: 'USER' })],
+      ['LDAP group on admin', userOn('admin', 'CN=admins,OU=groups,DC=example,DC=com', { ldapAuthType: 'GROUP' })],
       ['AWS IAM user ARN', awsUser('alice')],
-      [
-        'AWS IAM role ARN',
-        {
-          databaseName: '$external',
-          username: 'arn:aws:iam::123456789012:role/app-server',
-          awsIAMType: 'ROLE',
-          roles: READ_WRITE_APP,
-        },
-      ],
-      [
-        'OIDC workload user',
-        { databaseName: '$external', username: `${OIDC}/svc-account`, oidcAuthType: 'USER', roles: READ_WRITE_APP },
-      ],
-      [
-        'OIDC workforce group on admin',
-        { databaseName: 'admin', username: `${OIDC}/engineers`, oidcAuthType: 'IDP_GROUP', roles: READ_WRITE_APP },
-      ],
+      ['AWS IAM role ARN', userOn('$external', 'arn:aws:iam::123456789012:role/app-server', { awsIAMType: 'ROLE' })],
+      ['OIDC workload user', userOn('$external', `${OIDC}/svc-account`, { oidcAuthType: 'USER' })],
+      ['OIDC workforce group on admin', userOn('admin', `${OIDC}/engineers`, { oidcAuthType: 'IDP_GROUP' })],
       ['a 1024-character username', { username: 'u'.repeat(1024), password: 'password-1', roles: READ_WRITE_APP }],
       [
         'admin-only roles on admin',
@@ -1295,15 +1121,15 @@ describe('temporary users', () => {
     assert.equal((await server.client.get(usersPath(groupId))).json().totalCount, 2);
 
     server.clock.set(deleteAfter);
-    assertAtlasError(await server.client.get(path), notFound('temp'));
+    assertAtlasError(await server.client.get(path), usernameNotFound('temp'));
     const list = (await server.client.get(usersPath(groupId))).json();
     assert.deepEqual(
       list.results.map((user: { username: string }) => user.username),
       ['permanent'],
     );
     assert.equal(list.totalCount, 1);
-    assertAtlasError(await server.client.patch(path, { description: 'late' }), notFound('temp'));
-    assertAtlasError(await server.client.delete(path), notFound('temp'));
+    assertAtlasError(await server.client.patch(path, { description: 'late' }), usernameNotFound('temp'));
+    assertAtlasError(await server.client.delete(path), usernameNotFound('temp'));
 
     // The next write purges it; the name can be taken again.
     const again = await server.client.post(usersPath(groupId), {
@@ -1325,35 +1151,12 @@ describe('request bodies', () => {
   });
 
   const cases = (): Array<[string, unknown, ErrorExpectation]> => [
-    [
-      'an unknown attribute',
-      { ...managed('x'), nickname: 'y' },
-      {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute nickname specified.',
-        parameters: ['nickname'],
-      },
-    ],
-    [
-      'the read-only links',
-      { ...managed('x'), links: [] },
-      {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute links specified.',
-        parameters: ['links'],
-      },
-    ],
+    ['an unknown attribute', { ...managed('x'), nickname: 'y' }, invalidAttribute('nickname')],
+    ['the read-only links', { ...managed('x'), links: [] }, invalidAttribute('links')],
     [
       'an unknown attribute inside a role',
       managed('x', { roles: [{ roleName: 'read', databaseName: 'app', db: 'app' }] }),
-      {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute db specified.',
-        parameters: ['db'],
-      },
+      invalidAttribute('db'),
     ],
     [
       'a numeric username',
@@ -1428,22 +1231,12 @@ describe('request bodies', () => {
     [
       'no username',
       { databaseName: '$external', x509Type: 'MANAGED', roles: READ_WRITE_APP },
-      {
-        status: 400,
-        errorCode: 'MISSING_ATTRIBUTE',
-        detail: 'The required attribute username was not specified.',
-        parameters: ['username'],
-      },
+      missingAttribute('username'),
     ],
     [
       'a description over 100 characters',
       managed('x', { description: 'd'.repeat(101) }),
-      {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute description specified.',
-        parameters: ['description'],
-      },
+      invalidAttribute('description'),
     ],
     [
       'a body that is an array',
@@ -1479,12 +1272,7 @@ describe('request bodies', () => {
   test('the same body rules apply to PATCH', async () => {
     await create(groupId, managed('patchable'));
     const path = `${usersPath(groupId)}/$external/patchable`;
-    await assertRefused(() => server.client.patch(path, { labels: [{ key: 'k' }] }), {
-      status: 400,
-      errorCode: 'MISSING_ATTRIBUTE',
-      detail: 'The required attribute labels.value was not specified.',
-      parameters: ['labels.value'],
-    });
+    await assertRefused(() => server.client.patch(path, { labels: [{ key: 'k' }] }), missingAttribute('labels.value'));
     await assertRefused(() => server.client.patch(path, { description: 7 }), {
       status: 400,
       errorCode: 'INVALID_JSON_ATTRIBUTE',
@@ -1529,7 +1317,7 @@ describe('usernames that need care in paths', () => {
       assert.equal(deleted.status, 204, `${username}: ${deleted.text}`);
       assertAtlasError(
         await server.client.get(`${usersPath(groupId)}/admin/${encodeURIComponent(username)}`),
-        notFound(username),
+        usernameNotFound(username),
       );
     }
     assert.equal((await server.client.get(usersPath(groupId))).json().totalCount, 0);
@@ -1544,12 +1332,7 @@ describe('usernames that need care in paths', () => {
       ]),
       [
         'CN=Jane Doe,OU=a/b,O=Example\\, Inc.',
-        {
-          databaseName: '$external',
-          username: 'CN=Jane Doe,OU=a/b,O=Example\\, Inc.',
-          x509Type: 'CUSTOMER',
-          roles: READ_WRITE_APP,
-        },
+        userOn('$external', 'CN=Jane Doe,OU=a/b,O=Example\\, Inc.', { x509Type: 'CUSTOMER' }),
       ],
     ];
     for (const [username, body] of users) {
@@ -1580,7 +1363,7 @@ describe('usernames that need care in paths', () => {
       const deleted = await server.client.delete(path);
       assert.equal(deleted.status, 204, `${path}: ${deleted.text}`);
       assert.equal(deleted.text, '');
-      assertAtlasError(await server.client.get(path), notFound(username));
+      assertAtlasError(await server.client.get(path), usernameNotFound(username));
     }
     assert.equal((await server.client.get(usersPath(groupId))).json().totalCount, 0);
   });
@@ -1594,11 +1377,6 @@ describe('usernames that need care in paths', () => {
     assert.equal(got.json().username, 'a/b');
     // Unencoded, `a/b` is two segments, and no route has that many.
     const rawPath = `${usersPath(groupId)}/$external/a/b`;
-    assertAtlasError(await server.client.get(rawPath), {
-      status: 404,
-      errorCode: 'RESOURCE_NOT_FOUND',
-      detail: `Cannot find resource ${rawPath}.`,
-      parameters: [rawPath],
-    });
+    assertAtlasError(await server.client.get(rawPath), resourceNotFound(rawPath));
   });
 });

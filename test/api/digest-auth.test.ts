@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { newObjectId } from '../../src/domain/ids.js';
-import { parseChallenge } from '../helpers/digest-client.js';
+import {
+  assertAtlasError,
+  atlasError,
+  type AtlasErrorBody,
+  groupNotFound,
+  resourceNotFound,
+  UNAUTHORIZED_BODY,
+} from '../helpers/atlas-assert.js';
+import { freshNonce, headerValues, raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
 import {
   certsPath,
   createManagedUser,
@@ -15,12 +22,11 @@ import {
 
 /**
  * The Digest rules of shared/spec/digest-auth.md, checked with raw HTTP requests against a
- * live server: every Authorization header below is written by hand (no shared client code),
+ * live server: every Authorization header below is written by hand (no shared Digest code),
  * so each variation real clients send (curl, Go, Python requests, urllib) is exercised as is.
  */
 
 const REALM = 'MMS Public API';
-const UNAUTHORIZED_BODY = '{"error":401,"reason":"Unauthorized","detail":"You are not authorized for this resource."}';
 /**
  * With `pretty=true` the 401 may be pretty-printed (docs/compatibility.md: pretty applies to
  * error bodies; only the envelope is ruled out for the Digest 401): either form, exactly.
@@ -29,66 +35,6 @@ const UNAUTHORIZED_BODY_PRETTY =
   '{\n  "error" : 401,\n  "reason" : "Unauthorized",\n  "detail" : "You are not authorized for this resource."\n}';
 const CHALLENGE =
   /^Digest realm="MMS Public API", domain="", nonce="([0-9a-f]{40})", algorithm=MD5, qop="auth", stale=(true|false)$/;
-
-// ---------------------------------------------------------------------------------------
-// A raw HTTP client: the request target, headers and body go on the wire exactly as given.
-
-interface RawResponse {
-  status: number;
-  rawHeaders: string[];
-  headers: IncomingHttpHeaders;
-  text: string;
-  json(): any;
-}
-
-interface RawOptions {
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
-
-function raw(origin: string, method: string, target: string, options: RawOptions = {}): Promise<RawResponse> {
-  const url = new URL(origin);
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) {
-    headers['content-length'] = String(Buffer.byteLength(options.body));
-  }
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path: target, headers, agent: false },
-      (res) => {
-        answered = true;
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            status: res.statusCode ?? 0,
-            rawHeaders: res.rawHeaders,
-            headers: res.headers,
-            text,
-            json: () => JSON.parse(text),
-          });
-        });
-      },
-    );
-    // The server may answer before reading an unwanted body; errors after the answer are moot.
-    req.on('error', (error) => {
-      if (!answered) reject(error);
-    });
-    req.end(options.body);
-  });
-}
-
-/** Every value of a header, however many times it was sent. */
-function headerValues(response: RawResponse, name: string): string[] {
-  const values: string[] = [];
-  for (let index = 0; index < response.rawHeaders.length; index += 2) {
-    if (response.rawHeaders[index]!.toLowerCase() === name) values.push(response.rawHeaders[index + 1]!);
-  }
-  return values;
-}
 
 // ---------------------------------------------------------------------------------------
 // Digest, written out by hand.
@@ -158,13 +104,6 @@ function replaceField(list: Field[], name: string, value: string, quoted?: boole
   return list.map((field) => (field[0] === name ? [name, value, quoted ?? field[2]] : field));
 }
 
-/** A fresh nonce, as a client gets it: from the challenge to an unauthenticated request. */
-async function freshNonce(): Promise<string> {
-  const response = await raw(server.origin, 'GET', `${V1}/groups`);
-  assert.equal(response.status, 401);
-  return parseChallenge(headerValues(response, 'www-authenticate')[0] ?? null).nonce;
-}
-
 function groupPath(): string {
   return `${V1}/groups/${server.credentials.groupId}`;
 }
@@ -174,13 +113,14 @@ async function getGroup(authorizationHeader: string, target = groupPath()): Prom
   return raw(server.origin, 'GET', target, { headers: { authorization: authorizationHeader } });
 }
 
-/** The whole Atlas challenge answer, checked exactly; returns the nonce it carries. */
+/** The Digest 401 body, exactly (either form where the target asks for pretty=true). */
 function assertUnauthorizedBody(response: RawResponse, target = ''): void {
   if (/[?&]pretty=true(&|$)/i.test(target))
     assert.ok([UNAUTHORIZED_BODY, UNAUTHORIZED_BODY_PRETTY].includes(response.text), response.text);
   else assert.equal(response.text, UNAUTHORIZED_BODY);
 }
 
+/** The whole Atlas challenge answer, checked exactly; returns the nonce it carries. */
 function assertChallenge(response: RawResponse, stale = false, target = ''): string {
   assert.equal(response.status, 401, response.text);
   const challenges = headerValues(response, 'www-authenticate');
@@ -195,6 +135,12 @@ function assertChallenge(response: RawResponse, stale = false, target = ''): str
 
 function assertNoChallenge(response: RawResponse): void {
   assert.deepEqual(headerValues(response, 'www-authenticate'), [], `no WWW-Authenticate on ${response.status}`);
+}
+
+/** An Atlas error answer, exactly, that does not ask for credentials. */
+function assertErrorWithoutChallenge(response: RawResponse, expected: AtlasErrorBody, message?: string): void {
+  assertAtlasError(response, expected, message);
+  assertNoChallenge(response);
 }
 
 before(async () => {
@@ -227,7 +173,7 @@ describe('the challenge', () => {
   test('nonces are 40 lowercase hex characters, and differ from one challenge to the next', async () => {
     const nonces = new Set<string>();
     for (let i = 0; i < 8; i++) {
-      const nonce = await freshNonce();
+      const nonce = await freshNonce(server.origin);
       assert.match(nonce, /^[0-9a-f]{40}$/);
       nonces.add(nonce);
     }
@@ -270,7 +216,7 @@ describe('the challenge', () => {
       assertChallenge(response);
     }
     // With bad credentials too: the body is never looked at.
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const wrong = await raw(server.origin, 'POST', certsPath(server, 'alice'), {
       headers: {
         'content-type': 'application/json',
@@ -300,7 +246,7 @@ describe('the challenge', () => {
 
 describe('nonce counts', () => {
   test('Python requests: one nonce reused with nc 1, 2, 3, 4 is accepted each time; a repeated nc is refused', async () => {
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const cnonce = randomBytes(8).toString('hex');
     for (const nc of ['00000001', '00000002', '00000003', '00000004']) {
       const response = await getGroup(authorization({ method: 'GET', uri: groupPath(), nonce, nc, cnonce }));
@@ -314,7 +260,7 @@ describe('nonce counts', () => {
   });
 
   test('a Python-style client that rotates its cnonce may reuse nc values under a new cnonce', async () => {
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const first = await getGroup(
       authorization({ method: 'GET', uri: groupPath(), nonce, nc: '00000001', cnonce: 'aaaa1111' }),
     );
@@ -330,7 +276,7 @@ describe('nonce counts', () => {
   });
 
   test('out-of-order nc values (concurrent requests) are accepted on first use', async () => {
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const cnonce = randomBytes(8).toString('hex');
     for (const nc of ['00000005', '00000002', '00000009', '00000003', '00000001']) {
       const response = await getGroup(authorization({ method: 'GET', uri: groupPath(), nonce, nc, cnonce }));
@@ -341,7 +287,7 @@ describe('nonce counts', () => {
   });
 
   test('concurrent requests on one nonce with distinct nc values all succeed', async () => {
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const cnonce = randomBytes(8).toString('hex');
     const responses = await Promise.all(
       [1, 2, 3, 4, 5, 6, 7, 8].map((n) =>
@@ -357,7 +303,7 @@ describe('nonce counts', () => {
   });
 
   test('concurrent replays of one (nonce, cnonce, nc): exactly one succeeds', async () => {
-    const header = authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce() });
+    const header = authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin) });
     const responses = await Promise.all([1, 2, 3, 4, 5, 6].map(() => getGroup(header)));
     const statuses = responses.map((response) => response.status).sort();
     assert.deepEqual(statuses, [200, 401, 401, 401, 401, 401]);
@@ -365,18 +311,18 @@ describe('nonce counts', () => {
 
   test('urllib: a process-wide counter, so a fresh nonce is first used with nc 7, the next with nc 8', async () => {
     const first = await getGroup(
-      authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(), nc: '00000007' }),
+      authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin), nc: '00000007' }),
     );
     assert.equal(first.status, 200, first.text);
     const second = await getGroup(
-      authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(), nc: '00000008' }),
+      authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin), nc: '00000008' }),
     );
     assert.equal(second.status, 200, second.text);
   });
 
   test('nc is hashed exactly as sent (upper-case hex digits)', async () => {
     const response = await getGroup(
-      authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(), nc: '0000000A' }),
+      authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin), nc: '0000000A' }),
     );
     assert.equal(response.status, 200, response.text);
   });
@@ -421,7 +367,7 @@ describe('lenient parsing of Authorization', () => {
 
   for (const [name, write] of variants) {
     test(`accepted: ${name}`, async () => {
-      const header = write(fields({ method: 'GET', uri: groupPath(), nonce: await freshNonce() }));
+      const header = write(fields({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin) }));
       const response = await getGroup(header);
       assert.equal(response.status, 200, `${header}\n${response.text}`);
       assert.equal(response.json().id, server.credentials.groupId);
@@ -430,20 +376,25 @@ describe('lenient parsing of Authorization', () => {
 
   for (const algorithm of ['MD5', 'MD5-sess', 'SHA-256', 'SHA-256-sess'] as const) {
     test(`accepted: a response computed with ${algorithm}`, async () => {
-      const header = authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(), algorithm });
+      const header = authorization({
+        method: 'GET',
+        uri: groupPath(),
+        nonce: await freshNonce(server.origin),
+        algorithm,
+      });
       const response = await getGroup(header);
       assert.equal(response.status, 200, response.text);
     });
   }
 
   test('a SHA-256 response is checked: the MD5 response under algorithm=SHA-256 is refused', async () => {
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const md5 = fields({ method: 'GET', uri: groupPath(), nonce, algorithm: 'MD5' });
     assertChallenge(await getGroup(format(replaceField(md5, 'algorithm', 'SHA-256'))));
   });
 
   test('an unknown algorithm is refused with the challenge', async () => {
-    const list = fields({ method: 'GET', uri: groupPath(), nonce: await freshNonce() });
+    const list = fields({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin) });
     assertChallenge(await getGroup(format(replaceField(list, 'algorithm', 'SHA-512-256'))));
   });
 });
@@ -451,7 +402,7 @@ describe('lenient parsing of Authorization', () => {
 describe('nonce lifetime and integrity', () => {
   test('a nonce is still good 299 seconds after it was issued', async () => {
     server.clock.set('2030-02-01T00:00:00.000Z');
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     server.clock.advance(299_000);
     const response = await getGroup(authorization({ method: 'GET', uri: groupPath(), nonce }));
     assert.equal(response.status, 200, response.text);
@@ -459,7 +410,7 @@ describe('nonce lifetime and integrity', () => {
 
   test('an expired nonce with a correct response: 401 stale=true with a fresh nonce, which then works', async () => {
     server.clock.set('2030-03-01T00:00:00.000Z');
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     server.clock.advance(301_000);
     const stale = await getGroup(authorization({ method: 'GET', uri: groupPath(), nonce }));
     const fresh = assertChallenge(stale, true);
@@ -470,7 +421,7 @@ describe('nonce lifetime and integrity', () => {
 
   test('a Python-style client whose reused nonce expires gets stale=true, and goes on with the new one', async () => {
     server.clock.set('2030-03-02T00:00:00.000Z');
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const cnonce = randomBytes(8).toString('hex');
     assert.equal(
       (await getGroup(authorization({ method: 'GET', uri: groupPath(), nonce, nc: '00000001', cnonce }))).status,
@@ -487,7 +438,7 @@ describe('nonce lifetime and integrity', () => {
 
   test('an expired nonce with a wrong password gets stale=false', async () => {
     server.clock.set('2030-04-01T00:00:00.000Z');
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     server.clock.advance(301_000);
     const response = await getGroup(
       authorization({ method: 'GET', uri: groupPath(), nonce, password: 'not-the-private-key' }),
@@ -497,14 +448,14 @@ describe('nonce lifetime and integrity', () => {
 
   test('an expired nonce from an unknown key gets stale=false', async () => {
     server.clock.set('2030-04-02T00:00:00.000Z');
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     server.clock.advance(301_000);
     const response = await getGroup(authorization({ method: 'GET', uri: groupPath(), nonce, username: 'zzzzzzzz' }));
     assertChallenge(response, false);
   });
 
   test('a nonce with a tampered MAC (or a tampered timestamp) is refused, stale=false', async () => {
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const flip = (text: string, index: number) =>
       text.slice(0, index) + (text[index] === '0' ? '1' : '0') + text.slice(index + 1);
     const tampered = [
@@ -528,7 +479,7 @@ describe('nonce lifetime and integrity', () => {
   test('a nonce issued more than a minute in the future (a forged clock) is refused', async () => {
     server.clock.set('2030-05-01T00:00:00.000Z');
     server.clock.advance(3_600_000);
-    const future = await freshNonce();
+    const future = await freshNonce(server.origin);
     server.clock.set('2030-05-01T00:00:00.000Z');
     assertChallenge(await getGroup(authorization({ method: 'GET', uri: groupPath(), nonce: future })), false);
   });
@@ -536,7 +487,7 @@ describe('nonce lifetime and integrity', () => {
 
 describe('what the response is bound to', () => {
   test('the signed uri must name the request: another path is refused', async () => {
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const response = await getGroup(authorization({ method: 'GET', uri: `${V1}/groups`, nonce }));
     assertChallenge(response);
   });
@@ -544,19 +495,25 @@ describe('what the response is bound to', () => {
   test('the signed uri includes the query: a missing or different query is refused, the exact one accepted', async () => {
     const target = `${groupPath()}?pretty=true`;
     assertChallenge(
-      await getGroup(authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce() }), target),
-      false,
-      target,
-    );
-    assertChallenge(
       await getGroup(
-        authorization({ method: 'GET', uri: `${groupPath()}?pretty=false`, nonce: await freshNonce() }),
+        authorization({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin) }),
         target,
       ),
       false,
       target,
     );
-    const exact = await getGroup(authorization({ method: 'GET', uri: target, nonce: await freshNonce() }), target);
+    assertChallenge(
+      await getGroup(
+        authorization({ method: 'GET', uri: `${groupPath()}?pretty=false`, nonce: await freshNonce(server.origin) }),
+        target,
+      ),
+      false,
+      target,
+    );
+    const exact = await getGroup(
+      authorization({ method: 'GET', uri: target, nonce: await freshNonce(server.origin) }),
+      target,
+    );
     assert.equal(exact.status, 200);
     assert.match(exact.text, /^\{\n {2}"clusterCount" : 0,/);
   });
@@ -570,7 +527,10 @@ describe('what the response is bound to', () => {
       [encoded, encoded],
       [plain, plain],
     ] as const) {
-      const response = await getGroup(authorization({ method: 'GET', uri: signed, nonce: await freshNonce() }), target);
+      const response = await getGroup(
+        authorization({ method: 'GET', uri: signed, nonce: await freshNonce(server.origin) }),
+        target,
+      );
       assert.equal(response.status, 200, `signed ${signed}, sent ${target}: ${response.text}`);
       assert.equal(response.json().username, 'alice');
     }
@@ -579,7 +539,10 @@ describe('what the response is bound to', () => {
   test('a DN username signed decoded but sent percent-encoded is accepted', async () => {
     const signed = `${groupPath()}/databaseUsers/$external/CN=carol,O=acme`;
     const target = `${groupPath()}/databaseUsers/%24external/CN%3Dcarol%2CO%3Dacme`;
-    const response = await getGroup(authorization({ method: 'GET', uri: signed, nonce: await freshNonce() }), target);
+    const response = await getGroup(
+      authorization({ method: 'GET', uri: signed, nonce: await freshNonce(server.origin) }),
+      target,
+    );
     assert.equal(response.status, 200, response.text);
     assert.equal(response.json().username, 'CN=carol,O=acme');
   });
@@ -590,7 +553,7 @@ describe('what the response is bound to', () => {
     const response = await raw(server.origin, 'POST', path, {
       headers: {
         'content-type': 'application/json',
-        authorization: authorization({ method: 'GET', uri: path, nonce: await freshNonce() }),
+        authorization: authorization({ method: 'GET', uri: path, nonce: await freshNonce(server.origin) }),
       },
       body: '{}',
     });
@@ -601,13 +564,13 @@ describe('what the response is bound to', () => {
   test('a realm other than "MMS Public API" is refused', async () => {
     // Named in the header, though the response itself is computed with the right realm…
     const named = replaceField(
-      fields({ method: 'GET', uri: groupPath(), nonce: await freshNonce() }),
+      fields({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin) }),
       'realm',
       'Other Realm',
     );
     assertChallenge(await getGroup(format(named)));
     // …and computed with the other realm, as a client that believed it would.
-    const nonce = await freshNonce();
+    const nonce = await freshNonce(server.origin);
     const computed = replaceField(
       fields({ method: 'GET', uri: groupPath(), nonce, realm: 'Other Realm' }),
       'realm',
@@ -618,7 +581,7 @@ describe('what the response is bound to', () => {
       await getGroup(
         format(
           replaceField(
-            fields({ method: 'GET', uri: groupPath(), nonce: await freshNonce() }),
+            fields({ method: 'GET', uri: groupPath(), nonce: await freshNonce(server.origin) }),
             'realm',
             'mms public api',
           ),
@@ -632,34 +595,24 @@ describe('where the challenge is, and is not, sent', () => {
   test('404 for an unknown project, with valid credentials, carries no WWW-Authenticate', async () => {
     const unknown = 'aaaaaaaaaaaaaaaaaaaaaaaa';
     const path = `${V1}/groups/${unknown}`;
-    const response = await getGroup(authorization({ method: 'GET', uri: path, nonce: await freshNonce() }), path);
-    assert.equal(response.status, 404);
-    assert.deepEqual(response.json(), {
-      detail: `No group with ID ${unknown} exists.`,
-      error: 404,
-      errorCode: 'GROUP_NOT_FOUND',
-      parameters: [unknown],
-      reason: 'Not Found',
-    });
-    assertNoChallenge(response);
+    const response = await getGroup(
+      authorization({ method: 'GET', uri: path, nonce: await freshNonce(server.origin) }),
+      path,
+    );
+    assertErrorWithoutChallenge(response, groupNotFound(unknown));
   });
 
   test('404 for an unknown /api/atlas path, with valid credentials, carries no WWW-Authenticate', async () => {
     const path = `${V1}/nothing/here`;
-    const response = await getGroup(authorization({ method: 'GET', uri: path, nonce: await freshNonce() }), path);
-    assert.equal(response.status, 404);
-    assert.deepEqual(response.json(), {
-      detail: `Cannot find resource ${path}.`,
-      error: 404,
-      errorCode: 'RESOURCE_NOT_FOUND',
-      parameters: [path],
-      reason: 'Not Found',
-    });
-    assertNoChallenge(response);
+    const response = await getGroup(
+      authorization({ method: 'GET', uri: path, nonce: await freshNonce(server.origin) }),
+      path,
+    );
+    assertErrorWithoutChallenge(response, resourceNotFound(path));
   });
 
   test('401 about permissions (USER_UNAUTHORIZED, NOT_IN_GROUP) carries no WWW-Authenticate', async () => {
-    const { key, privateKey } = await server.authority.apiKeys.create(server.credentials.orgId, 'read only', [
+    const { key, privateKey } = await server.authority.apiKeys.mint(server.credentials.orgId, 'read only', [
       'ORG_READ_ONLY',
     ]);
     const path = certsPath(server, 'alice');
@@ -670,22 +623,17 @@ describe('where the challenge is, and is not, sent', () => {
         authorization: authorization({
           method: 'POST',
           uri: path,
-          nonce: await freshNonce(),
+          nonce: await freshNonce(server.origin),
           username: key.publicKey,
           password: privateKey,
         }),
       },
       body: '{}',
     });
-    assert.equal(forbidden.status, 401);
-    assert.deepEqual(forbidden.json(), {
-      detail: 'Current user is not authorized to perform this action.',
-      error: 401,
-      errorCode: 'USER_UNAUTHORIZED',
-      parameters: [],
-      reason: 'Unauthorized',
-    });
-    assertNoChallenge(forbidden);
+    assertErrorWithoutChallenge(
+      forbidden,
+      atlasError(401, 'USER_UNAUTHORIZED', 'Current user is not authorized to perform this action.'),
+    );
     assert.equal(await storeSnapshot(server.store), before);
 
     const now = server.clock.now();
@@ -695,18 +643,13 @@ describe('where the challenge is, and is not, sent', () => {
     await server.store.projects.insert({ id: otherGroup, orgId: otherOrg, name: 'Theirs', tags: [], createdAt: now });
     const otherPath = `${V1}/groups/${otherGroup}`;
     const foreign = await getGroup(
-      authorization({ method: 'GET', uri: otherPath, nonce: await freshNonce() }),
+      authorization({ method: 'GET', uri: otherPath, nonce: await freshNonce(server.origin) }),
       otherPath,
     );
-    assert.equal(foreign.status, 401);
-    assert.deepEqual(foreign.json(), {
-      detail: 'The current user is not in the group, or the group does not exist.',
-      error: 401,
-      errorCode: 'NOT_IN_GROUP',
-      parameters: [],
-      reason: 'Unauthorized',
-    });
-    assertNoChallenge(foreign);
+    assertErrorWithoutChallenge(
+      foreign,
+      atlasError(401, 'NOT_IN_GROUP', 'The current user is not in the group, or the group does not exist.'),
+    );
   });
 
   test('403 (GROUP_USERS_LIMIT_EXCEEDED) carries no WWW-Authenticate', async () => {
@@ -732,19 +675,14 @@ describe('where the challenge is, and is not, sent', () => {
     const response = await raw(server.origin, 'POST', usersPath, {
       headers: {
         'content-type': 'application/json',
-        authorization: authorization({ method: 'POST', uri: usersPath, nonce: await freshNonce() }),
+        authorization: authorization({ method: 'POST', uri: usersPath, nonce: await freshNonce(server.origin) }),
       },
       body,
     });
-    assert.equal(response.status, 403);
-    assert.deepEqual(response.json(), {
-      detail: 'Groups can contain at most 100 database users.',
-      error: 403,
-      errorCode: 'GROUP_USERS_LIMIT_EXCEEDED',
-      parameters: [100],
-      reason: 'Forbidden',
-    });
-    assertNoChallenge(response);
+    assertErrorWithoutChallenge(
+      response,
+      atlasError(403, 'GROUP_USERS_LIMIT_EXCEEDED', 'Groups can contain at most 100 database users.', [100]),
+    );
   });
 
   test('400 answers carry no WWW-Authenticate', async () => {
@@ -752,7 +690,7 @@ describe('where the challenge is, and is not, sent', () => {
     const response = await raw(server.origin, 'POST', path, {
       headers: {
         'content-type': 'application/json',
-        authorization: authorization({ method: 'POST', uri: path, nonce: await freshNonce() }),
+        authorization: authorization({ method: 'POST', uri: path, nonce: await freshNonce(server.origin) }),
       },
       body: '{"monthsUntilExpiration":25}',
     });
@@ -832,15 +770,7 @@ describe('where the challenge is, and is not, sent', () => {
   test('a path outside /api/atlas answers 404 RESOURCE_NOT_FOUND without asking for credentials', async () => {
     for (const path of ['/nothing', '/', '/api', '/api/atlas', '/api/atlasx/v1.0/groups', '/API/ATLAS/v1.0/groups']) {
       const response = await raw(server.origin, 'GET', `${path}?q=1`);
-      assert.equal(response.status, 404, `${path}: ${response.text}`);
-      assert.deepEqual(response.json(), {
-        detail: `Cannot find resource ${path}.`,
-        error: 404,
-        errorCode: 'RESOURCE_NOT_FOUND',
-        parameters: [path],
-        reason: 'Not Found',
-      });
-      assertNoChallenge(response);
+      assertErrorWithoutChallenge(response, resourceNotFound(path), path);
     }
   });
 

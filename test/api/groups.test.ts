@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newObjectId } from '../../src/domain/ids.js';
-import type { ApiResponse } from '../helpers/digest-client.js';
+import {
+  assertAtlasError,
+  type ErrorExpectation,
+  groupNotFound,
+  invalidAttribute,
+  invalidGroupId,
+  invalidQueryParameter,
+  missingAttribute,
+} from '../helpers/atlas-assert.js';
 import { DigestClient } from '../helpers/digest-client.js';
 import { TestClock } from '../helpers/clock.js';
 import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
@@ -17,29 +25,6 @@ const START_SECOND = '2024-05-01T12:00:00Z';
 
 let server: TestServer;
 
-interface ErrorExpectation {
-  status: number;
-  errorCode: string;
-  detail: string;
-  parameters?: unknown[];
-}
-
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 409: 'Conflict' };
-
-function assertAtlasError(response: ApiResponse, expected: ErrorExpectation): void {
-  assert.equal(response.status, expected.status, response.text);
-  assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
-  assert.deepEqual(response.json(), {
-    detail: expected.detail,
-    error: expected.status,
-    errorCode: expected.errorCode,
-    parameters: expected.parameters ?? [],
-    reason: REASONS[expected.status],
-  });
-  // Members in alphabetical order, as Atlas writes them.
-  assert.ok(response.text.startsWith('{"detail":'), response.text);
-}
-
 function groupBody(project: { id: string; name: string; orgId: string; created: string; tags?: unknown[] }) {
   // Alphabetical member order, as the wire format requires.
   return {
@@ -52,6 +37,15 @@ function groupBody(project: { id: string; name: string; orgId: string; created: 
     tags: project.tags ?? [],
   };
 }
+
+/** The project bootstrap made, as the API answers it. */
+const bootstrapProject = () =>
+  groupBody({
+    id: server.credentials.groupId,
+    name: 'Project0',
+    orgId: server.credentials.orgId,
+    created: START_SECOND,
+  });
 
 /** A second organization with one project and an org-owner key, made directly in the store. */
 interface OtherOrg {
@@ -66,7 +60,7 @@ async function createOtherOrg(name: string, projectName: string): Promise<OtherO
   const groupId = newObjectId(now);
   await server.store.organizations.insert({ id: orgId, name, createdAt: now });
   await server.store.projects.insert({ id: groupId, orgId, name: projectName, tags: [], createdAt: now });
-  const { key, privateKey } = await server.authority.apiKeys.create(orgId, 'desc', ['ORG_OWNER']);
+  const { key, privateKey } = await server.authority.apiKeys.mint(orgId, 'desc', ['ORG_OWNER']);
   return { orgId, groupId, client: new DigestClient(server.origin, key.publicKey, privateKey) };
 }
 
@@ -83,14 +77,7 @@ describe('GET /groups and /groups/{id} on a fresh deployment', () => {
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
     const expected = {
       links: [{ href: `${server.origin}${V1}/groups?pageNum=1&itemsPerPage=100`, rel: 'self' }],
-      results: [
-        groupBody({
-          id: server.credentials.groupId,
-          name: 'Project0',
-          orgId: server.credentials.orgId,
-          created: START_SECOND,
-        }),
-      ],
+      results: [bootstrapProject()],
       totalCount: 1,
     };
     assert.deepEqual(response.json(), expected);
@@ -101,24 +88,14 @@ describe('GET /groups and /groups/{id} on a fresh deployment', () => {
     const response = await server.client.get(`${V1}/groups/${server.credentials.groupId}`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
-    const expected = groupBody({
-      id: server.credentials.groupId,
-      name: 'Project0',
-      orgId: server.credentials.orgId,
-      created: START_SECOND,
-    });
+    const expected = bootstrapProject();
     assert.equal(response.text, JSON.stringify(expected));
   });
 
   test('envelope=true on a single project: {"content":…,"status":200}, HTTP status unchanged', async () => {
     const response = await server.client.get(`${V1}/groups/${server.credentials.groupId}?envelope=true`);
     assert.equal(response.status, 200);
-    const content = groupBody({
-      id: server.credentials.groupId,
-      name: 'Project0',
-      orgId: server.credentials.orgId,
-      created: START_SECOND,
-    });
+    const content = bootstrapProject();
     assert.equal(response.text, JSON.stringify({ content, status: 200 }));
   });
 
@@ -127,14 +104,7 @@ describe('GET /groups and /groups/{id} on a fresh deployment', () => {
     assert.equal(response.status, 200);
     const expected = {
       links: [{ href: `${server.origin}${V1}/groups?envelope=true&pageNum=1&itemsPerPage=100`, rel: 'self' }],
-      results: [
-        groupBody({
-          id: server.credentials.groupId,
-          name: 'Project0',
-          orgId: server.credentials.orgId,
-          created: START_SECOND,
-        }),
-      ],
+      results: [bootstrapProject()],
       status: 200,
       totalCount: 1,
     };
@@ -146,13 +116,7 @@ describe('GET /groups and /groups/{id} on a fresh deployment', () => {
     const response = await server.client.get(`${V1}/groups/${unknown}?envelope=true`);
     assert.equal(response.status, 404);
     assert.deepEqual(response.json(), {
-      content: {
-        detail: `No group with ID ${unknown} exists.`,
-        error: 404,
-        errorCode: 'GROUP_NOT_FOUND',
-        parameters: [unknown],
-        reason: 'Not Found',
-      },
+      content: groupNotFound(unknown),
       status: 404,
     });
   });
@@ -162,40 +126,20 @@ describe('project id errors', () => {
   for (const malformed of ['xyz', '0123456789ABCDEF01234567', '0123456789abcdef0123456', '0123456789abcdef012345678']) {
     test(`malformed id ${malformed} → 404 INVALID_GROUP_ID`, async () => {
       const response = await server.client.get(`${V1}/groups/${malformed}`);
-      assertAtlasError(response, {
-        status: 404,
-        errorCode: 'INVALID_GROUP_ID',
-        detail: `An invalid group ID ${malformed} was specified.`,
-        parameters: [malformed],
-      });
+      assertAtlasError(response, invalidGroupId(malformed));
     });
   }
 
   test('well-formed unknown id → 404 GROUP_NOT_FOUND', async () => {
     const unknown = '5f0123456789abcdef012345';
     const response = await server.client.get(`${V1}/groups/${unknown}`);
-    assertAtlasError(response, {
-      status: 404,
-      errorCode: 'GROUP_NOT_FOUND',
-      detail: `No group with ID ${unknown} exists.`,
-      parameters: [unknown],
-    });
+    assertAtlasError(response, groupNotFound(unknown));
   });
 
   test('the same errors under a project sub-resource (databaseUsers)', async () => {
-    assertAtlasError(await server.client.get(`${V1}/groups/nothex/databaseUsers`), {
-      status: 404,
-      errorCode: 'INVALID_GROUP_ID',
-      detail: 'An invalid group ID nothex was specified.',
-      parameters: ['nothex'],
-    });
+    assertAtlasError(await server.client.get(`${V1}/groups/nothex/databaseUsers`), invalidGroupId('nothex'));
     const unknown = '5f0123456789abcdef012345';
-    assertAtlasError(await server.client.get(`${V1}/groups/${unknown}/databaseUsers`), {
-      status: 404,
-      errorCode: 'GROUP_NOT_FOUND',
-      detail: `No group with ID ${unknown} exists.`,
-      parameters: [unknown],
-    });
+    assertAtlasError(await server.client.get(`${V1}/groups/${unknown}/databaseUsers`), groupNotFound(unknown));
   });
 });
 
@@ -338,22 +282,12 @@ describe('POST /groups', () => {
     {
       name: 'regionUsageRestrictions → 400 INVALID_ATTRIBUTE',
       body: { name: 'Gov', orgId: server.credentials.orgId, regionUsageRestrictions: 'GOV_REGIONS_ONLY' },
-      expected: {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute regionUsageRestrictions specified.',
-        parameters: ['regionUsageRestrictions'],
-      },
+      expected: invalidAttribute('regionUsageRestrictions'),
     },
     {
       name: 'an unknown attribute → 400 INVALID_ATTRIBUTE naming it',
       body: { name: 'Unknown', orgId: server.credentials.orgId, colour: 'blue' },
-      expected: {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: 'Invalid attribute colour specified.',
-        parameters: ['colour'],
-      },
+      expected: invalidAttribute('colour'),
     },
     ...(['id', 'created', 'clusterCount', 'links'] as const).map((field) => ({
       name: `read-only ${field} → 400 INVALID_ATTRIBUTE`,
@@ -362,22 +296,12 @@ describe('POST /groups', () => {
         orgId: server.credentials.orgId,
         [field]: { id: '0123456789abcdef01234567', created: '2024-01-01T00:00:00Z', clusterCount: 0, links: [] }[field],
       },
-      expected: {
-        status: 400,
-        errorCode: 'INVALID_ATTRIBUTE',
-        detail: `Invalid attribute ${field} specified.`,
-        parameters: [field],
-      },
+      expected: invalidAttribute(field),
     })),
     {
       name: 'no name → 400 MISSING_ATTRIBUTE',
       body: { orgId: server.credentials.orgId },
-      expected: {
-        status: 400,
-        errorCode: 'MISSING_ATTRIBUTE',
-        detail: 'The required attribute name was not specified.',
-        parameters: ['name'],
-      },
+      expected: missingAttribute('name'),
     },
     {
       name: 'a numeric name → 400 INVALID_JSON_ATTRIBUTE',
@@ -504,42 +428,47 @@ describe('paging the project list', () => {
     }
   });
 
-  const href = (query: string) => `${server.origin}${V1}/groups?${query}`;
+  const link = (rel: string, query: string) => ({ href: `${server.origin}${V1}/groups?${query}`, rel });
 
-  test('first page: self and next, totalCount counts every page', async () => {
-    const body = (await org.client.get(`${V1}/groups?itemsPerPage=2`)).json();
-    assert.deepEqual(body.links, [
-      { href: href('pageNum=1&itemsPerPage=2'), rel: 'self' },
-      { href: href('pageNum=2&itemsPerPage=2'), rel: 'next' },
-    ]);
+  /** GETs `/groups?{query}`, checks its links and its projects' ids, and returns the body. */
+  async function assertPage(query: string, links: Array<ReturnType<typeof link>>, projectIds: string[]) {
+    const body = (await org.client.get(`${V1}/groups?${query}`)).json();
+    assert.deepEqual(body.links, links);
     assert.deepEqual(
       body.results.map((project: { id: string }) => project.id),
+      projectIds,
+    );
+    return body;
+  }
+
+  test('first page: self and next, totalCount counts every page', async () => {
+    const body = await assertPage(
+      'itemsPerPage=2',
+      [link('self', 'pageNum=1&itemsPerPage=2'), link('next', 'pageNum=2&itemsPerPage=2')],
       ids.slice(0, 2),
     );
     assert.equal(body.totalCount, 6);
   });
 
   test('middle page: self, previous, next', async () => {
-    const body = (await org.client.get(`${V1}/groups?pageNum=2&itemsPerPage=2`)).json();
-    assert.deepEqual(body.links, [
-      { href: href('pageNum=2&itemsPerPage=2'), rel: 'self' },
-      { href: href('pageNum=1&itemsPerPage=2'), rel: 'previous' },
-      { href: href('pageNum=3&itemsPerPage=2'), rel: 'next' },
-    ]);
-    assert.deepEqual(
-      body.results.map((project: { id: string }) => project.id),
+    await assertPage(
+      'pageNum=2&itemsPerPage=2',
+      [
+        link('self', 'pageNum=2&itemsPerPage=2'),
+        link('previous', 'pageNum=1&itemsPerPage=2'),
+        link('next', 'pageNum=3&itemsPerPage=2'),
+      ],
       ids.slice(2, 4),
     );
   });
 
   test('last page: no next; includeCount=false drops totalCount and is kept in the links', async () => {
-    const body = (await org.client.get(`${V1}/groups?pageNum=3&itemsPerPage=2&includeCount=false`)).json();
-    assert.deepEqual(body.links, [
-      { href: href('includeCount=false&pageNum=3&itemsPerPage=2'), rel: 'self' },
-      { href: href('includeCount=false&pageNum=2&itemsPerPage=2'), rel: 'previous' },
-    ]);
-    assert.deepEqual(
-      body.results.map((project: { id: string }) => project.id),
+    const body = await assertPage(
+      'pageNum=3&itemsPerPage=2&includeCount=false',
+      [
+        link('self', 'includeCount=false&pageNum=3&itemsPerPage=2'),
+        link('previous', 'includeCount=false&pageNum=2&itemsPerPage=2'),
+      ],
       ids.slice(4, 6),
     );
     assert.equal('totalCount' in body, false);
@@ -554,11 +483,6 @@ describe('paging the project list', () => {
   });
 
   test('itemsPerPage above 500 → 400 INVALID_QUERY_PARAMETER', async () => {
-    assertAtlasError(await org.client.get(`${V1}/groups?itemsPerPage=501`), {
-      status: 400,
-      errorCode: 'INVALID_QUERY_PARAMETER',
-      detail: 'Invalid query parameter itemsPerPage specified.',
-      parameters: ['itemsPerPage'],
-    });
+    assertAtlasError(await org.client.get(`${V1}/groups?itemsPerPage=501`), invalidQueryParameter('itemsPerPage'));
   });
 });

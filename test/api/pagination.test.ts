@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { invalidQueryParameter, usernameNotFound } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
@@ -77,16 +78,6 @@ after(() => server.close());
 const pagerBase = () => `${server.origin}${certsPath(server, 'pager')}`;
 const getPager = (query: string) => server.client.get(certsPath(server, 'pager', query));
 const link = (rel: string, href: string) => ({ href, rel });
-
-function invalidQueryParameter(name: string) {
-  return {
-    detail: `Invalid query parameter ${name} specified.`,
-    error: 400,
-    errorCode: 'INVALID_QUERY_PARAMETER',
-    parameters: [name],
-    reason: 'Bad Request',
-  };
-}
 
 describe('the certificate list', () => {
   test('itemsPerPage=3: pages 1, 2 and 3 hold 3, 3 and 1 certificates; page 4 is empty', async () => {
@@ -321,13 +312,7 @@ describe('the certificate list', () => {
     assert.equal(deleted.status, 204);
     const missing = await server.client.get(certsPath(server, 'phoenix'));
     assert.equal(missing.status, 404);
-    assert.deepEqual(missing.json(), {
-      detail: 'No user with username phoenix exists.',
-      error: 404,
-      errorCode: 'USERNAME_NOT_FOUND',
-      parameters: ['phoenix'],
-      reason: 'Not Found',
-    });
+    assert.deepEqual(missing.json(), usernameNotFound('phoenix'));
     for (const certificate of old.results as Cert[]) {
       const stored = await server.store.certificates.find(BigInt(certificate._id));
       assert.ok(stored?.revokedAt, `certificate ${certificate._id} is revoked`);

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import { DigestClient } from '../helpers/digest-client.js';
+import { openssl } from '../helpers/openssl.js';
 
 /**
  * The command-line contract of `bin/dbcerts.js`, exercised as a user would: separate
@@ -252,16 +253,8 @@ describe('ca-cert', () => {
     pem = printed.stdout;
     const path = join(scratch, 'ca-cert.pem');
     writeFileSync(path, pem);
-    const { stdout } = await execFileAsync('openssl', [
-      'x509',
-      '-in',
-      path,
-      '-noout',
-      '-subject',
-      '-nameopt',
-      'RFC2253',
-    ]);
-    assert.equal(stdout, `subject=CN=dbcerts Atlas-managed X.509 CA,OU=${groupId},O=dbcerts\n`);
+    const subject = await openssl('x509', '-in', path, '-noout', '-subject', '-nameopt', 'RFC2253');
+    assert.equal(subject, `subject=CN=dbcerts Atlas-managed X.509 CA,OU=${groupId},O=dbcerts\n`);
     assert.ok(new X509Certificate(pem).ca);
 
     const again = await dbcerts(['ca-cert', '--data', dir, '--group', groupId], FAST_KEYS);

@@ -4,7 +4,6 @@
 // reads out of the certificate with its own tiny DER walker (no project code is involved).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +22,7 @@ import {
   type DnAttribute,
   type Rdn,
 } from '../../src/domain/rfc2253.js';
+import { opensslSync, selfSignedP256 } from '../helpers/openssl.js';
 
 // ---------------------------------------------------------------------------------------------
 // openssl
@@ -39,15 +39,11 @@ after(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function openssl(args: string[]): string {
-  return execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-}
-
 /** The subject as `openssl x509 -nameopt RFC2253` prints it, or undefined if openssl cannot load the cert. */
 function printedSubject(file: string, inform: 'PEM' | 'DER'): string | undefined {
   let out: string;
   try {
-    out = openssl(['x509', '-inform', inform, '-in', file, '-noout', '-subject', '-nameopt', 'RFC2253']);
+    out = opensslSync(['x509', '-inform', inform, '-in', file, '-noout', '-subject', '-nameopt', 'RFC2253']);
   } catch {
     return undefined;
   }
@@ -70,17 +66,7 @@ interface ReqOptions {
 /** A self-signed certificate from `openssl req -subj`. */
 function reqCert(subj: string, options?: ReqOptions): Cert {
   const file = path.join(dir, `req-${++certCount}.pem`);
-  const args = [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    '/dev/null',
-  ];
+  const args = selfSignedP256('/dev/null');
   if (options !== undefined) {
     const oids = Object.entries(options.oids ?? {}).map(([name, oid]) => `${name} = ${oid}\n`);
     const cnf = path.join(dir, `req-${certCount}.cnf`);
@@ -92,7 +78,7 @@ function reqCert(subj: string, options?: ReqOptions): Cert {
     args.push('-config', cnf);
   }
   args.push('-subj', subj, '-utf8', '-multivalue-rdn', '-days', '1', '-out', file);
-  openssl(args);
+  opensslSync(args);
   const der = new Uint8Array(new X509Certificate(fs.readFileSync(file)).raw);
   const printed = printedSubject(file, 'PEM');
   assert.ok(printed !== undefined);

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
+import { openssl, selfSignedP256 } from '../helpers/openssl.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
 /**
@@ -16,8 +15,6 @@ import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } fr
  * Node's TLS stack (OpenSSL's verifier, as mongod uses it) and node:crypto. None of them
  * shares code with dbcerts' own X.509 writer.
  */
-
-const run = promisify(execFile);
 
 const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-oracles-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -27,11 +24,6 @@ function writeScratch(content: string, name = 'file.pem'): string {
   const path = join(scratch, `${++fileCounter}-${name}`);
   writeFileSync(path, content);
   return path;
-}
-
-async function openssl(...args: string[]): Promise<string> {
-  const { stdout } = await run('openssl', args, { encoding: 'utf8' });
-  return stdout;
 }
 
 /** `openssl verify` with the client purpose; resolves to its stdout, or to its failure text. */
@@ -498,23 +490,7 @@ async function tlsServerCredentials(): Promise<{ key: string; cert: string }> {
   if (!serverCredentials) {
     const keyPath = join(scratch, 'tls-server.key');
     const certPath = join(scratch, 'tls-server.crt');
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '2',
-    );
+    await openssl(...selfSignedP256(keyPath), '-out', certPath, '-subj', '/CN=localhost', '-days', '2');
     serverCredentials = { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
   }
   return serverCredentials;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
 import type { Principal } from '../../authority/principal.js';
+import type { ApiKey } from '../../domain/api-key.js';
 import {
   challengeHeader,
   DigestParseError,
@@ -63,7 +64,7 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       .send(UNAUTHORIZED_BODY);
   }
 
-  async function authenticate(request: FastifyRequest): Promise<Principal | 'stale' | undefined> {
+  async function authenticate(request: FastifyRequest): Promise<ApiKey | 'stale' | undefined> {
     const header = request.headers.authorization;
     if (!header) return undefined;
     let credentials;
@@ -94,7 +95,7 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       credentials.nc ?? '',
       nonce.expiresAt,
     );
-    return firstUse ? identity.principal : undefined;
+    return firstUse ? identity.apiKey : undefined;
   }
 
   /**
@@ -119,7 +120,9 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
     const result = await authenticate(request);
     if (result === undefined) return challenge(reply);
     if (result === 'stale') return challenge(reply, true);
-    request.principal = result;
+    const resource = (request.url.split('?')[0] ?? '').replace(/^\/+/, '');
+    // Throws Atlas' 403s for an address the key's access list does not admit.
+    request.principal = await authority.apiKeys.admit(result, request.ip, { method: request.method, resource });
   });
 }
 

@@ -15,7 +15,10 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
 
   app.get(
     '/groups/:groupId/databaseUsers/:username/certs',
-    { schema: { params: CertsParams, querystring: PageQuery, response: { 200: PaginatedUserCert } } },
+    {
+      config: { operation: 'listDatabaseUserCertificates' },
+      schema: { params: CertsParams, querystring: PageQuery, response: { 200: PaginatedUserCert } },
+    },
     async (request, reply) => {
       const page = pageRequest(request.query);
       const { groupId, username } = request.params;
@@ -35,6 +38,7 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
   app.post(
     '/groups/:groupId/databaseUsers/:username/certs',
     {
+      config: { operation: 'createDatabaseUserCertificate' },
       schema: {
         params: CertsParams,
         querystring: EnvelopeQuery,

@@ -73,7 +73,10 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
 
   app.get(
     '/groups/:groupId/databaseUsers',
-    { schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedDatabaseUser } } },
+    {
+      config: { operation: 'listDatabaseUsers' },
+      schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedDatabaseUser } },
+    },
     async (request, reply) => {
       const page = pageRequest(request.query);
       const result = await databaseUsers.list(request.principal, request.params.groupId, page);
@@ -84,6 +87,7 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
   app.post(
     '/groups/:groupId/databaseUsers',
     {
+      config: { operation: 'createDatabaseUser' },
       schema: {
         params: GroupIdParams,
         querystring: EnvelopeQuery,
@@ -99,7 +103,10 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
 
   app.get(
     '/groups/:groupId/databaseUsers/:databaseName/:username',
-    { schema: { params: DatabaseUserParams, querystring: EnvelopeQuery, response: { 200: CloudDatabaseUser } } },
+    {
+      config: { operation: 'getDatabaseUser' },
+      schema: { params: DatabaseUserParams, querystring: EnvelopeQuery, response: { 200: CloudDatabaseUser } },
+    },
     async (request, reply) => {
       const { groupId, databaseName, username } = request.params;
       const user = await databaseUsers.get(request.principal, groupId, databaseName, username);
@@ -110,6 +117,7 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
   app.patch(
     '/groups/:groupId/databaseUsers/:databaseName/:username',
     {
+      config: { operation: 'updateDatabaseUser' },
       schema: {
         params: DatabaseUserParams,
         querystring: EnvelopeQuery,
@@ -132,7 +140,7 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
 
   app.delete(
     '/groups/:groupId/databaseUsers/:databaseName/:username',
-    { schema: { params: DatabaseUserParams, querystring: EnvelopeQuery } },
+    { config: { operation: 'deleteDatabaseUser' }, schema: { params: DatabaseUserParams, querystring: EnvelopeQuery } },
     async (request, reply) => {
       const { groupId, databaseName, username } = request.params;
       await databaseUsers.delete(request.principal, groupId, databaseName, username);

@@ -8,7 +8,7 @@ import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
 import { Group, GroupCreate, GroupCreateQuery, PaginatedGroup } from '../schemas/projects.js';
 
-function groupView(context: ApiContext, request: FastifyRequest, project: Project) {
+export function groupView(context: ApiContext, request: FastifyRequest, project: Project) {
   return {
     clusterCount: 0,
     created: formatAtlasDate(project.createdAt),
@@ -26,7 +26,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, co
 
   app.get(
     '/groups',
-    { schema: { querystring: PageQuery, response: { 200: PaginatedGroup } } },
+    { config: { operation: 'listProjects' }, schema: { querystring: PageQuery, response: { 200: PaginatedGroup } } },
     async (request, reply) => {
       const page = pageRequest(request.query);
       const result = await projects.list(request.principal, page);
@@ -36,7 +36,10 @@ export const groupRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, co
 
   app.post(
     '/groups',
-    { schema: { querystring: GroupCreateQuery, body: GroupCreate, response: { 200: Group } } },
+    {
+      config: { operation: 'createProject' },
+      schema: { querystring: GroupCreateQuery, body: GroupCreate, response: { 200: Group } },
+    },
     async (request, reply) => {
       const project = await projects.create(request.principal, request.body);
       return sendAtlas(request, reply, 200, groupView(context, request, project));
@@ -45,7 +48,10 @@ export const groupRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, co
 
   app.get(
     '/groups/:groupId',
-    { schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: Group } } },
+    {
+      config: { operation: 'getProject' },
+      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: Group } },
+    },
     async (request, reply) => {
       const project = await projects.get(request.principal, request.params.groupId);
       return sendAtlas(request, reply, 200, groupView(context, request, project));

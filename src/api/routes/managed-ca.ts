@@ -12,6 +12,7 @@ export const managedCaRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app
   app.get(
     '/groups/:groupId/userSecurity/managedX509/ca',
     {
+      config: { operation: 'getManagedCaCertificate' },
       schema: {
         params: GroupIdParams,
         querystring: EnvelopeQuery,

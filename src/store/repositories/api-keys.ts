@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { ApiKey, OrgRole } from '../../domain/api-key.js';
+import type { ApiKey, ProjectRoleAssignment } from '../../domain/api-key.js';
+import type { OrgRole, ProjectRole } from '../../domain/roles.js';
 import type { ApiKeysTable, Database } from '../schema.js';
 import { toDate } from './codec.js';
 
@@ -9,13 +10,14 @@ export interface StoredApiKey extends ApiKey {
   sealedDigestHa1Sha256: string;
 }
 
-function fromRow(row: ApiKeysTable): StoredApiKey {
+function fromRow(row: ApiKeysTable, projectRoles: ProjectRoleAssignment[]): StoredApiKey {
   return {
     id: row.id,
     orgId: row.org_id,
     publicKey: row.public_key,
     description: row.description,
     roles: JSON.parse(row.roles) as OrgRole[],
+    projectRoles,
     privateKeyTail: row.private_key_tail,
     createdAt: toDate(row.created_at),
     sealedDigestHa1Md5: row.digest_ha1_md5,
@@ -26,6 +28,7 @@ function fromRow(row: ApiKeysTable): StoredApiKey {
 export class ApiKeysRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Inserts the key; its project roles are assigned separately. */
   async insert(key: StoredApiKey): Promise<void> {
     await this.db
       .insertInto('api_keys')
@@ -43,8 +46,132 @@ export class ApiKeysRepository {
       .execute();
   }
 
+  private async withProjectRoles(rows: ApiKeysTable[]): Promise<StoredApiKey[]> {
+    if (rows.length === 0) return [];
+    const assignments = await this.db
+      .selectFrom('api_key_project_roles')
+      .selectAll()
+      .where(
+        'api_key_id',
+        'in',
+        rows.map((row) => row.id),
+      )
+      .orderBy('project_id')
+      .execute();
+    return rows.map((row) =>
+      fromRow(
+        row,
+        assignments
+          .filter((assignment) => assignment.api_key_id === row.id)
+          .map((assignment) => ({
+            groupId: assignment.project_id,
+            roles: JSON.parse(assignment.roles) as ProjectRole[],
+          })),
+      ),
+    );
+  }
+
   async findByPublicKey(publicKey: string): Promise<StoredApiKey | undefined> {
     const row = await this.db.selectFrom('api_keys').selectAll().where('public_key', '=', publicKey).executeTakeFirst();
-    return row && fromRow(row);
+    return row && (await this.withProjectRoles([row]))[0];
+  }
+
+  async find(orgId: string, id: string): Promise<StoredApiKey | undefined> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && (await this.withProjectRoles([row]))[0];
+  }
+
+  async listByOrg(orgId: string, offset: number, limit: number): Promise<StoredApiKey[]> {
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+    return this.withProjectRoles(rows);
+  }
+
+  async countByOrg(orgId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where('org_id', '=', orgId)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  /** Keys assigned to a project, oldest first. */
+  async listByProject(groupId: string, offset: number, limit: number): Promise<StoredApiKey[]> {
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .innerJoin('api_key_project_roles', 'api_key_project_roles.api_key_id', 'api_keys.id')
+      .selectAll('api_keys')
+      .where('api_key_project_roles.project_id', '=', groupId)
+      .orderBy('api_keys.created_at')
+      .orderBy('api_keys.id')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+    return this.withProjectRoles(rows);
+  }
+
+  async countByProject(groupId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('api_key_project_roles')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where('project_id', '=', groupId)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async update(id: string, changes: { description?: string; roles?: OrgRole[] }): Promise<void> {
+    const set: Partial<Pick<ApiKeysTable, 'description' | 'roles'>> = {};
+    if (changes.description !== undefined) set.description = changes.description;
+    if (changes.roles !== undefined) set.roles = JSON.stringify(changes.roles);
+    if (Object.keys(set).length > 0) await this.db.updateTable('api_keys').set(set).where('id', '=', id).execute();
+  }
+
+  /** Deletes the key; its project roles and access list go with it. */
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('api_key_project_roles').where('api_key_id', '=', id).execute();
+    await this.db.deleteFrom('api_key_access_list').where('api_key_id', '=', id).execute();
+    await this.db.deleteFrom('api_keys').where('id', '=', id).execute();
+  }
+
+  async projectRoles(id: string, groupId: string): Promise<ProjectRole[]> {
+    const row = await this.db
+      .selectFrom('api_key_project_roles')
+      .select('roles')
+      .where('api_key_id', '=', id)
+      .where('project_id', '=', groupId)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.roles) as ProjectRole[]) : [];
+  }
+
+  /** Assigns the key to the project with exactly these roles (replacing any it had there). */
+  async setProjectRoles(id: string, groupId: string, roles: ProjectRole[]): Promise<void> {
+    await this.db
+      .insertInto('api_key_project_roles')
+      .values({ api_key_id: id, project_id: groupId, roles: JSON.stringify(roles) })
+      .onConflict((oc) => oc.columns(['api_key_id', 'project_id']).doUpdateSet({ roles: JSON.stringify(roles) }))
+      .execute();
+  }
+
+  /** Removes the key from the project; false if it was not assigned. */
+  async removeFromProject(id: string, groupId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('api_key_project_roles')
+      .where('api_key_id', '=', id)
+      .where('project_id', '=', groupId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 }

@@ -143,14 +143,21 @@ export class CertificatesRepository {
     return Number(row.count);
   }
 
-  /** Revokes every live certificate of a user (the user is being deleted). */
-  async revokeAllOfUser(userId: string, at: Date, reason: string): Promise<number> {
-    const result = await this.db
+  /** Revokes every live certificate of a user (the user is being deleted); returns their serials. */
+  async revokeAllOfUser(userId: string, at: Date, reason: string): Promise<bigint[]> {
+    const live = await this.db
+      .selectFrom('certificates')
+      .select('serial')
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .orderBy('serial')
+      .execute();
+    await this.db
       .updateTable('certificates')
       .set({ revoked_at: at.toISOString(), revocation_reason: reason })
       .where('user_id', '=', userId)
       .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+      .execute();
+    return live.map((row) => toBigInt(row.serial));
   }
 }

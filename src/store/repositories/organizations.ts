@@ -6,16 +6,37 @@ import { toDate } from './codec.js';
 export class OrganizationsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(org: Organization): Promise<void> {
+  /** Inserts an organization; the access list requirement is off unless said otherwise. */
+  async insert(org: Omit<Organization, 'apiAccessListRequired'> & Partial<Organization>): Promise<void> {
     await this.db
       .insertInto('organizations')
-      .values({ id: org.id, name: org.name, created_at: org.createdAt.toISOString() })
+      .values({
+        id: org.id,
+        name: org.name,
+        created_at: org.createdAt.toISOString(),
+        api_access_list_required: org.apiAccessListRequired ? 1 : 0,
+      })
       .execute();
   }
 
   async find(id: string): Promise<Organization | undefined> {
     const row = await this.db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
-    return row && { id: row.id, name: row.name, createdAt: toDate(row.created_at) };
+    return (
+      row && {
+        id: row.id,
+        name: row.name,
+        createdAt: toDate(row.created_at),
+        apiAccessListRequired: Number(row.api_access_list_required) === 1,
+      }
+    );
+  }
+
+  async setApiAccessListRequired(id: string, required: boolean): Promise<void> {
+    await this.db
+      .updateTable('organizations')
+      .set({ api_access_list_required: required ? 1 : 0 })
+      .where('id', '=', id)
+      .execute();
   }
 }
 
@@ -72,6 +93,33 @@ export class ProjectsRepository {
       .limit(limit)
       .execute();
     return rows.map(projectFromRow);
+  }
+
+  /** One page of the given projects of an organization, oldest first. */
+  async listByIds(orgId: string, ids: readonly string[], offset: number, limit: number): Promise<Project[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('projects')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('id', 'in', ids)
+      .orderBy('created_at')
+      .orderBy('id')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+    return rows.map(projectFromRow);
+  }
+
+  async countByIds(orgId: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const row = await this.db
+      .selectFrom('projects')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where('org_id', '=', orgId)
+      .where('id', 'in', ids)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   async countByOrg(orgId: string): Promise<number> {

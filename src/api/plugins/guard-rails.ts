@@ -1,0 +1,82 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Authority } from '../../authority/authority.js';
+import { RateLimitedError } from '../../authority/rate-limits.js';
+import { REQUIRED_ROLES, type Operation } from '../../authority/required-roles.js';
+import { toAtlasError } from './atlas-conventions.js';
+
+export interface AtlasRoute {
+  method: string;
+  url: string;
+  operation: Operation;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every /api/atlas route with the REQUIRED_ROLES operation it performs. */
+    atlasRoutes: AtlasRoute[];
+  }
+}
+
+export interface GuardRailsOptions {
+  authority: Authority;
+  protectedPrefix: string;
+}
+
+/**
+ * What surrounds every authenticated operation: each /api/atlas route must name its
+ * operation in REQUIRED_ROLES (checked when routes are added, so none slips through);
+ * responses carry Atlas' RateLimit headers; refused requests are put on record.
+ */
+async function guardRails(app: FastifyInstance, options: GuardRailsOptions): Promise<void> {
+  const routes: AtlasRoute[] = [];
+  app.decorate('atlasRoutes', routes);
+
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(options.protectedPrefix)) return;
+    const operation = route.config?.operation;
+    if (operation === undefined || !(operation in REQUIRED_ROLES)) {
+      throw new Error(`route ${route.method} ${route.url} names no operation of REQUIRED_ROLES`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url, operation });
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const usage = request.principal?.rateLimit;
+    if (usage && !reply.hasHeader('ratelimit-limit')) {
+      reply.header('RateLimit-Limit', usage.limit).header('RateLimit-Remaining', usage.remaining);
+    }
+    return payload;
+  });
+
+  app.addHook('onError', async (request, reply, error: FastifyError) => {
+    if (error instanceof RateLimitedError) {
+      reply
+        .header('Retry-After', error.retryAfterSeconds)
+        .header('RateLimit-Limit', error.policy.capacity)
+        .header('RateLimit-Remaining', 0);
+    }
+    const principal = request.principal;
+    if (!principal) return;
+    const refusal = toAtlasError(error, request);
+    if (!refusal || refusal.status >= 500) return;
+    const isWrite = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
+    if (!isWrite && refusal.status !== 401 && refusal.status !== 403) return;
+    const groupId = (request.params as { groupId?: unknown } | undefined)?.groupId;
+    try {
+      await options.authority.events.recordRefusal(principal, {
+        method: request.method,
+        path: request.url.split('?')[0] ?? request.url,
+        status: refusal.status,
+        errorCode: refusal.errorCode,
+        ...(typeof groupId === 'string' ? { groupId } : {}),
+      });
+    } catch (recordError) {
+      request.log.error({ err: recordError }, 'could not record a refused request in the audit trail');
+    }
+  });
+}
+
+export default fp(guardRails, { name: 'dbcerts-guard-rails' });

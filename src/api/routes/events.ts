@@ -1,0 +1,140 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { EventQuery as EventFilter } from '../../authority/events.js';
+import { AtlasError } from '../../domain/errors.js';
+import type { AuditEvent } from '../../domain/events.js';
+import { formatAtlasDate } from '../../domain/validity.js';
+import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
+import { selfLink } from '../links.js';
+import { sendAtlas } from '../plugins/atlas-conventions.js';
+import { EnvelopeQuery } from '../schemas/common.js';
+import { Event, EventQuery, PaginatedEvent } from '../schemas/events.js';
+
+function eventView(context: ApiContext, request: FastifyRequest, event: AuditEvent) {
+  const self =
+    event.groupId !== undefined
+      ? resourceUrl(context, request, 'groups', event.groupId, 'events', event.id)
+      : resourceUrl(context, request, 'orgs', event.orgId, 'events', event.id);
+  const { target } = event;
+  return {
+    accessListEntry: target.accessListEntry,
+    apiKeyId: event.apiKeyId,
+    created: formatAtlasDate(event.createdAt),
+    database: target.database,
+    errorCode: event.errorCode,
+    eventTypeName: event.eventTypeName,
+    groupId: event.groupId,
+    id: event.id,
+    isGlobalAdmin: false,
+    links: [selfLink(self)],
+    method: target.method,
+    orgId: event.orgId,
+    outcome: event.outcome,
+    path: target.path,
+    publicKey: event.publicKey,
+    remoteAddress: event.remoteAddress,
+    roles: target.roles,
+    serial: target.serial,
+    status: target.status,
+    targetApiKeyId: target.targetApiKeyId,
+    targetPublicKey: target.targetPublicKey,
+    targetUsername: target.targetUsername,
+  };
+}
+
+/** `minDate`/`maxDate` as Atlas takes them: an ISO-8601 date or date-time. */
+function dateParameter(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const instant = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value)
+    ? new Date(value)
+    : undefined;
+  if (!instant || Number.isNaN(instant.getTime())) throw new AtlasError('INVALID_QUERY_PARAMETER', name);
+  return instant;
+}
+
+function eventFilter(query: { eventType?: string | string[]; minDate?: string; maxDate?: string }): EventFilter {
+  const filter: EventFilter = {};
+  if (query.eventType !== undefined) filter.eventTypes = [query.eventType].flat();
+  const minDate = dateParameter('minDate', query.minDate);
+  const maxDate = dateParameter('maxDate', query.maxDate);
+  if (minDate) filter.minDate = minDate;
+  if (maxDate) filter.maxDate = maxDate;
+  return filter;
+}
+
+const ProjectEventParams = Type.Object({ groupId: Type.String(), eventId: Type.String() });
+const OrgEventParams = Type.Object({ orgId: Type.String(), eventId: Type.String() });
+
+/** The audit trail: `/groups/{groupId}/events[/{eventId}]`, `/orgs/{orgId}/events[/{eventId}]`, newest first. */
+export const eventRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
+  const { events } = context.authority;
+
+  app.get(
+    '/groups/:groupId/events',
+    {
+      config: { operation: 'listProjectEvents' },
+      schema: {
+        params: Type.Object({ groupId: Type.String() }),
+        querystring: EventQuery,
+        response: { 200: PaginatedEvent },
+      },
+    },
+    async (request, reply) => {
+      const page = pageRequest(request.query);
+      const result = await events.listProjectEvents(
+        request.principal,
+        request.params.groupId,
+        eventFilter(request.query),
+        page,
+      );
+      return sendPage(context, request, reply, page, result, (event) => eventView(context, request, event));
+    },
+  );
+
+  app.get(
+    '/groups/:groupId/events/:eventId',
+    {
+      config: { operation: 'getProjectEvent' },
+      schema: { params: ProjectEventParams, querystring: EnvelopeQuery, response: { 200: Event } },
+    },
+    async (request, reply) => {
+      const event = await events.getProjectEvent(request.principal, request.params.groupId, request.params.eventId);
+      return sendAtlas(request, reply, 200, eventView(context, request, event));
+    },
+  );
+
+  app.get(
+    '/orgs/:orgId/events',
+    {
+      config: { operation: 'listOrganizationEvents' },
+      schema: {
+        params: Type.Object({ orgId: Type.String() }),
+        querystring: EventQuery,
+        response: { 200: PaginatedEvent },
+      },
+    },
+    async (request, reply) => {
+      const page = pageRequest(request.query);
+      const result = await events.listOrganizationEvents(
+        request.principal,
+        request.params.orgId,
+        eventFilter(request.query),
+        page,
+      );
+      return sendPage(context, request, reply, page, result, (event) => eventView(context, request, event));
+    },
+  );
+
+  app.get(
+    '/orgs/:orgId/events/:eventId',
+    {
+      config: { operation: 'getOrganizationEvent' },
+      schema: { params: OrgEventParams, querystring: EnvelopeQuery, response: { 200: Event } },
+    },
+    async (request, reply) => {
+      const event = await events.getOrganizationEvent(request.principal, request.params.orgId, request.params.eventId);
+      return sendAtlas(request, reply, 200, eventView(context, request, event));
+    },
+  );
+};

@@ -1,0 +1,44 @@
+import { Type } from '@sinclair/typebox';
+import { Link, Paginated, PageQuery } from './common.js';
+
+/**
+ * An audit event as Atlas' events API shows one. Members after `remoteAddress` that Atlas
+ * does not have (`outcome`, `errorCode`, `serial`, `method`, `path`, `status`, `roles`,
+ * `accessListEntry`, `targetApiKeyId`) are dbcerts extensions.
+ */
+export const Event = Type.Object({
+  accessListEntry: Type.Optional(Type.String()),
+  apiKeyId: Type.Optional(Type.String()),
+  created: Type.String({ format: 'date-time' }),
+  database: Type.Optional(Type.String()),
+  errorCode: Type.Optional(Type.String()),
+  eventTypeName: Type.String(),
+  groupId: Type.Optional(Type.String()),
+  id: Type.String(),
+  isGlobalAdmin: Type.Boolean(),
+  links: Type.Array(Link),
+  method: Type.Optional(Type.String()),
+  orgId: Type.String(),
+  outcome: Type.String(),
+  path: Type.Optional(Type.String()),
+  publicKey: Type.Optional(Type.String()),
+  remoteAddress: Type.Optional(Type.String()),
+  roles: Type.Optional(Type.Array(Type.String())),
+  serial: Type.Optional(Type.Integer({ format: 'int64' })),
+  status: Type.Optional(Type.Integer()),
+  targetApiKeyId: Type.Optional(Type.String()),
+  targetPublicKey: Type.Optional(Type.String()),
+  targetUsername: Type.Optional(Type.String()),
+});
+
+export const PaginatedEvent = Paginated(Event);
+
+export const EventQuery = Type.Object({
+  ...PageQuery.properties,
+  eventType: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  includeRaw: Type.Optional(Type.Boolean()),
+  maxDate: Type.Optional(Type.String()),
+  minDate: Type.Optional(Type.String()),
+});
+
+export const EventParams = Type.Object({ eventId: Type.String() });

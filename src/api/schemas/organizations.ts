@@ -1,0 +1,20 @@
+import { Type } from '@sinclair/typebox';
+import { Link, Paginated } from './common.js';
+
+export const AtlasOrganization = Type.Object({
+  id: Type.String(),
+  isDeleted: Type.Boolean(),
+  links: Type.Array(Link),
+  name: Type.String(),
+});
+
+export const PaginatedOrganization = Paginated(AtlasOrganization);
+
+export const OrganizationSettings = Type.Object({ apiAccessListRequired: Type.Boolean() });
+
+export const OrganizationSettingsUpdate = Type.Object(
+  { apiAccessListRequired: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+
+export const OrgIdParams = Type.Object({ orgId: Type.String() });

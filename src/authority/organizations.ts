@@ -1,0 +1,50 @@
+import type { Page, PageRequest } from '../domain/pagination.js';
+import type { Organization } from '../domain/project.js';
+import type { Store } from '../store/store.js';
+import type { AccessControl } from './access.js';
+import type { AuditTrail } from './audit.js';
+import type { Principal } from './principal.js';
+
+export interface OrganizationSettings {
+  apiAccessListRequired: boolean;
+}
+
+/** Organizations: a key belongs to exactly one and sees only that one. */
+export class OrganizationService {
+  constructor(
+    private readonly store: Store,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  async list(principal: Principal, page: PageRequest): Promise<Page<Organization>> {
+    const org = await this.access.organization(this.store, principal, 'listOrganizations');
+    const items = page.pageNum === 1 ? [org] : [];
+    return { items, hasPrevious: page.pageNum > 1, hasNext: false, ...(page.includeCount ? { totalCount: 1 } : {}) };
+  }
+
+  get(principal: Principal, orgId: string): Promise<Organization> {
+    return this.access.organization(this.store, principal, 'getOrganization', orgId);
+  }
+
+  async settings(principal: Principal, orgId: string): Promise<OrganizationSettings> {
+    const org = await this.access.organization(this.store, principal, 'getOrganizationSettings', orgId);
+    return { apiAccessListRequired: org.apiAccessListRequired };
+  }
+
+  async updateSettings(
+    principal: Principal,
+    orgId: string,
+    changes: Partial<OrganizationSettings>,
+  ): Promise<OrganizationSettings> {
+    const org = await this.access.organization(this.store, principal, 'updateOrganizationSettings', orgId);
+    const required = changes.apiAccessListRequired ?? org.apiAccessListRequired;
+    if (required !== org.apiAccessListRequired) {
+      await this.store.transaction(async (repositories) => {
+        await repositories.organizations.setApiAccessListRequired(org.id, required);
+        await this.audit.record(repositories, principal, 'ORG_API_ACCESS_LIST_REQUIRED_CHANGED', { orgId: org.id });
+      });
+    }
+    return { apiAccessListRequired: required };
+  }
+}

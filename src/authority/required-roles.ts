@@ -1,0 +1,103 @@
+import type { AtlasErrorCode } from '../domain/errors.js';
+import type { OrgRole, ProjectRole } from '../domain/roles.js';
+
+/**
+ * Who may do what, and at what rate: every operation of dbcerts, the minimum role it
+ * needs (any one of `anyOf`, directly or implied: an Organization Owner is Project Owner
+ * everywhere, every project role includes Project Read Only), and the rate-limit bucket
+ * it draws from (Atlas' endpoint sets). This table is the whole policy; the API, the
+ * console and the tests all read it.
+ */
+
+export type EndpointSet = 'x509' | 'ldapConfiguration' | 'databaseUsers' | 'projects' | 'organizations';
+
+/** Whose bucket a request draws from: the project's, or the calling key's. */
+export type BucketScope = 'project' | 'apiKey';
+
+export interface ProjectRequirement {
+  scope: 'project';
+  anyOf: readonly ProjectRole[];
+  rateLimit: EndpointSet;
+  bucket: BucketScope;
+}
+
+export interface OrganizationRequirement {
+  scope: 'organization';
+  anyOf: readonly OrgRole[];
+  rateLimit: EndpointSet;
+  bucket: BucketScope;
+  /** The Atlas error for a caller whose roles fall short, when not USER_UNAUTHORIZED. */
+  denied?: AtlasErrorCode;
+}
+
+export type Requirement = ProjectRequirement | OrganizationRequirement;
+
+const project = (anyOf: readonly ProjectRole[], rateLimit: EndpointSet): ProjectRequirement => ({
+  scope: 'project',
+  anyOf,
+  rateLimit,
+  bucket: 'project',
+});
+
+const organization = (
+  anyOf: readonly OrgRole[],
+  rateLimit: EndpointSet = 'organizations',
+  denied?: AtlasErrorCode,
+): OrganizationRequirement => ({
+  scope: 'organization',
+  anyOf,
+  rateLimit,
+  bucket: 'apiKey',
+  ...(denied ? { denied } : {}),
+});
+
+const DATABASE_ACCESS_ADMIN: readonly ProjectRole[] = ['GROUP_DATABASE_ACCESS_ADMIN', 'GROUP_STREAM_PROCESSING_OWNER'];
+
+export const REQUIRED_ROLES = {
+  // organizations
+  listOrganizations: organization(['ORG_MEMBER']),
+  getOrganization: organization(['ORG_MEMBER']),
+  getOrganizationSettings: organization(['ORG_MEMBER']),
+  updateOrganizationSettings: organization(['ORG_OWNER']),
+  listOrganizationEvents: organization(['ORG_MEMBER']),
+  getOrganizationEvent: organization(['ORG_MEMBER']),
+  // organization API keys and their access lists
+  listOrganizationApiKeys: organization(['ORG_MEMBER']),
+  getOrganizationApiKey: organization(['ORG_MEMBER']),
+  createOrganizationApiKey: organization(['ORG_OWNER']),
+  updateOrganizationApiKey: organization(['ORG_OWNER']),
+  deleteOrganizationApiKey: organization(['ORG_OWNER']),
+  listApiKeyAccessListEntries: organization(['ORG_MEMBER']),
+  getApiKeyAccessListEntry: organization(['ORG_MEMBER']),
+  createApiKeyAccessListEntries: organization(['ORG_OWNER']),
+  deleteApiKeyAccessListEntry: organization(['ORG_OWNER']),
+  // projects
+  listProjects: organization(['ORG_MEMBER'], 'projects'),
+  createProject: organization(['ORG_GROUP_CREATOR'], 'projects', 'NOT_ORG_GROUP_CREATOR'),
+  getProject: project(['GROUP_READ_ONLY'], 'projects'),
+  listProjectEvents: project(['GROUP_READ_ONLY'], 'projects'),
+  getProjectEvent: project(['GROUP_READ_ONLY'], 'projects'),
+  // project API keys
+  listProjectApiKeys: project(['GROUP_READ_ONLY'], 'projects'),
+  createProjectApiKey: project(['GROUP_OWNER'], 'projects'),
+  assignProjectApiKey: project(['GROUP_OWNER'], 'projects'),
+  removeProjectApiKey: project(['GROUP_OWNER'], 'projects'),
+  // database users
+  listDatabaseUsers: project(['GROUP_READ_ONLY'], 'databaseUsers'),
+  getDatabaseUser: project(['GROUP_READ_ONLY'], 'databaseUsers'),
+  createDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
+  updateDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
+  deleteDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
+  // X.509
+  listDatabaseUserCertificates: project(['GROUP_READ_ONLY'], 'x509'),
+  createDatabaseUserCertificate: project(['GROUP_OWNER'], 'x509'),
+  getManagedCaCertificate: project(['GROUP_READ_ONLY'], 'x509'),
+} as const satisfies Record<string, Requirement>;
+
+export type Operation = keyof typeof REQUIRED_ROLES;
+
+export type ProjectOperation = {
+  [K in Operation]: (typeof REQUIRED_ROLES)[K] extends ProjectRequirement ? K : never;
+}[Operation];
+
+export type OrganizationOperation = Exclude<Operation, ProjectOperation>;

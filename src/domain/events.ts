@@ -1,0 +1,69 @@
+/**
+ * The audit trail: every state change, with who made it (API key), from where, when,
+ * on what, and how it ended. Event type names are Atlas' where Atlas has one; the
+ * `DBCERTS_` ones are dbcerts' own.
+ */
+
+export const EVENT_TYPES = [
+  'GROUP_CREATED',
+  'MONGODB_USER_ADDED',
+  'MONGODB_USER_UPDATED',
+  'MONGODB_USER_DELETED',
+  'MONGODB_USER_X509_CERT_CREATED',
+  'MONGODB_USER_X509_CERT_REVOKED',
+  'API_KEY_CREATED',
+  'API_KEY_DELETED',
+  'API_KEY_DESCRIPTION_CHANGED',
+  'API_KEY_ROLES_CHANGED',
+  'API_KEY_ADDED_TO_GROUP',
+  'API_KEY_REMOVED_FROM_GROUP',
+  'API_KEY_ACCESS_LIST_ENTRY_ADDED',
+  'API_KEY_ACCESS_LIST_ENTRY_DELETED',
+  'ORG_API_ACCESS_LIST_REQUIRED_CHANGED',
+  'DBCERTS_CA_CREATED',
+  'DBCERTS_REQUEST_REFUSED',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export type EventOutcome = 'SUCCESS' | 'FAILURE';
+
+/** What an event is about, in Atlas' event field names where they exist. */
+export interface EventTarget {
+  /** Database user events: the user and its authentication database. */
+  targetUsername?: string;
+  database?: string;
+  /** API key events: the key acted on. */
+  targetPublicKey?: string;
+  targetApiKeyId?: string;
+  /** Access list events. */
+  accessListEntry?: string;
+  /** Certificate events: the serial. */
+  serial?: bigint;
+  /** Role changes: the roles after the change. */
+  roles?: string[];
+  /** Refused requests: what was asked and how it was answered. */
+  method?: string;
+  path?: string;
+  status?: number;
+}
+
+export interface AuditEvent {
+  id: string;
+  eventTypeName: EventType;
+  orgId: string;
+  groupId?: string;
+  createdAt: Date;
+  apiKeyId?: string;
+  publicKey?: string;
+  remoteAddress?: string;
+  target: EventTarget;
+  outcome: EventOutcome;
+  errorCode?: string;
+}
+
+/** Who acts, and from where: stamped on every event an action records. */
+export interface Actor {
+  apiKeyId: string;
+  publicKey: string;
+  remoteAddress: string;
+}

@@ -1,0 +1,28 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+
+/**
+ * The `openssl` command line, the tests' independent oracle on certificates: it shares no
+ * code with dbcerts' own X.509 writer.
+ */
+
+const run = promisify(execFile);
+
+/** Runs `openssl` and resolves to its stdout; rejects if it exits non-zero. */
+export async function openssl(...args: string[]): Promise<string> {
+  const { stdout } = await run('openssl', args, { encoding: 'utf8' });
+  return stdout;
+}
+
+/** Runs `openssl` synchronously (no stdin) and returns its stdout; throws if it exits non-zero. */
+export function opensslSync(args: string[]): string {
+  return execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+}
+
+/**
+ * The start of an `openssl req` that makes a self-signed certificate with a new P-256 key,
+ * unencrypted, written to `keyOut`; the caller adds the subject, validity and output.
+ */
+export function selfSignedP256(keyOut: string): string[] {
+  return ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyOut];
+}
