@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server.js';
 import { Authority } from '../../src/authority/authority.js';
 import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
+import type { RateLimitSettings } from '../../src/authority/rate-limits.js';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
 import { Store } from '../../src/store/store.js';
@@ -21,6 +22,13 @@ export interface TestServerOptions {
   serials?: () => bigint;
   nonceLifetimeSeconds?: number;
   bodyLimit?: number;
+  /** Overrides of Atlas' rate limits, or false (the default here) for none. */
+  rateLimits?: RateLimitSettings;
+  trustProxy?: boolean | string[];
+  /** Where to listen; `::` accepts IPv4 and IPv6 clients. Default 127.0.0.1. */
+  host?: string;
+  /** Receives every log line the server writes (JSON), for tests that inspect logs. */
+  logLines?: string[];
 }
 
 export interface TestServer {
@@ -49,14 +57,21 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     keyAlgorithm: options.keyAlgorithm ?? 'ec-p256',
     caKeyAlgorithm: options.caKeyAlgorithm ?? 'ec-p256',
     ...(options.serials ? { serials: options.serials } : {}),
+    rateLimits: options.rateLimits ?? false,
   });
   const { credentials } = await authority.bootstrap.bootstrap();
+  const logLines = options.logLines;
   const app = await buildServer({
     authority,
     nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    ...(logLines ? { logger: { level: 'trace', stream: { write: (line: string) => logLines.push(line) } } } : {}),
   });
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' });
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ port: 0, host });
+  const { port } = app.server.address() as { port: number };
+  const origin = `http://${host === '::' ? '127.0.0.1' : host}:${port}`;
   return {
     origin,
     credentials,
