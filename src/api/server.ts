@@ -4,9 +4,11 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastJsonStringify, { type Schema } from 'fast-json-stringify';
 import type { Authority } from '../authority/authority.js';
+import type { BucketPolicy } from '../domain/rate-limit.js';
 import type { ApiContext } from './context.js';
 import { AtlasError } from '../domain/errors.js';
 import atlasConventions, { sendError } from './plugins/atlas-conventions.js';
+import { Metrics } from './metrics.js';
 import digestAuth from './plugins/digest-auth.js';
 import guardRails from './plugins/guard-rails.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
@@ -34,6 +36,8 @@ export interface ServerOptions {
    * proxy addresses/CIDRs. Default: none; the socket's own address counts.
    */
   trustProxy?: boolean | string[];
+  /** Failed Digest attempts one source may make per period before it gets 429s. */
+  failedAuthPolicy?: BucketPolicy;
 }
 
 function newAjv(options: AjvOptions): Ajv {
@@ -89,8 +93,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   await app.register(atlasConventions);
   await app.register(guardRails, { authority: options.authority, protectedPrefix: '/api/atlas/' });
+  const metrics = new Metrics();
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
   await app.register(digestAuth, {
     authority: options.authority,
+    metrics,
+    ...(options.failedAuthPolicy ? { failedAuthPolicy: options.failedAuthPolicy } : {}),
     nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
     protectedPrefixes: ['/api/atlas/'],
   });

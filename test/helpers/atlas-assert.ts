@@ -19,6 +19,7 @@ export const REASONS: Readonly<Record<number, string>> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
 };
 
 /** An Atlas error body, members in the alphabetical order Atlas writes them. */

@@ -6,6 +6,7 @@ import { buildServer } from '../../src/api/server.js';
 import { Authority } from '../../src/authority/authority.js';
 import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
 import type { RateLimitSettings } from '../../src/authority/rate-limits.js';
+import type { BucketPolicy } from '../../src/domain/rate-limit.js';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
 import { Store } from '../../src/store/store.js';
@@ -27,6 +28,8 @@ export interface TestServerOptions {
   trustProxy?: boolean | string[];
   /** Where to listen; `::` accepts IPv4 and IPv6 clients. Default 127.0.0.1. */
   host?: string;
+  /** Failed-authentication throttle; generous by default so protocol tests can fail freely. */
+  failedAuthPolicy?: BucketPolicy;
   /** Receives every log line the server writes (JSON), for tests that inspect logs. */
   logLines?: string[];
 }
@@ -66,6 +69,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    failedAuthPolicy: options.failedAuthPolicy ?? { capacity: 1_000_000, refillRate: 1_000_000, refillSeconds: 60 },
     ...(logLines ? { logger: { level: 'trace', stream: { write: (line: string) => logLines.push(line) } } } : {}),
   });
   const host = options.host ?? '127.0.0.1';

@@ -3,12 +3,16 @@ import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
 import type { Principal } from '../../authority/principal.js';
 import type { ApiKey } from '../../domain/api-key.js';
+import { AtlasError } from '../../domain/errors.js';
+import { type BucketPolicy, type BucketState, takeToken } from '../../domain/rate-limit.js';
+import type { DigestFailure, Metrics } from '../metrics.js';
 import {
   challengeHeader,
   DigestParseError,
   expectedResponse,
   NonceAuthority,
   parseDigestAuthorization,
+  REALM,
   responsesMatch,
   storedHa1For,
   uriMatches,
@@ -23,7 +27,10 @@ declare module 'fastify' {
 
 export interface DigestAuthOptions {
   authority: Authority;
+  metrics: Metrics;
   nonceLifetimeSeconds: number;
+  /** Failed attempts one source address may make per period before it gets 429s. */
+  failedAuthPolicy?: BucketPolicy;
   /** Path prefixes that require authentication. */
   protectedPrefixes: readonly string[];
 }
@@ -37,13 +44,43 @@ const UNAUTHORIZED_BODY = JSON.stringify({
 
 const PURGE_INTERVAL_MS = 60_000;
 
+/** 60 failed attempts per source, then one more per second. */
+const DEFAULT_FAILED_AUTH_POLICY: BucketPolicy = { capacity: 60, refillRate: 60, refillSeconds: 60 };
+const MAX_TRACKED_SOURCES = 10_000;
+
+/**
+ * Throttles failed authentication per source address, in this instance's memory (so
+ * bad traffic costs no database writes). Only failures draw from a source's bucket, and
+ * a correct credential always gets through: a key's legitimate users are never locked
+ * out, while a source guessing keys gets 429s.
+ */
+class FailureThrottle {
+  readonly #buckets = new Map<string, BucketState>();
+
+  constructor(
+    private readonly policy: BucketPolicy,
+    private readonly now: () => number,
+  ) {}
+
+  /** Counts one failure; returns the wait when the source has exhausted its allowance. */
+  take(source: string): { retryAfterSeconds: number } | undefined {
+    const result = takeToken(this.policy, this.#buckets.get(source), this.now());
+    this.#buckets.delete(source);
+    if (this.#buckets.size >= MAX_TRACKED_SOURCES) this.#buckets.delete(this.#buckets.keys().next().value!);
+    this.#buckets.set(source, result.state);
+    return result.allowed ? undefined : { retryAfterSeconds: result.retryAfterSeconds };
+  }
+}
+
 /**
  * Authenticates every protected request with HTTP Digest before anything else looks at
  * it: before the body is read, parsed or validated (curl's first POST carries no body
  * and must get the challenge, not a 400). All failures look alike to the client.
  */
 async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Promise<void> {
-  const { authority } = options;
+  const { authority, metrics } = options;
+  const failedAuthPolicy = options.failedAuthPolicy ?? DEFAULT_FAILED_AUTH_POLICY;
+  const failures = new FailureThrottle(failedAuthPolicy, () => authority.clock.now().getTime());
   const nonces = new NonceAuthority(await authority.digestNonceSecret(), options.nonceLifetimeSeconds);
 
   const purge = setInterval(() => {
@@ -64,38 +101,38 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       .send(UNAUTHORIZED_BODY);
   }
 
-  async function authenticate(request: FastifyRequest): Promise<ApiKey | 'stale' | undefined> {
+  type Outcome = { apiKey: ApiKey } | { stale: true } | { failure: DigestFailure } | { missing: true };
+
+  async function authenticate(request: FastifyRequest): Promise<Outcome> {
     const header = request.headers.authorization;
-    if (!header) return undefined;
+    if (!header) return { missing: true };
     let credentials;
     try {
       credentials = parseDigestAuthorization(header);
     } catch (error) {
-      if (error instanceof DigestParseError) return undefined;
+      if (error instanceof DigestParseError) return { failure: 'malformed' };
       throw error;
     }
-    if (credentials.realm !== '' && credentials.realm !== 'MMS Public API') return undefined;
-    if (!uriMatches(credentials.uri, request.url)) return undefined;
+    if (credentials.realm !== '' && credentials.realm !== REALM) return { failure: 'realm' };
+    if (!uriMatches(credentials.uri, request.url)) return { failure: 'uri_mismatch' };
     const now = authority.clock.now();
     const nonce = nonces.check(credentials.nonce, now);
-    if (nonce.status === 'invalid') return undefined;
+    if (nonce.status === 'invalid') return { failure: 'invalid_nonce' };
     const identity = await authority.apiKeys.digestIdentity(credentials.username);
-    if (!identity) return undefined;
-    const expected = expectedResponse(
-      credentials,
-      request.method,
-      storedHa1For(credentials.algorithm, identity.secrets),
-    );
-    if (!responsesMatch(expected, credentials.response)) return undefined;
+    if (!identity) return { failure: 'unknown_key' };
+    const storedHa1 = storedHa1For(credentials.algorithm, identity.secrets);
+    if (!responsesMatch(expectedResponse(credentials, request.method, storedHa1), credentials.response)) {
+      return { failure: 'wrong_response' };
+    }
     // Only a correct response learns that its nonce went stale (RFC 7616 §3.3).
-    if (nonce.status === 'stale') return 'stale';
+    if (nonce.status === 'stale') return { stale: true };
     const firstUse = await authority.store.digestNonceUses.recordUse(
       credentials.nonce,
       credentials.cnonce ?? '',
       credentials.nc ?? '',
       nonce.expiresAt,
     );
-    return firstUse ? identity.apiKey : undefined;
+    return firstUse ? { apiKey: identity.apiKey } : { failure: 'replayed' };
   }
 
   /**
@@ -117,12 +154,30 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
 
   app.addHook('onRequest', async (request, reply) => {
     if (!isProtected(request)) return;
-    const result = await authenticate(request);
-    if (result === undefined) return challenge(reply);
-    if (result === 'stale') return challenge(reply, true);
+    const outcome = await authenticate(request);
+    if ('missing' in outcome) return challenge(reply);
+    if ('stale' in outcome) return challenge(reply, true);
+    if ('failure' in outcome) {
+      metrics.digestFailures.inc({ reason: outcome.failure });
+      const throttled = failures.take(request.ip);
+      if (throttled) {
+        metrics.authenticationThrottled.inc();
+        reply.header('Retry-After', throttled.retryAfterSeconds);
+        throw new AtlasError(
+          'RATE_LIMITED_TOKEN_BUCKET',
+          'authentication',
+          throttled.retryAfterSeconds,
+          failedAuthPolicy.capacity,
+          failedAuthPolicy.refillRate,
+          failedAuthPolicy.refillSeconds,
+        );
+      }
+      return challenge(reply);
+    }
     const resource = (request.url.split('?')[0] ?? '').replace(/^\/+/, '');
     // Throws Atlas' 403s for an address the key's access list does not admit.
-    request.principal = await authority.apiKeys.admit(result, request.ip, { method: request.method, resource });
+    const principal = await authority.apiKeys.admit(outcome.apiKey, request.ip, { method: request.method, resource });
+    request.principal = principal;
   });
 }
 
