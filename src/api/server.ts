@@ -15,10 +15,11 @@ import { apiKeyRoutes } from './routes/api-keys.js';
 import { eventRoutes } from './routes/events.js';
 import { organizationRoutes } from './routes/orgs.js';
 import { projectApiKeyRoutes } from './routes/project-api-keys.js';
+import { userSecurityRoutes } from './routes/user-security.js';
 import { certificateRoutes } from './routes/certs.js';
 import { databaseUserRoutes } from './routes/database-users.js';
 import { groupRoutes } from './routes/groups.js';
-import { managedCaRoutes } from './routes/managed-ca.js';
+import { managedX509Routes } from './routes/managed-x509.js';
 
 export const ATLAS_V1_PREFIX = '/api/atlas/v1.0';
 
@@ -117,7 +118,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       await v1.register(groupRoutes, context);
       await v1.register(databaseUserRoutes, context);
       await v1.register(certificateRoutes, context);
-      await v1.register(managedCaRoutes, context);
+      await v1.register(managedX509Routes, context);
+      await v1.register(userSecurityRoutes, context);
       await v1.register(organizationRoutes, context);
       await v1.register(apiKeyRoutes, context);
       await v1.register(projectApiKeyRoutes, context);

@@ -12,9 +12,12 @@ import { CertificateService } from './certificates.js';
 import { type Clock, systemClock } from './clock.js';
 import { DatabaseUserService } from './database-users.js';
 import { EventService } from './events.js';
+import { ExpiryAlertService, type WebhookSender } from './expiry-alerts.js';
 import { OrganizationService } from './organizations.js';
 import { ProjectService } from './projects.js';
 import { RateLimiter, type RateLimitSettings } from './rate-limits.js';
+import { RevocationListService } from './revocation-lists.js';
+import { UserSecurityService } from './user-security.js';
 
 export interface AuthorityOptions {
   store: Store;
@@ -28,6 +31,8 @@ export interface AuthorityOptions {
   serials?: () => bigint;
   /** Per endpoint set overrides of Atlas' rate limits, or false for none. */
   rateLimits?: RateLimitSettings;
+  /** Sends expiry-alert webhooks (tests replace it). */
+  webhookSender?: WebhookSender;
 }
 
 export class MasterKeyMismatchError extends Error {
@@ -47,6 +52,9 @@ export class Authority {
   readonly organizations: OrganizationService;
   readonly events: EventService;
   readonly rateLimiter: RateLimiter;
+  readonly revocationLists: RevocationListService;
+  readonly userSecurity: UserSecurityService;
+  readonly expiryAlerts: ExpiryAlertService;
   readonly #secrets: SecretBox;
 
   private constructor(options: AuthorityOptions) {
@@ -65,11 +73,14 @@ export class Authority {
       this.#secrets,
       options.caKeyAlgorithm ?? 'rsa-4096',
       audit,
+      access,
     );
+    this.revocationLists = new RevocationListService(this.store, this.clock, this.certificateAuthorities, access);
     this.certificates = new CertificateService(
       this.store,
       this.clock,
       this.certificateAuthorities,
+      this.revocationLists,
       options.keyAlgorithm ?? 'rsa-4096',
       options.serials ?? randomSerial,
       access,
@@ -77,6 +88,15 @@ export class Authority {
     );
     this.apiKeys = new ApiKeyService(this.store, this.clock, this.#secrets, access, audit);
     this.events = new EventService(this.store, access, audit);
+    this.userSecurity = new UserSecurityService(this.store, this.clock, access, audit);
+    this.expiryAlerts = new ExpiryAlertService(
+      this.store,
+      this.clock,
+      this.#secrets,
+      access,
+      audit,
+      options.webhookSender,
+    );
     this.bootstrap = new BootstrapService(this.store, this.clock, this.apiKeys);
   }
 

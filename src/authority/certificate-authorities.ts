@@ -1,4 +1,9 @@
-import { type CertificateAuthority, MANAGED_CA_VALIDITY_YEARS, managedCaSubject } from '../domain/certificate.js';
+import {
+  type CaStatus,
+  type CertificateAuthority,
+  MANAGED_CA_VALIDITY_YEARS,
+  managedCaSubject,
+} from '../domain/certificate.js';
 import { AtlasError } from '../domain/errors.js';
 import type { Actor } from '../domain/events.js';
 import { isObjectId, newObjectId } from '../domain/ids.js';
@@ -16,8 +21,10 @@ import type { SecretBox } from '../pki/secret-box.js';
 import { isUniqueViolation } from '../store/database.js';
 import type { StoredCertificateAuthority } from '../store/repositories/certificates.js';
 import type { Store } from '../store/store.js';
+import type { AccessControl } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
+import type { Principal } from './principal.js';
 
 export interface ActiveAuthority {
   record: CertificateAuthority;
@@ -44,6 +51,7 @@ export class CertificateAuthorityService {
     private readonly secrets: SecretBox,
     private readonly caKeyAlgorithm: KeyAlgorithm,
     private readonly audit: AuditTrail,
+    private readonly access: AccessControl,
   ) {}
 
   /** The project's active CA, if it has one yet. */
@@ -74,15 +82,16 @@ export class CertificateAuthorityService {
     return pending;
   }
 
-  private async create(groupId: string, actor: Actor | undefined): Promise<ActiveAuthority> {
+  /** A new CA for the project, not yet stored. */
+  private async newAuthority(groupId: string, generation: number): Promise<StoredCertificateAuthority> {
     const now = truncateToSecond(this.clock.now());
     const key = await generateKey(this.caKeyAlgorithm);
-    const subject = managedCaSubject(groupId);
+    const subject = managedCaSubject(groupId, generation);
     const serial = randomSerial();
     const notAfter = addCalendarMonths(now, MANAGED_CA_VALIDITY_YEARS * 12);
     const certificate = await createCaCertificate({ subject, serial, notBefore: now, notAfter, key });
     const id = newObjectId(now);
-    const record: StoredCertificateAuthority = {
+    return {
       id,
       groupId,
       keyAlgorithm: this.caKeyAlgorithm,
@@ -94,6 +103,72 @@ export class CertificateAuthorityService {
       createdAt: now,
       sealedPrivateKey: this.secrets.seal(privateKeyToPkcs8Der(key.privateKey), sealContext(id)),
     };
+  }
+
+  /**
+   * Rotates the project's managed CA: a new CA signs from now on; the old one is retired
+   * but stays trusted (and keeps publishing CRLs) until its last certificate expires.
+   */
+  async rotate(principal: Principal, groupId: string): Promise<CertificateAuthority> {
+    const project = await this.access.project(this.store, principal, 'rotateManagedCa', groupId);
+    const current = await this.active(groupId, principal);
+    const generation = (await this.store.certificateAuthorities.listByProject(groupId)).length + 1;
+    const next = await this.newAuthority(groupId, generation);
+    try {
+      await this.store.transaction(async (repositories) => {
+        if (!(await repositories.certificateAuthorities.retire(current.record.id, next.createdAt))) {
+          throw new AtlasError('CA_ROTATION_CONFLICT');
+        }
+        await repositories.certificateAuthorities.insert(next);
+        await this.audit.record(repositories, principal, 'DBCERTS_CA_ROTATED', projectScope(project), {
+          caId: next.id,
+          serial: next.serial,
+        });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AtlasError('CA_ROTATION_CONFLICT');
+      throw error;
+    }
+    return next;
+  }
+
+  /** Every CA of the project with its status, newest first. */
+  async list(principal: Principal, groupId: string): Promise<Array<CertificateAuthority & { status: CaStatus }>> {
+    await this.access.project(this.store, principal, 'listManagedCas', groupId);
+    await this.active(groupId, principal);
+    return this.withStatus(groupId);
+  }
+
+  private async withStatus(groupId: string): Promise<Array<CertificateAuthority & { status: CaStatus }>> {
+    const now = this.clock.now();
+    const authorities = await this.store.certificateAuthorities.listByProject(groupId);
+    return Promise.all(
+      authorities.map(async ({ sealedPrivateKey: _sealed, ...authority }) => {
+        if (!authority.retiredAt) return { ...authority, status: 'ACTIVE' as const };
+        const lastExpiry = await this.store.certificates.lastExpiryOfCa(authority.id);
+        const trusted = lastExpiry !== undefined && lastExpiry > now && authority.notAfter > now;
+        return { ...authority, status: trusted ? ('RETIRED_TRUSTED' as const) : ('RETIRED' as const) };
+      }),
+    );
+  }
+
+  /** The CAs a relying party must trust now: the active one and retired ones with live certificates. */
+  async trusted(groupId: string): Promise<StoredCertificateAuthority[]> {
+    await this.active(groupId);
+    const statuses = new Map((await this.withStatus(groupId)).map((authority) => [authority.id, authority.status]));
+    const all = await this.store.certificateAuthorities.listByProject(groupId);
+    return all.filter((authority) => statuses.get(authority.id) !== 'RETIRED');
+  }
+
+  /** The trust bundle (PEM): what mongod's net.tls.CAFile should hold during a rotation. */
+  async trustBundlePem(principal: Principal, groupId: string): Promise<string> {
+    await this.access.project(this.store, principal, 'getManagedCaTrustBundle', groupId);
+    return (await this.trusted(groupId)).map((authority) => certificatePem(parseCertificate(authority.der))).join('');
+  }
+
+  private async create(groupId: string, actor: Actor | undefined): Promise<ActiveAuthority> {
+    const record = await this.newAuthority(groupId, 1);
+    const { serial } = record;
     try {
       await this.store.transaction(async (repositories) => {
         await repositories.certificateAuthorities.insert(record);
@@ -112,7 +187,7 @@ export class CertificateAuthorityService {
   }
 
   /** The CA's certificate and its unsealed signing key, kept in memory after first use. */
-  private signerFor(authority: StoredCertificateAuthority): Promise<CertificateAuthorityForSigning> {
+  signerFor(authority: StoredCertificateAuthority): Promise<CertificateAuthorityForSigning> {
     let signer = this.#signers.get(authority.id);
     if (!signer) {
       signer = (async () => {

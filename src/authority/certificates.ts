@@ -3,8 +3,16 @@ import { monthsUntilExpiration } from '../domain/certificate-request.js';
 import { managedX509Subject } from '../domain/database-user.js';
 import { AtlasError } from '../domain/errors.js';
 import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
+import {
+  type CertificateStatus,
+  isRevocationReason,
+  REVOCATION_REASONS,
+  type RevocationReason,
+} from '../domain/revocation.js';
+import { parseSerial } from '../domain/serial.js';
 import { userCertificateValidity } from '../domain/validity.js';
 import { certificatePem, issueUserCertificate } from '../pki/certificates.js';
+import { acceptCsr, CsrError } from '../pki/csr.js';
 import { generateKey, type KeyAlgorithm, privateKeyToPkcs8Pem } from '../pki/key-algorithms.js';
 import { isUniqueViolation } from '../store/database.js';
 import type { ListedCertificate } from '../store/repositories/certificates.js';
@@ -15,14 +23,31 @@ import { type AuditTrail, projectScope } from './audit.js';
 import type { CertificateAuthorityService } from './certificate-authorities.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
+import type { RevocationListService } from './revocation-lists.js';
 
 /** How many fresh serials to try before giving up (a collision in 2^63 is already a marvel). */
 const SERIAL_ATTEMPTS = 5;
 
 export interface IssuedUserCertificate {
   certificate: UserCertificate;
-  /** The certificate, then the unencrypted PKCS#8 private key: Atlas' response body. */
+  /**
+   * The response body: the certificate, then the unencrypted PKCS#8 private key (Atlas'
+   * answer), or the certificate alone when the client sent a CSR and kept its key.
+   */
   pem: string;
+}
+
+export interface IssueRequest {
+  monthsUntilExpiration?: number;
+  /** PKCS#10, PEM: dbcerts signs the client's key instead of generating one. */
+  csr?: string;
+}
+
+export interface InventoryQuery {
+  /** One user's certificates (else the whole project's). */
+  username?: string;
+  statuses?: readonly CertificateStatus[];
+  expiresBefore?: Date;
 }
 
 export class CertificateService {
@@ -30,6 +55,7 @@ export class CertificateService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly authorities: CertificateAuthorityService,
+    private readonly revocationLists: RevocationListService,
     private readonly keyAlgorithm: KeyAlgorithm,
     private readonly serials: () => bigint,
     private readonly access: AccessControl,
@@ -69,23 +95,54 @@ export class CertificateService {
   }
 
   /**
-   * Issues an Atlas-managed certificate with a freshly generated key. The key exists
-   * only in memory and in the returned PEM: it is never stored or logged.
+   * The inventory: certificates in every state, with filters. A user's are listed by
+   * creation (under the Atlas list's own operation); a project's by expiry.
+   */
+  async inventory(
+    principal: Principal,
+    groupId: string,
+    query: InventoryQuery,
+    page: PageRequest,
+  ): Promise<Page<UserCertificate>> {
+    const operation = query.username === undefined ? 'listCertificateInventory' : 'listDatabaseUserCertificates';
+    await this.access.project(this.store, principal, operation, groupId);
+    const filter = {
+      groupId,
+      now: this.clock.now(),
+      ...(query.username !== undefined
+        ? { userId: (await this.userNamed(this.store, groupId, query.username)).id }
+        : {}),
+      ...(query.statuses ? { statuses: query.statuses } : {}),
+      ...(query.expiresBefore ? { expiresBefore: query.expiresBefore } : {}),
+    };
+    const rows = await this.store.certificates.listInventory(filter, pageOffset(page), page.itemsPerPage + 1);
+    const total = page.includeCount ? await this.store.certificates.countInventory(filter) : undefined;
+    return pageFromRows(rows, page, total);
+  }
+
+  /**
+   * Issues an Atlas-managed certificate. Without a CSR the key pair is generated here and
+   * exists only in memory and in the returned PEM: it is never stored or logged. With a
+   * CSR the client keeps its key and gets the certificate alone.
    */
   async issue(
     principal: Principal,
     groupId: string,
     username: string,
-    requestedMonths: number | undefined,
+    request: IssueRequest,
   ): Promise<IssuedUserCertificate> {
     const project = await this.access.project(this.store, principal, 'createDatabaseUserCertificate', groupId);
     const user = await this.userNamed(this.store, groupId, username);
     if (user.x509Type !== 'MANAGED') throw new AtlasError('USER_NOT_MANAGED_X509');
-    const months = monthsUntilExpiration(requestedMonths);
+    if ((await this.store.userSecurity.customerCas(groupId)) !== undefined) {
+      throw new AtlasError('CANNOT_GENERATE_CERT_IF_ADVANCED_X509');
+    }
+    const months = monthsUntilExpiration(request.monthsUntilExpiration);
+    const csr = request.csr === undefined ? undefined : await this.acceptCsr(request.csr);
 
     const [authority, key] = await Promise.all([
       this.authorities.active(groupId, principal),
-      generateKey(this.keyAlgorithm),
+      csr ? undefined : generateKey(this.keyAlgorithm),
     ]);
     const createdAt = this.clock.now();
     const { notBefore, notAfter } = userCertificateValidity(createdAt, months);
@@ -98,7 +155,7 @@ export class CertificateService {
         serial,
         notBefore,
         notAfter,
-        publicKey: key.publicKey,
+        publicKey: csr ? csr.spki : key!.publicKey,
       });
       const certificate: UserCertificate = {
         serial,
@@ -106,11 +163,12 @@ export class CertificateService {
         userId: user.id,
         caId: authority.record.id,
         subject,
-        keyAlgorithm: key.algorithm,
+        keyAlgorithm: csr ? csr.keyAlgorithm : key!.algorithm,
         createdAt,
         notBefore,
         notAfter,
         der: issued.der,
+        source: csr ? 'csr' : 'generated',
       };
       try {
         await this.store.transaction(async (repositories) => {
@@ -128,7 +186,53 @@ export class CertificateService {
         if (isUniqueViolation(error) && attempt < SERIAL_ATTEMPTS) continue;
         throw error;
       }
-      return { certificate, pem: `${issued.pem}${privateKeyToPkcs8Pem(key.privateKey)}` };
+      return { certificate, pem: key ? `${issued.pem}${privateKeyToPkcs8Pem(key.privateKey)}` : issued.pem };
     }
+  }
+
+  private async acceptCsr(pem: string) {
+    try {
+      return await acceptCsr(pem);
+    } catch (error) {
+      if (error instanceof CsrError) throw new AtlasError('INVALID_CERTIFICATE_SIGNING_REQUEST', error.message);
+      throw error;
+    }
+  }
+
+  /**
+   * Revokes one certificate of the project (RFC 5280 reason, default unspecified),
+   * records it, and reissues the issuing CA's CRL at once.
+   */
+  async revoke(
+    principal: Principal,
+    groupId: string,
+    serialText: string,
+    reasonText = 'unspecified',
+  ): Promise<UserCertificate> {
+    const project = await this.access.project(this.store, principal, 'revokeCertificate', groupId);
+    const serial = parseSerial(serialText);
+    if (serial === undefined) throw new AtlasError('INVALID_CERTIFICATE_SERIAL', serialText);
+    if (!isRevocationReason(reasonText)) {
+      throw new AtlasError('INVALID_REVOCATION_REASON', reasonText, Object.keys(REVOCATION_REASONS).join(', '));
+    }
+    const reason: RevocationReason = reasonText;
+    const now = this.clock.now();
+    const revoked = await this.store.transaction(async (repositories) => {
+      const certificate = await repositories.certificates.find(serial);
+      // Another project's serial is answered exactly like an unknown one.
+      if (!certificate || certificate.groupId !== groupId) throw new AtlasError('CERTIFICATE_DOES_NOT_EXIST');
+      if (!(await repositories.certificates.revoke(serial, now, reason))) {
+        throw new AtlasError('CERTIFICATE_ALREADY_REVOKED', serialText);
+      }
+      const user = await repositories.databaseUsers.findById(certificate.userId);
+      await this.audit.record(repositories, principal, 'MONGODB_USER_X509_CERT_REVOKED', projectScope(project), {
+        serial,
+        reason,
+        ...(user ? { targetUsername: user.username, database: user.databaseName } : {}),
+      });
+      return { ...certificate, revokedAt: now, revocationReason: reason };
+    });
+    await this.revocationLists.reissue(groupId, revoked.caId);
+    return revoked;
   }
 }

@@ -1,10 +1,12 @@
 import {
   type AuthDatabase,
+  canonicalUsername,
   checkDatabaseUser,
   checkImmutableFields,
   type DatabaseUser,
   type DatabaseUserSettings,
   MAX_DATABASE_USERS_PER_PROJECT,
+  normalizedDnOrUndefined,
 } from '../domain/database-user.js';
 import { AtlasError } from '../domain/errors.js';
 import { newObjectId } from '../domain/ids.js';
@@ -70,7 +72,14 @@ export class DatabaseUserService {
     const now = this.clock.now();
     const { groupId: _groupId, password, ...settings } = request;
     checkDatabaseUser(settings, { now, passwordGiven: password !== undefined, creating: true });
-    const user: StoredDatabaseUser = { ...settings, id: newObjectId(now), groupId, createdAt: now, updatedAt: now };
+    const user: StoredDatabaseUser = {
+      ...settings,
+      username: canonicalUsername(settings),
+      id: newObjectId(now),
+      groupId,
+      createdAt: now,
+      updatedAt: now,
+    };
     if (password !== undefined) user.scramSha256 = await scramSha256Credentials(password);
 
     await this.store.transaction(async (repositories) => {
@@ -100,7 +109,12 @@ export class DatabaseUserService {
     this.checkGroupMatches(groupId, patch.groupId);
     const now = this.clock.now();
     const existing = await this.require(this.store, groupId, databaseName, username);
-    checkImmutableFields(existing, patch);
+    checkImmutableFields(existing, {
+      ...patch,
+      ...(patch.username !== undefined
+        ? { username: canonicalUsername({ ...existing, username: patch.username }) }
+        : {}),
+    });
     const { groupId: _groupId, password, ...changes } = patch;
     const updated: StoredDatabaseUser = { ...existing, ...changes, updatedAt: now };
     checkDatabaseUser(updated, { now, passwordGiven: password !== undefined, creating: false });
@@ -139,18 +153,20 @@ export class DatabaseUserService {
     });
   }
 
+  /** The user a path names; a customer X.509 DN is also found when typed in another spelling. */
   private async require(
     repositories: Repositories,
     groupId: string,
     databaseName: string,
     username: string,
   ): Promise<StoredDatabaseUser> {
-    const user = await repositories.databaseUsers.find(
-      groupId,
-      databaseName as AuthDatabase,
-      username,
-      this.clock.now(),
-    );
+    const now = this.clock.now();
+    let user = await repositories.databaseUsers.find(groupId, databaseName as AuthDatabase, username, now);
+    if (!user && databaseName === '$external') {
+      const dn = normalizedDnOrUndefined(username);
+      if (dn !== undefined && dn !== username)
+        user = await repositories.databaseUsers.find(groupId, '$external', dn, now);
+    }
     if (!user) throw new AtlasError('USERNAME_NOT_FOUND', username);
     return user;
   }

@@ -88,10 +88,22 @@ export const REQUIRED_ROLES = {
   createDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
   updateDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
   deleteDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
-  // X.509
+  // X.509 (Atlas)
   listDatabaseUserCertificates: project(['GROUP_READ_ONLY'], 'x509'),
   createDatabaseUserCertificate: project(['GROUP_OWNER'], 'x509'),
+  getUserSecurity: project(['GROUP_OWNER'], 'ldapConfiguration'),
+  updateUserSecurity: project(['GROUP_OWNER'], 'ldapConfiguration'),
+  disableCustomerX509: project(['GROUP_OWNER'], 'x509'),
+  // X.509 (dbcerts extensions)
   getManagedCaCertificate: project(['GROUP_READ_ONLY'], 'x509'),
+  getManagedCaTrustBundle: project(['GROUP_READ_ONLY'], 'x509'),
+  listManagedCas: project(['GROUP_READ_ONLY'], 'x509'),
+  rotateManagedCa: project(['GROUP_OWNER'], 'x509'),
+  getCertificateRevocationList: project(['GROUP_READ_ONLY'], 'x509'),
+  listCertificateInventory: project(['GROUP_READ_ONLY'], 'x509'),
+  revokeCertificate: project(['GROUP_OWNER'], 'x509'),
+  getExpiryAlertSettings: project(['GROUP_READ_ONLY'], 'x509'),
+  updateExpiryAlertSettings: project(['GROUP_OWNER'], 'x509'),
 } as const satisfies Record<string, Requirement>;
 
 export type Operation = keyof typeof REQUIRED_ROLES;

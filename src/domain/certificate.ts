@@ -11,6 +11,8 @@ export interface UserCertificate {
   notBefore: Date;
   notAfter: Date;
   der: Uint8Array;
+  /** `generated`: dbcerts made the key pair (and forgot the private key); `csr`: the client kept it. */
+  source: 'generated' | 'csr';
   revokedAt?: Date;
   revocationReason?: string;
 }
@@ -28,10 +30,18 @@ export interface CertificateAuthority {
   retiredAt?: Date;
 }
 
-/** The subject of a project's managed CA: readable, and unique per project. */
-export function managedCaSubject(groupId: string): string {
-  return `CN=dbcerts Atlas-managed X.509 CA,OU=${groupId},O=dbcerts`;
+/**
+ * The subject of a project's managed CA: readable, unique per project, and after a
+ * rotation unique per CA too (`… CA G2`), so CA and CRL lookups by issuer name never
+ * confuse an old CA with its successor.
+ */
+export function managedCaSubject(groupId: string, generation = 1): string {
+  const suffix = generation > 1 ? ` G${generation}` : '';
+  return `CN=dbcerts Atlas-managed X.509 CA${suffix},OU=${groupId},O=dbcerts`;
 }
+
+/** A CA's place in its project's life: the one that signs, an older one still trusted, or a finished one. */
+export type CaStatus = 'ACTIVE' | 'RETIRED_TRUSTED' | 'RETIRED';
 
 /** Managed CAs outlive every certificate they can sign (at most 24 months) many times over. */
 export const MANAGED_CA_VALIDITY_YEARS = 10;

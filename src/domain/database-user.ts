@@ -1,5 +1,12 @@
 import { AtlasError } from './errors.js';
-import { DnSyntaxError, escapeRfc2253Value, formatRfc2253, parseRfc2253, shortNameOf } from './rfc2253.js';
+import {
+  DnSyntaxError,
+  escapeRfc2253Value,
+  formatRfc2253,
+  normalizeRfc2253,
+  parseRfc2253,
+  shortNameOf,
+} from './rfc2253.js';
 
 /** The rules Atlas applies to database users (CloudDatabaseUser). */
 
@@ -256,5 +263,23 @@ export function checkImmutableFields(
     if (patch[field] !== undefined && patch[field] !== existing[field]) {
       throw new AtlasError('AUTH_TYPE_CANNOT_BE_CHANGED');
     }
+  }
+}
+
+/**
+ * The username as stored: a customer X.509 user's DN normalised the way mongod prints a
+ * certificate subject (so `cn=Alice, O=Acme` is stored as `CN=Alice,O=Acme`, the name
+ * mongod will compare against); every other username as given.
+ */
+export function canonicalUsername(user: AuthTypes & { username: string }): string {
+  return authMethodOf(user) === 'X509_CUSTOMER' ? normalizeRfc2253(user.username) : user.username;
+}
+
+/** The DN form of a name in a path, when it is a DN (to find customer X.509 users however typed). */
+export function normalizedDnOrUndefined(username: string): string | undefined {
+  try {
+    return normalizeRfc2253(username);
+  } catch {
+    return undefined;
   }
 }

@@ -107,6 +107,16 @@ export const ATLAS_ERRORS = {
     429,
     'Rate limit exceeded for %s. Please retry after %d seconds. Request capacity: %d. Refill rate: %d per %d seconds.',
   ],
+  // customer-managed X.509, revocation, CSRs
+  EXPIRED_X509_CA_CERTIFICATE: [400, 'The X.509 CA certificate has expired.'],
+  INVALID_X509_CA_CERTIFICATE: [400, 'The X.509 CA bundle is not valid: %s.'],
+  INVALID_CERTIFICATE_SIGNING_REQUEST: [400, 'The certificate signing request is not valid: %s.'],
+  INVALID_REVOCATION_REASON: [400, 'The revocation reason %s is not one of %s.'],
+  CERTIFICATE_ALREADY_REVOKED: [409, 'Certificate %s is already revoked.'],
+  INVALID_CERTIFICATE_SERIAL: [404, 'An invalid certificate serial number %s was specified.'],
+  CA_ROTATION_CONFLICT: [409, 'The project CA changed while it was being rotated; retry.'],
+  LDAP_NOT_SUPPORTED: [400, 'LDAP authentication and authorization are not supported by this server.'],
+  INVALID_WEBHOOK_URL: [400, 'The webhook URL %s must be an absolute http or https URL.'],
   // authentication and authorisation
   USER_UNAUTHORIZED: [401, 'Current user is not authorized to perform this action.'],
   NOT_ORG_GROUP_CREATOR: [401, 'The currently logged in user does not have the group creator role in organization %s.'],

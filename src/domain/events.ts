@@ -21,6 +21,11 @@ export const EVENT_TYPES = [
   'API_KEY_ACCESS_LIST_ENTRY_DELETED',
   'ORG_API_ACCESS_LIST_REQUIRED_CHANGED',
   'DBCERTS_CA_CREATED',
+  'DBCERTS_CA_ROTATED',
+  'DBCERTS_CUSTOMER_X509_UPDATED',
+  'DBCERTS_CUSTOMER_X509_DISABLED',
+  'DBCERTS_X509_ALERT_SETTINGS_CHANGED',
+  'NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK',
   'DBCERTS_REQUEST_REFUSED',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -39,6 +44,12 @@ export interface EventTarget {
   accessListEntry?: string;
   /** Certificate events: the serial. */
   serial?: bigint;
+  /** Revocations: the RFC 5280 reason. */
+  reason?: string;
+  /** CA events: the CA. */
+  caId?: string;
+  /** Expiry alerts: when the newest certificate expires. */
+  notAfter?: string;
   /** Role changes: the roles after the change. */
   roles?: string[];
   /** Refused requests: what was asked and how it was answered. */

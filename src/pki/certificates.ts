@@ -12,7 +12,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const subtle = webcrypto.subtle;
 
 /** The signature a key of each algorithm makes: SHA-256 for RSA and P-256, SHA-384 for P-384. */
-function signingAlgorithmFor(
+export function signingAlgorithmFor(
   algorithm: KeyAlgorithm,
 ): webcrypto.RsaHashedImportParams | (webcrypto.EcKeyImportParams & { hash: string }) {
   switch (algorithm) {

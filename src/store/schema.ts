@@ -88,6 +88,8 @@ export interface CertificatesTable {
   certificate_der: Uint8Array;
   revoked_at: Timestamp | null;
   revocation_reason: string | null;
+  /** `generated` (dbcerts made the key) or `csr` (the client kept its key). */
+  source: string;
 }
 
 export interface DigestNonceUsesTable {
@@ -133,6 +135,47 @@ export interface EventsTable {
   error_code: string | null;
 }
 
+export interface UserSecurityTable {
+  project_id: string;
+  customer_x509_cas: string | null;
+  updated_at: Timestamp;
+}
+
+export interface CertificateRevocationListsTable {
+  ca_id: string;
+  crl_number: bigint;
+  this_update: Timestamp;
+  next_update: Timestamp;
+  der: Uint8Array;
+}
+
+export interface X509AlertSettingsTable {
+  project_id: string;
+  lead_time_days: number | bigint;
+  webhook_url: string | null;
+  webhook_secret_sealed: string | null;
+  updated_at: Timestamp;
+}
+
+export interface X509ExpiryAlertsTable {
+  user_id: string;
+  alert_day: string;
+  project_id: string;
+  created_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  project_id: string;
+  url: string;
+  payload: Json;
+  attempts: number | bigint;
+  next_attempt_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  last_error: string | null;
+  created_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   organizations: OrganizationsTable;
@@ -146,4 +189,9 @@ export interface Database {
   api_key_access_list: ApiKeyAccessListTable;
   rate_limit_buckets: RateLimitBucketsTable;
   events: EventsTable;
+  user_security: UserSecurityTable;
+  certificate_revocation_lists: CertificateRevocationListsTable;
+  x509_alert_settings: X509AlertSettingsTable;
+  x509_expiry_alerts: X509ExpiryAlertsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { type DatabaseOptions, type Dialect, openDatabase } from './database.js';
 import { migrateToLatest } from './migrations.js';
 import { AccessListsRepository } from './repositories/access-lists.js';
+import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
 import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
@@ -9,7 +10,9 @@ import { DigestNonceUsesRepository } from './repositories/digest-nonces.js';
 import { EventsRepository } from './repositories/events.js';
 import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
 import { RateLimitBucketsRepository } from './repositories/rate-limits.js';
+import { RevocationListsRepository } from './repositories/revocation-lists.js';
 import { SettingsRepository } from './repositories/settings.js';
+import { UserSecurityRepository } from './repositories/user-security.js';
 import type { Database } from './schema.js';
 
 /** Every repository, bound to one connection or one transaction. */
@@ -25,6 +28,9 @@ export class Repositories {
   readonly accessLists: AccessListsRepository;
   readonly rateLimitBuckets: RateLimitBucketsRepository;
   readonly events: EventsRepository;
+  readonly userSecurity: UserSecurityRepository;
+  readonly revocationLists: RevocationListsRepository;
+  readonly alerts: AlertsRepository;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.settings = new SettingsRepository(db);
@@ -38,6 +44,9 @@ export class Repositories {
     this.accessLists = new AccessListsRepository(db);
     this.rateLimitBuckets = new RateLimitBucketsRepository(db, dialect === 'postgres');
     this.events = new EventsRepository(db);
+    this.userSecurity = new UserSecurityRepository(db);
+    this.revocationLists = new RevocationListsRepository(db, dialect === 'postgres');
+    this.alerts = new AlertsRepository(db);
   }
 }
 

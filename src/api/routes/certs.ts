@@ -3,8 +3,9 @@ import { Type } from '@sinclair/typebox';
 import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, sendPage } from '../context.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
-import { EnvelopeQuery, PageQuery } from '../schemas/common.js';
-import { CertsParams, PaginatedUserCert, UserCertCreate } from '../schemas/certificates.js';
+import { dateParameter, inventoryView, statusesParameter } from '../inventory.js';
+import { EnvelopeQuery } from '../schemas/common.js';
+import { CertsParams, CertsQuery, PaginatedInventoryCert, UserCertCreate } from '../schemas/certificates.js';
 
 /**
  * Atlas-managed X.509 certificates of a database user:
@@ -17,11 +18,24 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
     '/groups/:groupId/databaseUsers/:username/certs',
     {
       config: { operation: 'listDatabaseUserCertificates' },
-      schema: { params: CertsParams, querystring: PageQuery, response: { 200: PaginatedUserCert } },
+      schema: { params: CertsParams, querystring: CertsQuery, response: { 200: PaginatedInventoryCert } },
     },
     async (request, reply) => {
       const page = pageRequest(request.query);
       const { groupId, username } = request.params;
+      // dbcerts' inventory, when asked for with parameters Atlas does not have.
+      const statuses = statusesParameter(request.query.status);
+      const expiresBefore = dateParameter('expiresBefore', request.query.expiresBefore);
+      if (statuses || expiresBefore) {
+        const inventory = await certificates.inventory(
+          request.principal,
+          groupId,
+          { username, ...(statuses ? { statuses } : {}), ...(expiresBefore ? { expiresBefore } : {}) },
+          page,
+        );
+        const now = context.authority.clock.now();
+        return sendPage(context, request, reply, page, inventory, (certificate) => inventoryView(certificate, now));
+      }
       const result = await certificates.list(request.principal, groupId, username, page);
       return sendPage(context, request, reply, page, result, (certificate) => ({
         _id: certificate.serial,
@@ -44,13 +58,16 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
         querystring: EnvelopeQuery,
         body: UserCertCreate,
         response: {
-          201: Type.String({ description: 'PEM: the certificate, then its unencrypted PKCS#8 private key' }),
+          201: Type.String({
+            description:
+              'PEM: the certificate, then its unencrypted PKCS#8 private key (the certificate alone for a CSR)',
+          }),
         },
       },
     },
     async (request, reply) => {
       const { groupId, username } = request.params;
-      const issued = await certificates.issue(request.principal, groupId, username, request.body.monthsUntilExpiration);
+      const issued = await certificates.issue(request.principal, groupId, username, request.body);
       reply.type('application/json');
       return sendAtlas(request, reply, 201, issued.pem);
     },

@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { EventQuery as EventFilter } from '../../authority/events.js';
-import { AtlasError } from '../../domain/errors.js';
 import type { AuditEvent } from '../../domain/events.js';
 import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
+import { dateParameter } from '../inventory.js';
 import { selfLink } from '../links.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery } from '../schemas/common.js';
@@ -41,16 +41,6 @@ function eventView(context: ApiContext, request: FastifyRequest, event: AuditEve
     targetPublicKey: target.targetPublicKey,
     targetUsername: target.targetUsername,
   };
-}
-
-/** `minDate`/`maxDate` as Atlas takes them: an ISO-8601 date or date-time. */
-function dateParameter(name: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const instant = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value)
-    ? new Date(value)
-    : undefined;
-  if (!instant || Number.isNaN(instant.getTime())) throw new AtlasError('INVALID_QUERY_PARAMETER', name);
-  return instant;
 }
 
 function eventFilter(query: { eventType?: string | string[]; minDate?: string; maxDate?: string }): EventFilter {

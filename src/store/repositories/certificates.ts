@@ -38,6 +38,39 @@ export class CertificateAuthoritiesRepository {
     return row && authorityFromRow(row);
   }
 
+  async find(groupId: string, id: string): Promise<StoredCertificateAuthority | undefined> {
+    const row = await this.db
+      .selectFrom('certificate_authorities')
+      .selectAll()
+      .where('project_id', '=', groupId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && authorityFromRow(row);
+  }
+
+  /** Every CA a project has had, newest first. */
+  async listByProject(groupId: string): Promise<StoredCertificateAuthority[]> {
+    const rows = await this.db
+      .selectFrom('certificate_authorities')
+      .selectAll()
+      .where('project_id', '=', groupId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map(authorityFromRow);
+  }
+
+  /** Retires the active CA `id`; false if it is no longer the active one. */
+  async retire(id: string, at: Date): Promise<boolean> {
+    const result = await this.db
+      .updateTable('certificate_authorities')
+      .set({ retired_at: at.toISOString() })
+      .where('id', '=', id)
+      .where('retired_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   /** Fails with a unique violation when the project already has an active CA. */
   async insert(authority: StoredCertificateAuthority): Promise<void> {
     await this.db
@@ -71,11 +104,20 @@ function certificateFromRow(row: CertificatesTable): UserCertificate {
     notBefore: toDate(row.not_before),
     notAfter: toDate(row.not_after),
     der: toBytes(row.certificate_der),
+    source: row.source === 'csr' ? 'csr' : 'generated',
   };
   const revokedAt = toOptionalDate(row.revoked_at);
   if (revokedAt) certificate.revokedAt = revokedAt;
   if (row.revocation_reason !== null) certificate.revocationReason = row.revocation_reason;
   return certificate;
+}
+
+export interface InventoryFilter {
+  groupId: string;
+  now: Date;
+  userId?: string;
+  statuses?: ReadonlyArray<'active' | 'expired' | 'revoked'>;
+  expiresBefore?: Date;
 }
 
 /** What the Atlas list shows of a certificate. */
@@ -101,6 +143,7 @@ export class CertificatesRepository {
         certificate_der: certificate.der,
         revoked_at: certificate.revokedAt?.toISOString() ?? null,
         revocation_reason: certificate.revocationReason ?? null,
+        source: certificate.source,
       })
       .execute();
   }
@@ -141,6 +184,101 @@ export class CertificatesRepository {
       .select((eb) => eb.fn.countAll().as('count'))
       .executeTakeFirstOrThrow();
     return Number(row.count);
+  }
+
+  /** Revokes one certificate; false if it was already revoked. */
+  async revoke(serial: bigint, at: Date, reason: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('certificates')
+      .set({ revoked_at: at.toISOString(), revocation_reason: reason })
+      .where('serial', '=', serial)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** What a CRL of `caId` lists: its revoked certificates that have not expired yet. */
+  async revokedByCa(caId: string, now: Date): Promise<Array<{ serial: bigint; revokedAt: Date; reason: string }>> {
+    const rows = await this.db
+      .selectFrom('certificates')
+      .select(['serial', 'revoked_at', 'revocation_reason'])
+      .where('ca_id', '=', caId)
+      .where('revoked_at', 'is not', null)
+      .where('not_after', '>', now.toISOString())
+      .orderBy('serial')
+      .execute();
+    return rows.map((row) => ({
+      serial: toBigInt(row.serial),
+      revokedAt: toDate(row.revoked_at!),
+      reason: row.revocation_reason ?? 'unspecified',
+    }));
+  }
+
+  /** The latest notAfter among a CA's certificates, if it issued any. */
+  async lastExpiryOfCa(caId: string): Promise<Date | undefined> {
+    const row = await this.db
+      .selectFrom('certificates')
+      .select((eb) => eb.fn.max('not_after').as('last'))
+      .where('ca_id', '=', caId)
+      .executeTakeFirst();
+    return row?.last ? toDate(row.last) : undefined;
+  }
+
+  private inventory(filter: InventoryFilter) {
+    let query = this.db.selectFrom('certificates').where('project_id', '=', filter.groupId);
+    if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+    const now = filter.now.toISOString();
+    if (filter.statuses) {
+      const statuses = filter.statuses;
+      query = query.where((eb) =>
+        eb.or([
+          ...(statuses.includes('revoked') ? [eb('revoked_at', 'is not', null)] : []),
+          ...(statuses.includes('active') ? [eb.and([eb('revoked_at', 'is', null), eb('not_after', '>', now)])] : []),
+          ...(statuses.includes('expired') ? [eb.and([eb('revoked_at', 'is', null), eb('not_after', '<=', now)])] : []),
+        ]),
+      );
+    }
+    if (filter.expiresBefore) query = query.where('not_after', '<', filter.expiresBefore.toISOString());
+    return query;
+  }
+
+  /** Certificates in any state, by creation (a user's) or by expiry (a project's), oldest first. */
+  async listInventory(filter: InventoryFilter, offset: number, limit: number): Promise<UserCertificate[]> {
+    const ordered =
+      filter.userId !== undefined
+        ? this.inventory(filter).selectAll().orderBy('created_at').orderBy('serial')
+        : this.inventory(filter).selectAll().orderBy('not_after').orderBy('serial');
+    const rows = await ordered.offset(offset).limit(limit).execute();
+    return rows.map(certificateFromRow);
+  }
+
+  async countInventory(filter: InventoryFilter): Promise<number> {
+    const row = await this.inventory(filter)
+      .select((eb) => eb.fn.countAll().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  /** The newest certificate of each user that has one, with the user (for expiry alerts). */
+  async newestLiveByUser(
+    groupId: string,
+  ): Promise<Array<{ userId: string; serial: bigint; notAfter: Date; subject: string }>> {
+    const rows = await this.db
+      .selectFrom('certificates')
+      .select(['user_id', 'serial', 'not_after', 'subject', 'created_at'])
+      .where('project_id', '=', groupId)
+      .where('revoked_at', 'is', null)
+      .orderBy('user_id')
+      .orderBy('created_at', 'desc')
+      .execute();
+    const newest = new Map<string, (typeof rows)[number]>();
+    for (const row of rows) if (!newest.has(row.user_id)) newest.set(row.user_id, row);
+    return [...newest.values()].map((row) => ({
+      userId: row.user_id,
+      serial: toBigInt(row.serial),
+      notAfter: toDate(row.not_after),
+      subject: row.subject,
+    }));
   }
 
   /** Revokes every live certificate of a user (the user is being deleted); returns their serials. */

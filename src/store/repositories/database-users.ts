@@ -119,6 +119,12 @@ export class DatabaseUsersRepository {
     return row && fromRow(row);
   }
 
+  /** A user by id, whether or not it is temporary and expired (for the audit trail). */
+  async findById(id: string): Promise<StoredDatabaseUser | undefined> {
+    const row = await this.db.selectFrom('database_users').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && fromRow(row);
+  }
+
   /** Users of a project with this username, on any authentication database. */
   async findByUsername(groupId: string, username: string, now: Date): Promise<StoredDatabaseUser[]> {
     const rows = await this.live(now)

@@ -95,6 +95,12 @@ export class ProjectsRepository {
     return rows.map(projectFromRow);
   }
 
+  /** Every project of every organization (for background scans). */
+  async all(): Promise<Project[]> {
+    const rows = await this.db.selectFrom('projects').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(projectFromRow);
+  }
+
   /** One page of the given projects of an organization, oldest first. */
   async listByIds(orgId: string, ids: readonly string[], offset: number, limit: number): Promise<Project[]> {
     if (ids.length === 0) return [];

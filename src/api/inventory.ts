@@ -1,0 +1,44 @@
+import { AtlasError } from '../domain/errors.js';
+import type { UserCertificate } from '../domain/certificate.js';
+import { CERTIFICATE_STATUSES, type CertificateStatus, certificateStatus } from '../domain/revocation.js';
+import { formatAtlasDate } from '../domain/validity.js';
+
+/** `status=all`, or active/expired/revoked, comma-separated or repeated. */
+export function statusesParameter(value: string | string[] | undefined): CertificateStatus[] | undefined {
+  if (value === undefined) return undefined;
+  const words = [value]
+    .flat()
+    .flatMap((entry) => entry.split(','))
+    .map((word) => word.trim().toLowerCase());
+  if (words.includes('all')) return [...CERTIFICATE_STATUSES];
+  for (const word of words) {
+    if (!(CERTIFICATE_STATUSES as readonly string[]).includes(word))
+      throw new AtlasError('INVALID_QUERY_PARAMETER', 'status');
+  }
+  return [...new Set(words)] as CertificateStatus[];
+}
+
+/** An ISO-8601 date or date-time query parameter. */
+export function dateParameter(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const wellFormed = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value);
+  const instant = wellFormed ? new Date(value) : undefined;
+  if (!instant || Number.isNaN(instant.getTime())) throw new AtlasError('INVALID_QUERY_PARAMETER', name);
+  return instant;
+}
+
+/** A certificate as the inventory shows it: Atlas' members, then dbcerts' own. */
+export function inventoryView(certificate: UserCertificate, now: Date) {
+  return {
+    _id: certificate.serial,
+    createdAt: formatAtlasDate(certificate.createdAt),
+    groupId: certificate.groupId,
+    keyAlgorithm: certificate.keyAlgorithm,
+    notAfter: formatAtlasDate(certificate.notAfter),
+    revocationReason: certificate.revocationReason,
+    revokedAt: certificate.revokedAt && formatAtlasDate(certificate.revokedAt),
+    source: certificate.source,
+    status: certificateStatus(certificate, now),
+    subject: certificate.subject,
+  };
+}

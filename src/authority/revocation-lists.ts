@@ -1,0 +1,113 @@
+import { AtlasError } from '../domain/errors.js';
+import { isObjectId } from '../domain/ids.js';
+import { CRL_VALIDITY_MS, isRevocationReason } from '../domain/revocation.js';
+import { truncateToSecond } from '../domain/validity.js';
+import { createCrl, crlPem } from '../pki/crl.js';
+import type { StoredCertificateAuthority } from '../store/repositories/certificates.js';
+import type { Store } from '../store/store.js';
+import type { AccessControl } from './access.js';
+import type { CertificateAuthorityService } from './certificate-authorities.js';
+import type { Clock } from './clock.js';
+import type { Principal } from './principal.js';
+
+/**
+ * Certificate revocation lists, one per CA. A CRL is reissued on every revocation and
+ * whenever the stored one is half-way to its nextUpdate (or older than a revocation it
+ * does not list yet), each time with the next CRL number, so the numbers only grow.
+ */
+export class RevocationListService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly authorities: CertificateAuthorityService,
+    private readonly access: AccessControl,
+  ) {}
+
+  /** Issues a new CRL for the CA `caId` of the project, now. */
+  async reissue(groupId: string, caId: string): Promise<Uint8Array> {
+    const authority = await this.store.certificateAuthorities.find(groupId, caId);
+    if (!authority) throw new Error(`no CA ${caId} in project ${groupId}`);
+    return this.issue(authority);
+  }
+
+  private async issue(authority: StoredCertificateAuthority): Promise<Uint8Array> {
+    const signer = await this.authorities.signerFor(authority);
+    return this.store.transaction(async (repositories) => {
+      const previous = await repositories.revocationLists.latest(authority.id, true);
+      const thisUpdate = truncateToSecond(this.clock.now());
+      const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_MS);
+      const revoked = await repositories.certificates.revokedByCa(authority.id, thisUpdate);
+      const der = await createCrl(signer, {
+        crlNumber: (previous?.crlNumber ?? 0n) + 1n,
+        thisUpdate,
+        nextUpdate,
+        entries: revoked.map((entry) => ({
+          serial: entry.serial,
+          revokedAt: entry.revokedAt,
+          reason: isRevocationReason(entry.reason) ? entry.reason : 'unspecified',
+        })),
+      });
+      await repositories.revocationLists.save({
+        caId: authority.id,
+        crlNumber: (previous?.crlNumber ?? 0n) + 1n,
+        thisUpdate,
+        nextUpdate,
+        der,
+      });
+      return der;
+    });
+  }
+
+  /** The CA's current CRL, reissued first if it is missing, half-way to expiry, or behind a revocation. */
+  private async current(authority: StoredCertificateAuthority): Promise<Uint8Array> {
+    const latest = await this.store.revocationLists.latest(authority.id);
+    const now = this.clock.now().getTime();
+    const behind =
+      latest === undefined ||
+      now >= latest.thisUpdate.getTime() + CRL_VALIDITY_MS / 2 ||
+      (await this.store.certificates.revokedByCa(authority.id, new Date(now))).some(
+        (entry) => entry.revokedAt.getTime() > latest.thisUpdate.getTime(),
+      );
+    return behind ? this.issue(authority) : latest.der;
+  }
+
+  private async requireCa(groupId: string, caId: string): Promise<StoredCertificateAuthority> {
+    const authority = isObjectId(caId) ? await this.store.certificateAuthorities.find(groupId, caId) : undefined;
+    if (!authority) throw new AtlasError('RESOURCE_NOT_FOUND', `certificate authority ${caId}`);
+    return authority;
+  }
+
+  /** DER of the active CA's CRL (or of `caId`'s), for a caller who may read the project. */
+  async crlDer(principal: Principal, groupId: string, caId?: string): Promise<Uint8Array> {
+    await this.access.project(this.store, principal, 'getCertificateRevocationList', groupId);
+    return this.crlDerFor(groupId, caId);
+  }
+
+  /** PEM of the CRLs of every CA the project's relying parties trust: mongod's net.tls.CRLFile. */
+  async crlPemBundle(principal: Principal, groupId: string): Promise<string> {
+    await this.access.project(this.store, principal, 'getCertificateRevocationList', groupId);
+    return this.crlPemBundleFor(groupId);
+  }
+
+  /** The same, without an access check: for the operator's command line. */
+  async crlDerFor(groupId: string, caId?: string): Promise<Uint8Array> {
+    await this.requireProject(groupId);
+    const authority =
+      caId === undefined
+        ? await this.store.certificateAuthorities.find(groupId, (await this.authorities.active(groupId)).record.id)
+        : await this.requireCa(groupId, caId);
+    return this.current(authority!);
+  }
+
+  async crlPemBundleFor(groupId: string): Promise<string> {
+    await this.requireProject(groupId);
+    const trusted = await this.authorities.trusted(groupId);
+    const crls = await Promise.all(trusted.map((authority) => this.current(authority)));
+    return crls.map(crlPem).join('');
+  }
+
+  private async requireProject(groupId: string): Promise<void> {
+    if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
+    if (!(await this.store.projects.find(groupId))) throw new AtlasError('GROUP_NOT_FOUND', groupId);
+  }
+}

@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+/** Per-project user security: the customer-managed X.509 CA bundle, kept byte for byte. */
+export class UserSecurityRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async customerCas(groupId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('user_security')
+      .select('customer_x509_cas')
+      .where('project_id', '=', groupId)
+      .executeTakeFirst();
+    return row?.customer_x509_cas ?? undefined;
+  }
+
+  async setCustomerCas(groupId: string, cas: string | null, at: Date): Promise<void> {
+    await this.db
+      .insertInto('user_security')
+      .values({ project_id: groupId, customer_x509_cas: cas, updated_at: at.toISOString() })
+      .onConflict((oc) => oc.column('project_id').doUpdateSet({ customer_x509_cas: cas, updated_at: at.toISOString() }))
+      .execute();
+  }
+}
