@@ -8,6 +8,7 @@ import type { BucketPolicy } from '../domain/rate-limit.js';
 import type { ApiContext } from './context.js';
 import { AtlasError } from '../domain/errors.js';
 import atlasConventions, { sendError } from './plugins/atlas-conventions.js';
+import backgroundJobs from './plugins/background-jobs.js';
 import { Metrics } from './metrics.js';
 import digestAuth from './plugins/digest-auth.js';
 import guardRails from './plugins/guard-rails.js';
@@ -39,6 +40,8 @@ export interface ServerOptions {
   trustProxy?: boolean | string[];
   /** Failed Digest attempts one source may make per period before it gets 429s. */
   failedAuthPolicy?: BucketPolicy;
+  /** Run expiry-alert scans and webhook deliveries in this process (default true). */
+  backgroundJobs?: boolean;
 }
 
 function newAjv(options: AjvOptions): Ajv {
@@ -107,6 +110,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
     protectedPrefixes: ['/api/atlas/'],
   });
+
+  if (options.backgroundJobs !== false) await app.register(backgroundJobs, { authority: options.authority });
 
   const context: ApiContext = {
     authority: options.authority,

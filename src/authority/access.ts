@@ -23,6 +23,14 @@ export function seesAllProjects(principal: Principal): boolean {
   return effectiveProjectRoles(principal.orgRoles, []).size > 0;
 }
 
+/** The project a path names, whoever asks: INVALID_GROUP_ID or GROUP_NOT_FOUND (404) otherwise. */
+export async function existingProject(repositories: Repositories, groupId: string): Promise<Project> {
+  if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
+  const project = await repositories.projects.find(groupId);
+  if (!project) throw new AtlasError('GROUP_NOT_FOUND', groupId);
+  return project;
+}
+
 /**
  * Applies REQUIRED_ROLES: finds the resource an operation names, refuses callers whose
  * roles fall short with Atlas' answers, and draws the operation's rate-limit token.
@@ -53,9 +61,7 @@ export class AccessControl {
     groupId: string,
   ): Promise<Project> {
     const requirement: ProjectRequirement = REQUIRED_ROLES[operation];
-    if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
-    const project = await repositories.projects.find(groupId);
-    if (!project) throw new AtlasError('GROUP_NOT_FOUND', groupId);
+    const project = await existingProject(repositories, groupId);
     const held = project.orgId === principal.orgId ? projectRolesOf(principal, groupId) : new Set();
     if (held.size === 0) throw new AtlasError('NOT_IN_GROUP');
     if (!requirement.anyOf.some((role) => held.has(role))) throw new AtlasError('USER_UNAUTHORIZED');

@@ -374,9 +374,10 @@ export class ApiKeyService {
     await this.store.transaction(async (repositories) => {
       const key = await this.requireKey(repositories, org.id, apiKeyId);
       const cidrBlock = canonicalEntryKey(entry);
-      if (cidrBlock === undefined || !(await repositories.accessLists.delete(key.id, cidrBlock))) {
-        throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
-      }
+      const stored = cidrBlock === undefined ? undefined : await repositories.accessLists.find(key.id, cidrBlock);
+      if (!stored) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
+      await repositories.accessLists.delete(key.id, stored.cidrBlock);
+      // Named as it was added, however the request spelled it.
       await this.audit.record(
         repositories,
         principal,
@@ -384,7 +385,7 @@ export class ApiKeyService {
         { orgId: org.id },
         {
           ...keyTarget(key),
-          accessListEntry: entry,
+          accessListEntry: stored.ipAddress ?? stored.cidrBlock,
         },
       );
     });

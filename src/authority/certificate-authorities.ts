@@ -6,7 +6,7 @@ import {
 } from '../domain/certificate.js';
 import { AtlasError } from '../domain/errors.js';
 import type { Actor } from '../domain/events.js';
-import { isObjectId, newObjectId } from '../domain/ids.js';
+import { newObjectId } from '../domain/ids.js';
 import { randomSerial } from '../domain/serial.js';
 import { addCalendarMonths, truncateToSecond } from '../domain/validity.js';
 import {
@@ -21,7 +21,7 @@ import type { SecretBox } from '../pki/secret-box.js';
 import { isUniqueViolation } from '../store/database.js';
 import type { StoredCertificateAuthority } from '../store/repositories/certificates.js';
 import type { Store } from '../store/store.js';
-import type { AccessControl } from './access.js';
+import { type AccessControl, existingProject } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
@@ -64,8 +64,7 @@ export class CertificateAuthorityService {
    * a self-managed mongod lists in `net.tls.CAFile`. No access check: for the operator.
    */
   async caCertificatePem(groupId: string): Promise<string> {
-    if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
-    if (!(await this.store.projects.find(groupId))) throw new AtlasError('GROUP_NOT_FOUND', groupId);
+    await existingProject(this.store, groupId);
     const { signer } = await this.active(groupId);
     return certificatePem(signer.certificate);
   }
@@ -163,6 +162,12 @@ export class CertificateAuthorityService {
   /** The trust bundle (PEM): what mongod's net.tls.CAFile should hold during a rotation. */
   async trustBundlePem(principal: Principal, groupId: string): Promise<string> {
     await this.access.project(this.store, principal, 'getManagedCaTrustBundle', groupId);
+    return this.trustBundlePemFor(groupId);
+  }
+
+  /** The same, without an access check: for the operator's command line. */
+  async trustBundlePemFor(groupId: string): Promise<string> {
+    await existingProject(this.store, groupId);
     return (await this.trusted(groupId)).map((authority) => certificatePem(parseCertificate(authority.der))).join('');
   }
 

@@ -5,7 +5,7 @@ import { truncateToSecond } from '../domain/validity.js';
 import { createCrl, crlPem } from '../pki/crl.js';
 import type { StoredCertificateAuthority } from '../store/repositories/certificates.js';
 import type { Store } from '../store/store.js';
-import type { AccessControl } from './access.js';
+import { type AccessControl, existingProject } from './access.js';
 import type { CertificateAuthorityService } from './certificate-authorities.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
@@ -47,11 +47,16 @@ export class RevocationListService {
           reason: isRevocationReason(entry.reason) ? entry.reason : 'unspecified',
         })),
       });
+      const newest = revoked.reduce<Date | undefined>(
+        (latest, entry) => (latest === undefined || entry.revokedAt > latest ? entry.revokedAt : latest),
+        undefined,
+      );
       await repositories.revocationLists.save({
         caId: authority.id,
         crlNumber: (previous?.crlNumber ?? 0n) + 1n,
         thisUpdate,
         nextUpdate,
+        ...(newest ? { coversUntil: newest } : {}),
         der,
       });
       return der;
@@ -66,7 +71,7 @@ export class RevocationListService {
       latest === undefined ||
       now >= latest.thisUpdate.getTime() + CRL_VALIDITY_MS / 2 ||
       (await this.store.certificates.revokedByCa(authority.id, new Date(now))).some(
-        (entry) => entry.revokedAt.getTime() > latest.thisUpdate.getTime(),
+        (entry) => latest.coversUntil === undefined || entry.revokedAt > latest.coversUntil,
       );
     return behind ? this.issue(authority) : latest.der;
   }
@@ -91,7 +96,7 @@ export class RevocationListService {
 
   /** The same, without an access check: for the operator's command line. */
   async crlDerFor(groupId: string, caId?: string): Promise<Uint8Array> {
-    await this.requireProject(groupId);
+    await existingProject(this.store, groupId);
     const authority =
       caId === undefined
         ? await this.store.certificateAuthorities.find(groupId, (await this.authorities.active(groupId)).record.id)
@@ -100,14 +105,9 @@ export class RevocationListService {
   }
 
   async crlPemBundleFor(groupId: string): Promise<string> {
-    await this.requireProject(groupId);
+    await existingProject(this.store, groupId);
     const trusted = await this.authorities.trusted(groupId);
     const crls = await Promise.all(trusted.map((authority) => this.current(authority)));
     return crls.map(crlPem).join('');
-  }
-
-  private async requireProject(groupId: string): Promise<void> {
-    if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
-    if (!(await this.store.projects.find(groupId))) throw new AtlasError('GROUP_NOT_FOUND', groupId);
   }
 }

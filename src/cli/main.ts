@@ -13,7 +13,10 @@ const USAGE = `Usage: dbcerts <command> [options]
 Commands:
   serve      [--port N] [--host H] [--data DIR]   run the Atlas-compatible API server (default)
   bootstrap  --data DIR [--json]                  create (once) the organization, project and API key
-  ca-cert    --data DIR [--group ID]              print a project's CA certificate (PEM)
+  ca-cert    --data DIR [--group ID] [--bundle]   print a project's CA certificate (PEM); --bundle: every
+                                                  CA still trusted (during a rotation)
+  crl        --data DIR [--group ID] [--der]      print the project's CRLs (PEM, for net.tls.CRLFile);
+                                                  --der: the active CA's CRL in DER
 
 Options (also as environment variables):
   --port N                 PORT (8080)
@@ -43,6 +46,8 @@ const OPTIONS = {
   'rate-limits': { type: 'string' },
   group: { type: 'string' },
   json: { type: 'boolean' },
+  bundle: { type: 'boolean' },
+  der: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -111,12 +116,34 @@ async function bootstrap(config: Config, json: boolean): Promise<void> {
   }
 }
 
-async function caCert(config: Config, group: string | undefined): Promise<void> {
+function groupOf(config: Config, group: string | undefined): string {
   const groupId = group ?? readCredentials(config.dataDir)?.groupId;
   if (!groupId) throw new ConfigError('--group ID is required (no bootstrap credentials in the data directory)');
+  return groupId;
+}
+
+async function caCert(config: Config, group: string | undefined, bundle: boolean): Promise<void> {
+  const groupId = groupOf(config, group);
   const runtime = await openRuntime(config);
   try {
-    process.stdout.write(await runtime.authority.certificateAuthorities.caCertificatePem(groupId));
+    const { certificateAuthorities } = runtime.authority;
+    process.stdout.write(
+      bundle
+        ? await certificateAuthorities.trustBundlePemFor(groupId)
+        : await certificateAuthorities.caCertificatePem(groupId),
+    );
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function crl(config: Config, group: string | undefined, der: boolean): Promise<void> {
+  const groupId = groupOf(config, group);
+  const runtime = await openRuntime(config);
+  try {
+    const { revocationLists } = runtime.authority;
+    if (der) process.stdout.write(await revocationLists.crlDerFor(groupId));
+    else process.stdout.write(await revocationLists.crlPemBundleFor(groupId));
   } finally {
     await runtime.close();
   }
@@ -149,7 +176,10 @@ export async function main(argv: string[]): Promise<number> {
         await bootstrap(config, parsed.values.json === true);
         return 0;
       case 'ca-cert':
-        await caCert(config, parsed.values.group);
+        await caCert(config, parsed.values.group, parsed.values.bundle === true);
+        return 0;
+      case 'crl':
+        await crl(config, parsed.values.group, parsed.values.der === true);
         return 0;
       default:
         process.stderr.write(`dbcerts: unknown command ${command}\n\n${USAGE}`);

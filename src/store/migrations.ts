@@ -232,6 +232,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('crl_number', types.int64, (c) => c.notNull())
           .addColumn('this_update', 'text', (c) => c.notNull())
           .addColumn('next_update', 'text', (c) => c.notNull())
+          // The newest revocation (exact instant) the CRL lists: a later one makes it stale.
+          .addColumn('covers_until', 'text')
           .addColumn('der', types.bytes, (c) => c.notNull())
           .execute();
 

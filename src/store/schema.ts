@@ -146,6 +146,7 @@ export interface CertificateRevocationListsTable {
   crl_number: bigint;
   this_update: Timestamp;
   next_update: Timestamp;
+  covers_until: Timestamp | null;
   der: Uint8Array;
 }
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server.js';
 import { Authority } from '../../src/authority/authority.js';
 import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
+import type { WebhookSender } from '../../src/authority/expiry-alerts.js';
 import type { RateLimitSettings } from '../../src/authority/rate-limits.js';
 import type { BucketPolicy } from '../../src/domain/rate-limit.js';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
@@ -21,6 +22,8 @@ export interface TestServerOptions {
   keyAlgorithm?: KeyAlgorithm;
   caKeyAlgorithm?: KeyAlgorithm;
   serials?: () => bigint;
+  /** Receives expiry-alert webhooks instead of the network. */
+  webhookSender?: WebhookSender;
   nonceLifetimeSeconds?: number;
   bodyLimit?: number;
   /** Overrides of Atlas' rate limits, or false (the default here) for none. */
@@ -61,6 +64,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     caKeyAlgorithm: options.caKeyAlgorithm ?? 'ec-p256',
     ...(options.serials ? { serials: options.serials } : {}),
     rateLimits: options.rateLimits ?? false,
+    ...(options.webhookSender ? { webhookSender: options.webhookSender } : {}),
   });
   const { credentials } = await authority.bootstrap.bootstrap();
   const logLines = options.logLines;
@@ -69,6 +73,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.trustProxy !== undefined ? { trustProxy: options.trustProxy } : {}),
+    backgroundJobs: false,
     failedAuthPolicy: options.failedAuthPolicy ?? { capacity: 1_000_000, refillRate: 1_000_000, refillSeconds: 60 },
     ...(logLines ? { logger: { level: 'trace', stream: { write: (line: string) => logLines.push(line) } } } : {}),
   });

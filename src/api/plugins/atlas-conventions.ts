@@ -107,7 +107,8 @@ function validationError(
         field === '' ? String(first.params.missingProperty) : `${field}.${first.params.missingProperty}`,
       );
     case 'minItems':
-      return new AtlasError('MISSING_ATTRIBUTE', field);
+      // An empty list where one entry at least is needed: the attribute, or the body itself.
+      return field === '' ? new AtlasError('INVALID_JSON') : new AtlasError('MISSING_ATTRIBUTE', field);
     case 'type':
       return field === '' ? new AtlasError('INVALID_JSON') : new AtlasError('INVALID_JSON_ATTRIBUTE', field);
     case 'enum':

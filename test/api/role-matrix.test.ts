@@ -1,0 +1,795 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import { sql } from 'kysely';
+import type { AtlasRoute } from '../../src/api/plugins/guard-rails.js';
+import { type Operation, REQUIRED_ROLES } from '../../src/authority/required-roles.js';
+import { accessListEntryFrom } from '../../src/domain/access-list.js';
+import { newObjectId } from '../../src/domain/ids.js';
+import {
+  effectiveOrgRoles,
+  effectiveProjectRoles,
+  ORG_ROLES,
+  type OrgRole,
+  PROJECT_ROLES,
+  type ProjectRole,
+  type Role,
+} from '../../src/domain/roles.js';
+import { atlasError, type AtlasErrorBody } from '../helpers/atlas-assert.js';
+import { type ApiResponse, DigestClient } from '../helpers/digest-client.js';
+import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
+
+/**
+ * The role matrix: for every /api/atlas route and every role, alone, allowed or refused,
+ * generated from the one table (REQUIRED_ROLES and the implications of src/domain/roles.ts)
+ * and checked against live requests.
+ *
+ * - Routes come from the live server (`app.atlasRoutes`), so a route added without a
+ *   fixture here, or an operation without a route, fails the first test.
+ * - Callers: one key per organization role (minted with that role alone), and one key per
+ *   project role (an Organization Member assigned that role alone on the test project).
+ * - Every request is built from valid fixtures, so "allowed" means the handler ran and
+ *   the operation succeeded (its exact success status); destructive operations get a fresh
+ *   target per attempt, writes use fresh names.
+ * - A refused request answers Atlas' exact error (docs/compatibility.md "Errors",
+ *   "Projects"), carries no WWW-Authenticate, leaves every table as it was, and adds exactly
+ *   one DBCERTS_REQUEST_REFUSED event (outcome FAILURE) naming the caller and the request.
+ * - A hand-written list of expectations, straight from the issue text, checks the table
+ *   itself; and a key of another organization sees nothing of the first.
+ */
+
+type ErrorCode = 'NOT_IN_GROUP' | 'USER_UNAUTHORIZED' | 'NOT_ORG_GROUP_CREATOR';
+type Expected = 'allowed' | ErrorCode;
+
+interface Caller {
+  /** The role it holds alone, or a description. */
+  name: string;
+  orgId: string;
+  keyId: string;
+  publicKey: string;
+  orgRoles: OrgRole[];
+  projectRoles: ProjectRole[];
+  client: DigestClient;
+}
+
+/** What one request of the matrix needs: path parameters beyond the defaults, and a body. */
+interface Prepared {
+  params?: Record<string, string>;
+  body?: unknown;
+}
+
+interface Fixture {
+  /** The status the operation answers when it succeeds. */
+  success: number;
+  /** Builds the request; may create a fresh target (before the state is snapshotted). */
+  prepare(attempt: number): Promise<Prepared>;
+}
+
+const server: TestServer = await startTestServer();
+const ORG_ID = server.credentials.orgId;
+const GROUP_ID = server.credentials.groupId;
+const MANAGED_USER = 'matrix-x509-user';
+const SCRAM_USER = 'matrix-scram-user';
+const TARGET_ENTRY = '192.0.2.1';
+
+/** Fixture ids filled in `before`. */
+const ids = { targetKey: '', projectEvent: '', orgEvent: '', otherOrg: '', otherGroup: '', firstCa: '' };
+const callers: Caller[] = [];
+let otherOrgOwner: Caller;
+let attempts = 0;
+
+after(() => server.close());
+
+// --- fixtures -------------------------------------------------------------------------
+
+async function expectStatus(response: ApiResponse, status: number, what: string): Promise<ApiResponse> {
+  if (response.status !== status) throw new Error(`${what}: ${response.status} ${response.text}`);
+  return response;
+}
+
+/** A managed X.509 user on $external, created by the bootstrap org owner. */
+async function createUser(username: string): Promise<void> {
+  await expectStatus(
+    await server.client.post(`${V1}/groups/${GROUP_ID}/databaseUsers`, {
+      databaseName: '$external',
+      username,
+      x509Type: 'MANAGED',
+      roles: [{ roleName: 'readWrite', databaseName: 'app' }],
+    }),
+    201,
+    `creating ${username}`,
+  );
+}
+
+/** A fresh certificate of the managed user, issued by the bootstrap org owner: its serial. */
+async function issueCertificate(): Promise<string> {
+  const response = await expectStatus(
+    await server.client.post(`${V1}/groups/${GROUP_ID}/databaseUsers/${MANAGED_USER}/certs`, {}),
+    201,
+    'issuing a certificate',
+  );
+  const pem = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/.exec(response.text);
+  if (!pem) throw new Error(`no certificate in ${response.text.slice(0, 100)}`);
+  return BigInt(`0x${new X509Certificate(pem[0]).serialNumber}`).toString();
+}
+
+async function mintKey(orgId: string, description: string, roles: OrgRole[]) {
+  return server.authority.apiKeys.mint(orgId, description, roles);
+}
+
+/** A fresh address per attempt, never the target's fixed entry. */
+function freshAddress(attempt: number, network: 10 | 172): string {
+  return network === 10
+    ? `10.${(attempt >> 16) & 255}.${(attempt >> 8) & 255}.${attempt & 255}`
+    : `172.16.${(attempt >> 8) & 255}.${attempt & 255}`;
+}
+
+const FIXTURES: Partial<Record<Operation, Fixture>> = {
+  // organizations
+  listOrganizations: { success: 200, prepare: async () => ({}) },
+  getOrganization: { success: 200, prepare: async () => ({}) },
+  getOrganizationSettings: { success: 200, prepare: async () => ({}) },
+  // Never turns the requirement on: that would lock every caller without an access list out.
+  updateOrganizationSettings: { success: 200, prepare: async () => ({ body: { apiAccessListRequired: false } }) },
+  listOrganizationEvents: { success: 200, prepare: async () => ({}) },
+  getOrganizationEvent: { success: 200, prepare: async () => ({ params: { eventId: ids.orgEvent } }) },
+  // organization API keys and access lists
+  listOrganizationApiKeys: { success: 200, prepare: async () => ({}) },
+  getOrganizationApiKey: { success: 200, prepare: async () => ({}) },
+  createOrganizationApiKey: {
+    success: 200,
+    prepare: async (n) => ({ body: { desc: `matrix created key ${n}`, roles: ['ORG_READ_ONLY'] } }),
+  },
+  updateOrganizationApiKey: { success: 200, prepare: async (n) => ({ body: { desc: `matrix target key ${n}` } }) },
+  deleteOrganizationApiKey: {
+    success: 204,
+    prepare: async (n) => {
+      const { key } = await mintKey(ORG_ID, `matrix doomed key ${n}`, ['ORG_MEMBER']);
+      return { params: { apiUserId: key.id } };
+    },
+  },
+  listApiKeyAccessListEntries: { success: 200, prepare: async () => ({}) },
+  getApiKeyAccessListEntry: { success: 200, prepare: async () => ({}) },
+  createApiKeyAccessListEntries: {
+    success: 201,
+    prepare: async (n) => ({ body: [{ ipAddress: freshAddress(n, 10) }] }),
+  },
+  deleteApiKeyAccessListEntry: {
+    success: 204,
+    prepare: async (n) => {
+      const address = freshAddress(n, 172);
+      await server.store.accessLists.insert(ids.targetKey, {
+        ...accessListEntryFrom({ ipAddress: address }),
+        createdAt: server.clock.now(),
+      });
+      return { params: { entry: address } };
+    },
+  },
+  // projects
+  listProjects: { success: 200, prepare: async () => ({}) },
+  createProject: { success: 200, prepare: async (n) => ({ body: { name: `matrix-${n}`, orgId: ORG_ID } }) },
+  getProject: { success: 200, prepare: async () => ({}) },
+  listProjectEvents: { success: 200, prepare: async () => ({}) },
+  getProjectEvent: { success: 200, prepare: async () => ({ params: { eventId: ids.projectEvent } }) },
+  // project API keys
+  listProjectApiKeys: { success: 200, prepare: async () => ({}) },
+  createProjectApiKey: {
+    success: 200,
+    prepare: async (n) => ({ body: { desc: `matrix project key ${n}`, roles: ['GROUP_READ_ONLY'] } }),
+  },
+  assignProjectApiKey: {
+    success: 200,
+    prepare: async (n) => {
+      const { key } = await mintKey(ORG_ID, `matrix unassigned key ${n}`, ['ORG_MEMBER']);
+      return { params: { apiUserId: key.id }, body: { roles: ['GROUP_READ_ONLY'] } };
+    },
+  },
+  removeProjectApiKey: {
+    success: 204,
+    prepare: async (n) => {
+      const { key } = await mintKey(ORG_ID, `matrix assigned key ${n}`, ['ORG_MEMBER']);
+      await server.store.apiKeys.setProjectRoles(key.id, GROUP_ID, ['GROUP_READ_ONLY']);
+      return { params: { apiUserId: key.id } };
+    },
+  },
+  // database users
+  listDatabaseUsers: { success: 200, prepare: async () => ({}) },
+  getDatabaseUser: { success: 200, prepare: async () => ({}) },
+  createDatabaseUser: {
+    success: 201,
+    prepare: async (n) => ({
+      body: {
+        databaseName: '$external',
+        username: `matrix-new-user-${n}`,
+        x509Type: 'MANAGED',
+        roles: [{ roleName: 'read', databaseName: 'app' }],
+      },
+    }),
+  },
+  updateDatabaseUser: {
+    success: 200,
+    prepare: async (n) => ({
+      params: { databaseName: 'admin', username: SCRAM_USER },
+      body: { description: `matrix update ${n}` },
+    }),
+  },
+  deleteDatabaseUser: {
+    success: 204,
+    prepare: async (n) => {
+      const username = `matrix-doomed-user-${n}`;
+      await createUser(username);
+      return { params: { username } };
+    },
+  },
+  // X.509
+  listDatabaseUserCertificates: { success: 200, prepare: async () => ({}) },
+  createDatabaseUserCertificate: { success: 201, prepare: async () => ({ body: { monthsUntilExpiration: 1 } }) },
+  getManagedCaCertificate: { success: 200, prepare: async () => ({}) },
+  // customer-managed X.509 (userSecurity); never turned on, which would stop managed issuance
+  getUserSecurity: { success: 200, prepare: async () => ({}) },
+  updateUserSecurity: { success: 202, prepare: async () => ({ body: { ldap: { authenticationEnabled: false } } }) },
+  disableCustomerX509: { success: 202, prepare: async () => ({}) },
+  // the managed CA, revocation, inventory and expiry alerts (dbcerts extensions)
+  getManagedCaTrustBundle: { success: 200, prepare: async () => ({}) },
+  listManagedCas: { success: 200, prepare: async () => ({}) },
+  rotateManagedCa: { success: 200, prepare: async () => ({}) },
+  getCertificateRevocationList: { success: 200, prepare: async () => ({}) },
+  listCertificateInventory: { success: 200, prepare: async () => ({}) },
+  revokeCertificate: {
+    success: 200,
+    prepare: async () => ({ params: { serial: await issueCertificate() }, body: {} }),
+  },
+  getExpiryAlertSettings: { success: 200, prepare: async () => ({}) },
+  updateExpiryAlertSettings: { success: 200, prepare: async (n) => ({ body: { leadTimeDays: (n % 365) + 1 } }) },
+};
+
+/** Path parameters every request uses unless its fixture says otherwise. */
+function defaultParams(): Record<string, string> {
+  return {
+    orgId: ORG_ID,
+    groupId: GROUP_ID,
+    apiUserId: ids.targetKey,
+    entry: TARGET_ENTRY,
+    databaseName: '$external',
+    username: MANAGED_USER,
+    caId: ids.firstCa,
+  };
+}
+
+function fillPath(url: string, params: Record<string, string>): string {
+  return url.replace(/:(\w+)/g, (_match, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`no value for :${name} in ${url}`);
+    return encodeURIComponent(value);
+  });
+}
+
+// --- expectations ---------------------------------------------------------------------
+
+/** The answer REQUIRED_ROLES and the role implications give for a caller of the first org. */
+function expectedFromTable(operation: Operation, caller: Pick<Caller, 'orgRoles' | 'projectRoles'>): Expected {
+  const requirement = REQUIRED_ROLES[operation];
+  if (requirement.scope === 'project') {
+    const held = effectiveProjectRoles(caller.orgRoles, caller.projectRoles);
+    if (held.size === 0) return 'NOT_IN_GROUP';
+    return requirement.anyOf.some((role) => held.has(role)) ? 'allowed' : 'USER_UNAUTHORIZED';
+  }
+  const held = effectiveOrgRoles(caller.orgRoles);
+  if (requirement.anyOf.some((role) => held.has(role))) return 'allowed';
+  return requirement.denied === 'NOT_ORG_GROUP_CREATOR' ? 'NOT_ORG_GROUP_CREATOR' : 'USER_UNAUTHORIZED';
+}
+
+function errorFor(code: ErrorCode): AtlasErrorBody {
+  switch (code) {
+    case 'NOT_IN_GROUP':
+      return atlasError(401, 'NOT_IN_GROUP', 'The current user is not in the group, or the group does not exist.');
+    case 'USER_UNAUTHORIZED':
+      return atlasError(401, 'USER_UNAUTHORIZED', 'Current user is not authorized to perform this action.');
+    case 'NOT_ORG_GROUP_CREATOR':
+      return atlasError(
+        401,
+        'NOT_ORG_GROUP_CREATOR',
+        `The currently logged in user does not have the group creator role in organization ${ORG_ID}.`,
+        [ORG_ID],
+      );
+  }
+}
+
+const orgNotFound = (orgId: string) =>
+  atlasError(404, 'ORG_NOT_FOUND', `No organization with ID ${orgId} exists.`, [orgId]);
+
+const isProjectRoute = (route: AtlasRoute) => route.url.includes('/:groupId');
+const isWrite = (route: AtlasRoute) => route.method !== 'GET';
+
+/** The caller's key alone with one role. */
+function callerWith(role: Role): Caller {
+  const caller = callers.find((candidate) => candidate.name === role);
+  if (!caller) throw new Error(`no caller with ${role}`);
+  return caller;
+}
+
+// --- state ----------------------------------------------------------------------------
+
+/**
+ * Every table of the store: those storeSnapshot (test/helpers/server.ts) reads and all the
+ * others, read generically so a table added later is covered too; except the Digest nonce uses, which are the authentication's own
+ * bookkeeping, and the events, which are checked separately. Access-list usage counters
+ * are included: no caller here has an access list, so admission records no use. Rate
+ * limits are off here, so any rate-limit bucket row would be a change.
+ */
+const UNSNAPSHOTTED = new Set(['digest_nonce_uses', 'events']);
+
+/** Cells as text: exact integers, and bytes (DER) as hex rather than one member per byte. */
+function cellText(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return `hex:${Buffer.from(value).toString('hex')}`;
+  // A Buffer has already been through its toJSON: {type: 'Buffer', data: [...]}.
+  const buffer = value as { type?: unknown; data?: unknown } | null;
+  if (buffer?.type === 'Buffer' && Array.isArray(buffer.data)) {
+    return `hex:${Buffer.from(buffer.data as number[]).toString('hex')}`;
+  }
+  return value;
+}
+
+async function stateSnapshot(): Promise<string> {
+  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(
+    server.store.db,
+  );
+  const snapshot: Record<string, string[]> = {};
+  for (const { name } of tables.rows) {
+    if (UNSNAPSHOTTED.has(name) || name.startsWith('sqlite_')) continue;
+    const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)}`.execute(server.store.db);
+    snapshot[name] = rows.rows.map((row) => JSON.stringify(row, cellText)).sort();
+  }
+  return JSON.stringify(snapshot);
+}
+
+/** Where the events table ends now (SQLite's implicit rowid: inserts only ever append). */
+async function eventsMark(): Promise<number> {
+  const { rows } = await sql<{ mark: number | bigint | null }>`select max(rowid) as mark from events`.execute(
+    server.store.db,
+  );
+  return Number(rows[0]?.mark ?? 0);
+}
+
+async function eventsSince(mark: number) {
+  return server.store.db
+    .selectFrom('events')
+    .selectAll()
+    .where(sql<boolean>`rowid > ${mark}`)
+    .execute();
+}
+
+// --- one request ----------------------------------------------------------------------
+
+type Outcome =
+  | { kind: 'allowed' }
+  | {
+      kind: 'refused';
+      body: AtlasErrorBody;
+      /** Whether the refusal goes on record (401/403, and any 4xx of a write). */
+      recorded: boolean;
+      /** The project the refusal event names (only a project of the caller's organization). */
+      groupId: string | null;
+    };
+
+/**
+ * Sends the route's request as `caller` and returns what differs from `expected`
+ * (nothing when all holds), each line naming the route, the caller, expected and actual.
+ */
+async function check(route: AtlasRoute, caller: Caller, expected: Outcome): Promise<string[]> {
+  const label = `${route.method} ${route.url} as ${caller.name}`;
+  const fixture = FIXTURES[route.operation];
+  if (!fixture) return [`${label}: no fixture for operation ${route.operation}`];
+  const prepared = await fixture.prepare(++attempts);
+  const path = fillPath(route.url, { ...defaultParams(), ...prepared.params });
+  // Only a refusal needs the state before: an allowed request changes it.
+  const stateBefore = expected.kind === 'refused' ? await stateSnapshot() : '';
+  const eventsBefore = await eventsMark();
+  const response = await caller.client.request(path, {
+    method: route.method,
+    ...(prepared.body !== undefined ? { body: prepared.body } : {}),
+  });
+  const newEvents = await eventsSince(eventsBefore);
+  const refusals = newEvents.filter((event) => event.event_type_name === 'DBCERTS_REQUEST_REFUSED');
+  const failures: string[] = [];
+  const fail = (what: string) => failures.push(`${label}: ${what}`);
+
+  if (expected.kind === 'allowed') {
+    if (response.status !== fixture.success) {
+      fail(`expected allowed (${fixture.success}), got ${response.status} ${response.text.slice(0, 300)}`);
+    }
+    if (refusals.length > 0) fail(`allowed, yet ${refusals.length} refusal event(s) recorded`);
+    return failures;
+  }
+
+  const { body } = expected;
+  let actual: unknown;
+  try {
+    actual = response.json();
+  } catch {
+    actual = response.text.slice(0, 300);
+  }
+  if (response.status !== body.error || !isDeepStrictEqual(actual, body)) {
+    const code = (actual as { errorCode?: unknown } | undefined)?.errorCode;
+    const got = `${response.status}${typeof code === 'string' ? ` ${code}` : ''}`;
+    const wantedText = got === `${body.error} ${body.errorCode}` ? JSON.stringify(body) : '';
+    fail(
+      `expected ${body.error} ${body.errorCode}${wantedText ? ` ${wantedText}` : ''}, ` +
+        `got ${got}: ${response.text.slice(0, 300)}`,
+    );
+    return failures;
+  }
+  if (response.headers.get('www-authenticate') !== null) {
+    fail(`refusal carries WWW-Authenticate: ${response.headers.get('www-authenticate')}`);
+  }
+  const stateAfter = await stateSnapshot();
+  if (stateAfter !== stateBefore) {
+    const before = JSON.parse(stateBefore) as Record<string, unknown>;
+    const afterTables = JSON.parse(stateAfter) as Record<string, unknown>;
+    const changed = Object.keys({ ...before, ...afterTables }).filter(
+      (table) => !isDeepStrictEqual(before[table], afterTables[table]),
+    );
+    fail(`refused (${body.errorCode}), yet the store changed: ${changed.join(', ')}`);
+  }
+  const wanted = expected.recorded ? 1 : 0;
+  if (newEvents.length !== wanted || refusals.length !== wanted) {
+    fail(
+      `expected ${wanted} new DBCERTS_REQUEST_REFUSED event and nothing else, got ` +
+        JSON.stringify(newEvents.map((event) => event.event_type_name)),
+    );
+  } else if (wanted === 1) {
+    const event = refusals[0]!;
+    const recorded = {
+      orgId: event.org_id,
+      groupId: event.group_id,
+      apiKeyId: event.api_key_id,
+      publicKey: event.public_key,
+      remoteAddress: event.remote_address,
+      outcome: event.outcome,
+      errorCode: event.error_code,
+      target: JSON.parse(event.target) as unknown,
+    };
+    const wantedEvent = {
+      orgId: caller.orgId,
+      groupId: expected.groupId,
+      apiKeyId: caller.keyId,
+      publicKey: caller.publicKey,
+      remoteAddress: '127.0.0.1',
+      outcome: 'FAILURE',
+      errorCode: body.errorCode,
+      target: { method: route.method, path, status: body.error },
+    };
+    if (!isDeepStrictEqual(recorded, wantedEvent)) {
+      fail(`refusal event ${JSON.stringify(recorded)}, expected ${JSON.stringify(wantedEvent)}`);
+    }
+  }
+  return failures;
+}
+
+/** The outcome for a caller of the first organization. */
+function outcomeOf(route: AtlasRoute, expected: Expected): Outcome {
+  if (expected === 'allowed') return { kind: 'allowed' };
+  return {
+    kind: 'refused',
+    body: errorFor(expected),
+    recorded: true,
+    groupId: isProjectRoute(route) ? GROUP_ID : null,
+  };
+}
+
+// --- setup ----------------------------------------------------------------------------
+
+before(async () => {
+  await createUser(MANAGED_USER);
+  await expectStatus(
+    await server.client.post(`${V1}/groups/${GROUP_ID}/databaseUsers`, {
+      databaseName: 'admin',
+      username: SCRAM_USER,
+      password: 'matrix-password-1',
+      roles: [{ roleName: 'read', databaseName: 'app' }],
+    }),
+    201,
+    'creating the SCRAM user',
+  );
+  await expectStatus(
+    await server.client.post(`${V1}/groups/${GROUP_ID}/databaseUsers/${MANAGED_USER}/certs`, {}),
+    201,
+    'issuing a first certificate',
+  );
+  const [firstCa] = await server.store.db
+    .selectFrom('certificate_authorities')
+    .select('id')
+    .where('project_id', '=', GROUP_ID)
+    .execute();
+  ids.firstCa = firstCa!.id;
+
+  // The key the API key routes act on, with an access list; it never makes a request.
+  const created = await expectStatus(
+    await server.client.post(`${V1}/orgs/${ORG_ID}/apiKeys`, { desc: 'matrix target key', roles: ['ORG_MEMBER'] }),
+    200,
+    'creating the target key',
+  );
+  ids.targetKey = created.json().id;
+  await expectStatus(
+    await server.client.post(`${V1}/orgs/${ORG_ID}/apiKeys/${ids.targetKey}/accessList`, [
+      { ipAddress: TARGET_ENTRY },
+      { cidrBlock: '198.51.100.0/24' },
+    ]),
+    201,
+    'adding access list entries',
+  );
+
+  // A project event (the managed user's creation) and an organization event (the key's).
+  const projectEvents = await server.store.events.list(
+    { orgId: ORG_ID, groupId: GROUP_ID, eventTypes: ['MONGODB_USER_ADDED'] },
+    0,
+    1,
+  );
+  const orgEvents = await server.store.events.list({ orgId: ORG_ID, eventTypes: ['API_KEY_CREATED'] }, 0, 1);
+  ids.projectEvent = projectEvents[0]!.id;
+  ids.orgEvent = orgEvents[0]!.id;
+  assert.equal(projectEvents[0]!.groupId, GROUP_ID);
+  assert.equal(orgEvents[0]!.groupId, undefined);
+
+  const register = (
+    name: string,
+    orgId: string,
+    minted: Awaited<ReturnType<typeof mintKey>>,
+    roles: {
+      orgRoles: OrgRole[];
+      projectRoles: ProjectRole[];
+    },
+  ): Caller => ({
+    name,
+    orgId,
+    keyId: minted.key.id,
+    publicKey: minted.key.publicKey,
+    ...roles,
+    client: new DigestClient(server.origin, minted.key.publicKey, minted.privateKey),
+  });
+  for (const role of ORG_ROLES) {
+    const minted = await mintKey(ORG_ID, `matrix ${role}`, [role]);
+    callers.push(register(role, ORG_ID, minted, { orgRoles: [role], projectRoles: [] }));
+  }
+  for (const role of PROJECT_ROLES) {
+    const minted = await mintKey(ORG_ID, `matrix ${role}`, ['ORG_MEMBER']);
+    await server.store.apiKeys.setProjectRoles(minted.key.id, GROUP_ID, [role]);
+    callers.push(register(role, ORG_ID, minted, { orgRoles: ['ORG_MEMBER'], projectRoles: [role] }));
+  }
+
+  // A second organization, with a project of its own and an owner key.
+  const now = server.clock.now();
+  ids.otherOrg = newObjectId(now);
+  ids.otherGroup = newObjectId(now);
+  await server.store.organizations.insert({ id: ids.otherOrg, name: 'matrix-other-org', createdAt: now });
+  await server.store.projects.insert({
+    id: ids.otherGroup,
+    orgId: ids.otherOrg,
+    name: 'Other0',
+    tags: [],
+    createdAt: now,
+  });
+  const minted = await mintKey(ids.otherOrg, 'matrix other org owner', ['ORG_OWNER']);
+  otherOrgOwner = register("another organization's ORG_OWNER", ids.otherOrg, minted, {
+    orgRoles: ['ORG_OWNER'],
+    projectRoles: [],
+  });
+});
+
+// --- the table and the routes ---------------------------------------------------------
+
+const routes: readonly AtlasRoute[] = [...server.app.atlasRoutes].sort((a, b) =>
+  `${a.url} ${a.method}`.localeCompare(`${b.url} ${b.method}`),
+);
+const operations = Object.keys(REQUIRED_ROLES) as Operation[];
+
+test('every operation of REQUIRED_ROLES has a route, and every route an operation of the table', async () => {
+  assert.ok(routes.length >= operations.length, `only ${routes.length} routes`);
+  const routed = new Set(routes.map((route) => route.operation));
+  assert.deepEqual(
+    operations.filter((operation) => !routed.has(operation)),
+    [],
+    'operations without a route',
+  );
+  assert.deepEqual(
+    routes.filter((route) => !(route.operation in REQUIRED_ROLES)).map((route) => `${route.method} ${route.url}`),
+    [],
+    'routes whose operation is not in REQUIRED_ROLES',
+  );
+  const keys = routes.map((route) => `${route.method} ${route.url}`);
+  assert.equal(new Set(keys).size, keys.length, 'a route is listed twice');
+  for (const route of routes) assert.ok(route.url.startsWith(`${V1}/`), route.url);
+  // Every route can be requested with valid fixtures.
+  assert.deepEqual(
+    operations.filter((operation) => FIXTURES[operation] === undefined),
+    [],
+    'operations without a fixture in this test',
+  );
+  // The state a refusal must leave alone covers every table of storeSnapshot and the rest.
+  const snapshotted = Object.keys(JSON.parse(await stateSnapshot()) as object);
+  for (const table of [
+    'organizations',
+    'projects',
+    'api_keys',
+    'database_users',
+    'certificate_authorities',
+    'certificates',
+    'settings',
+    'api_key_project_roles',
+    'api_key_access_list',
+    'rate_limit_buckets',
+  ]) {
+    assert.ok(snapshotted.includes(table), `${table} is not in the snapshot`);
+  }
+  // A project route is exactly a route of a project-scoped operation.
+  for (const route of routes) {
+    assert.equal(isProjectRoute(route), REQUIRED_ROLES[route.operation].scope === 'project', route.url);
+  }
+});
+
+// --- hand-written expectations, from the issue text -------------------------------------
+
+const CERTS = `${V1}/groups/:groupId/databaseUsers/:username/certs`;
+const USERS = `${V1}/groups/:groupId/databaseUsers`;
+const USER = `${V1}/groups/:groupId/databaseUsers/:databaseName/:username`;
+const GROUPS = `${V1}/groups`;
+
+const HAND_WRITTEN: ReadonlyArray<readonly [method: string, url: string, role: Role, expected: Expected]> = [
+  ['GET', CERTS, 'GROUP_READ_ONLY', 'allowed'],
+  ['POST', CERTS, 'GROUP_DATABASE_ACCESS_ADMIN', 'USER_UNAUTHORIZED'],
+  ['POST', CERTS, 'GROUP_OWNER', 'allowed'],
+  ['POST', CERTS, 'ORG_OWNER', 'allowed'],
+  ['POST', USERS, 'GROUP_DATABASE_ACCESS_ADMIN', 'allowed'],
+  ['PATCH', USER, 'GROUP_DATABASE_ACCESS_ADMIN', 'allowed'],
+  ['DELETE', USER, 'GROUP_DATABASE_ACCESS_ADMIN', 'allowed'],
+  ['POST', USERS, 'GROUP_READ_ONLY', 'USER_UNAUTHORIZED'],
+  ['PATCH', USER, 'GROUP_READ_ONLY', 'USER_UNAUTHORIZED'],
+  ['DELETE', USER, 'GROUP_READ_ONLY', 'USER_UNAUTHORIZED'],
+  ['POST', GROUPS, 'ORG_GROUP_CREATOR', 'allowed'],
+  ['POST', GROUPS, 'ORG_MEMBER', 'NOT_ORG_GROUP_CREATOR'],
+  ['POST', GROUPS, 'ORG_READ_ONLY', 'NOT_ORG_GROUP_CREATOR'],
+];
+
+/**
+ * Project reads that need more than Project Read Only (shared/spec/atlas-api.md §8:
+ * "GET, PATCH userSecurity; DELETE customerX509: Project Owner").
+ */
+const OWNER_ONLY_READS = new Set([`GET ${V1}/groups/:groupId/userSecurity`]);
+
+/** The hand-written pairs, plus two rules over every project route. */
+function handWrittenPairs(): Array<{ route: AtlasRoute; role: Role; expected: Expected }> {
+  const pairs = HAND_WRITTEN.map(([method, url, role, expected]) => {
+    const route = routes.find((candidate) => candidate.method === method && candidate.url === url);
+    assert.ok(route, `no route ${method} ${url}`);
+    return { route, role, expected };
+  });
+  for (const route of routes.filter(isProjectRoute)) {
+    // Organization Read Only reads every project of its organization and writes in none.
+    const ownerOnly = OWNER_ONLY_READS.has(`${route.method} ${route.url}`);
+    pairs.push({
+      route,
+      role: 'ORG_READ_ONLY',
+      expected: isWrite(route) || ownerOnly ? 'USER_UNAUTHORIZED' : 'allowed',
+    });
+    // An Organization Member without project roles is not in the project at all.
+    pairs.push({ route, role: 'ORG_MEMBER', expected: 'NOT_IN_GROUP' });
+  }
+  return pairs;
+}
+
+test('the table gives the hand-written expectations of the issue', () => {
+  const pairs = handWrittenPairs();
+  assert.ok(pairs.length >= HAND_WRITTEN.length + 2 * 15, `${pairs.length} pairs`);
+  const disagreements = pairs
+    .map(({ route, role, expected }) => {
+      const caller = ORG_ROLES.includes(role as OrgRole)
+        ? { orgRoles: [role as OrgRole], projectRoles: [] }
+        : { orgRoles: ['ORG_MEMBER' as const], projectRoles: [role as ProjectRole] };
+      const generated = expectedFromTable(route.operation, caller);
+      return generated === expected
+        ? undefined
+        : `${route.method} ${route.url} as ${role}: ${expected}, table says ${generated}`;
+    })
+    .filter((line) => line !== undefined);
+  assert.deepEqual(disagreements, []);
+});
+
+test('the hand-written expectations of the issue hold on live requests', async () => {
+  const failures: string[] = [];
+  for (const { route, role, expected } of handWrittenPairs()) {
+    failures.push(...(await check(route, callerWith(role), outcomeOf(route, expected))));
+  }
+  assert.equal(failures.length, 0, failures.join('\n'));
+});
+
+// --- the matrix -----------------------------------------------------------------------
+
+describe('every route, every role alone', () => {
+  for (const route of routes) {
+    test(`${route.method} ${route.url} (${route.operation})`, async () => {
+      const failures: string[] = [];
+      for (const caller of callers) {
+        const expected = expectedFromTable(route.operation, caller);
+        failures.push(...(await check(route, caller, outcomeOf(route, expected))));
+      }
+      assert.equal(callers.length, ORG_ROLES.length + PROJECT_ROLES.length);
+      assert.equal(failures.length, 0, failures.join('\n'));
+    });
+  }
+});
+
+// --- another organization -------------------------------------------------------------
+
+describe("a key never sees another organization's projects", () => {
+  test('project routes of the first organization: 401 NOT_IN_GROUP', async () => {
+    const failures: string[] = [];
+    for (const route of routes.filter(isProjectRoute)) {
+      failures.push(
+        ...(await check(route, otherOrgOwner, {
+          kind: 'refused',
+          body: errorFor('NOT_IN_GROUP'),
+          recorded: true,
+          // Recorded in the caller's own trail, naming no project of another organization.
+          groupId: null,
+        })),
+      );
+    }
+    assert.equal(failures.length, 0, failures.join('\n'));
+  });
+
+  test('organization routes of the first organization: 404 ORG_NOT_FOUND', async () => {
+    const failures: string[] = [];
+    const orgRoutes = routes.filter((route) => route.url.includes('/:orgId'));
+    assert.ok(orgRoutes.length >= 10, `${orgRoutes.length} organization routes`);
+    for (const route of orgRoutes) {
+      failures.push(
+        ...(await check(route, otherOrgOwner, {
+          kind: 'refused',
+          body: orgNotFound(ORG_ID),
+          // A read answered 404 is not a refusal on record; a write refused with any 4xx is.
+          recorded: isWrite(route),
+          groupId: null,
+        })),
+      );
+    }
+    assert.equal(failures.length, 0, failures.join('\n'));
+  });
+
+  test('creating a project in the first organization: 401 NOT_ORG_GROUP_CREATOR', async () => {
+    const route = routes.find((candidate) => candidate.method === 'POST' && candidate.url === GROUPS);
+    assert.ok(route);
+    const failures = await check(route, otherOrgOwner, {
+      kind: 'refused',
+      body: errorFor('NOT_ORG_GROUP_CREATOR'),
+      recorded: true,
+      groupId: null,
+    });
+    assert.equal(failures.length, 0, failures.join('\n'));
+  });
+
+  test('the organization and project listings show only its own', async () => {
+    const orgs = await otherOrgOwner.client.get(`${V1}/orgs`);
+    assert.equal(orgs.status, 200, orgs.text);
+    assert.deepEqual(
+      orgs.json().results.map((org: { id: string }) => org.id),
+      [ids.otherOrg],
+    );
+    const groups = await otherOrgOwner.client.get(`${V1}/groups`);
+    assert.equal(groups.status, 200, groups.text);
+    assert.deepEqual(
+      groups.json().results.map((group: { id: string }) => group.id),
+      [ids.otherGroup],
+    );
+    // Every route is covered by one of this describe's tests.
+    const covered = routes.filter(
+      (route) =>
+        isProjectRoute(route) ||
+        route.url.includes('/:orgId') ||
+        (route.url === GROUPS && route.method === 'POST') ||
+        (route.method === 'GET' && (route.url === GROUPS || route.url === `${V1}/orgs`)),
+    );
+    assert.equal(covered.length, routes.length);
+  });
+});
