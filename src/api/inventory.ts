@@ -21,9 +21,14 @@ export function statusesParameter(value: string | string[] | undefined): Certifi
 /** An ISO-8601 date or date-time query parameter. */
 export function dateParameter(name: string, value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
-  const wellFormed = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.test(value);
-  const instant = wellFormed ? new Date(value) : undefined;
-  if (!instant || Number.isNaN(instant.getTime())) throw new AtlasError('INVALID_QUERY_PARAMETER', name);
+  const match = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/.exec(value);
+  const instant = match ? new Date(value) : undefined;
+  // JavaScript rolls an impossible day over (Feb 30 → Mar 2); such a date is refused instead.
+  const [year, month, day] = (match ?? []).slice(1, 4).map(Number);
+  const calendarDate = match ? new Date(Date.UTC(year!, month! - 1, day!)) : undefined;
+  const real =
+    calendarDate !== undefined && calendarDate.getUTCMonth() === month! - 1 && calendarDate.getUTCDate() === day;
+  if (!instant || Number.isNaN(instant.getTime()) || !real) throw new AtlasError('INVALID_QUERY_PARAMETER', name);
   return instant;
 }
 

@@ -1,8 +1,16 @@
 import { Counter, Registry } from 'prom-client';
 
-/** Why a Digest attempt failed (a missing header is the normal first step, not a failure). */
+/** Why an authentication attempt failed (a missing header is the normal first step, not a failure). */
 export type DigestFailure =
-  'malformed' | 'realm' | 'uri_mismatch' | 'invalid_nonce' | 'unknown_key' | 'wrong_response' | 'replayed';
+  | 'malformed'
+  | 'realm'
+  | 'uri_mismatch'
+  | 'invalid_nonce'
+  | 'unknown_key'
+  | 'wrong_response'
+  | 'replayed'
+  | 'invalid_token'
+  | 'invalid_client';
 
 /**
  * The server's Prometheus metrics, in a registry of its own (several servers can share
@@ -13,7 +21,7 @@ export class Metrics {
 
   readonly digestFailures = new Counter({
     name: 'dbcerts_digest_failures_total',
-    help: 'Digest authentication attempts that carried credentials and failed, by reason',
+    help: 'Authentication attempts (Digest, Bearer, client credentials) that carried credentials and failed, by reason',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

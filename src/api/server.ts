@@ -11,11 +11,15 @@ import atlasConventions, { sendError } from './plugins/atlas-conventions.js';
 import backgroundJobs from './plugins/background-jobs.js';
 import { Metrics } from './metrics.js';
 import digestAuth from './plugins/digest-auth.js';
+import versionedMediaTypes from './plugins/versioned-media-types.js';
+import { registerOpenApi } from './openapi.js';
 import guardRails from './plugins/guard-rails.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { eventRoutes } from './routes/events.js';
 import { organizationRoutes } from './routes/orgs.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { projectApiKeyRoutes } from './routes/project-api-keys.js';
+import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userSecurityRoutes } from './routes/user-security.js';
 import { certificateRoutes } from './routes/certs.js';
 import { databaseUserRoutes } from './routes/database-users.js';
@@ -23,6 +27,26 @@ import { groupRoutes } from './routes/groups.js';
 import { managedX509Routes } from './routes/managed-x509.js';
 
 export const ATLAS_V1_PREFIX = '/api/atlas/v1.0';
+export const ATLAS_V2_PREFIX = '/api/atlas/v2';
+
+const ATLAS_VERSIONS = [
+  { prefix: ATLAS_V1_PREFIX, mediaTypes: false },
+  { prefix: ATLAS_V2_PREFIX, mediaTypes: true },
+] as const;
+
+/** Every Atlas resource, in the order its routes are registered. */
+const RESOURCES = [
+  groupRoutes,
+  organizationRoutes,
+  databaseUserRoutes,
+  certificateRoutes,
+  userSecurityRoutes,
+  managedX509Routes,
+  apiKeyRoutes,
+  projectApiKeyRoutes,
+  serviceAccountRoutes,
+  eventRoutes,
+];
 
 export interface ServerOptions {
   authority: Authority;
@@ -98,7 +122,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(atlasConventions);
   await app.register(guardRails, { authority: options.authority, protectedPrefix: '/api/atlas/' });
   const metrics = new Metrics();
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
@@ -113,24 +137,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   if (options.backgroundJobs !== false) await app.register(backgroundJobs, { authority: options.authority });
 
-  const context: ApiContext = {
-    authority: options.authority,
-    publicUrl: options.publicUrl,
-    versionPrefix: ATLAS_V1_PREFIX,
-  };
-  await app.register(
-    async (v1) => {
-      await v1.register(groupRoutes, context);
-      await v1.register(databaseUserRoutes, context);
-      await v1.register(certificateRoutes, context);
-      await v1.register(managedX509Routes, context);
-      await v1.register(userSecurityRoutes, context);
-      await v1.register(organizationRoutes, context);
-      await v1.register(apiKeyRoutes, context);
-      await v1.register(projectApiKeyRoutes, context);
-      await v1.register(eventRoutes, context);
-    },
-    { prefix: ATLAS_V1_PREFIX },
-  );
+  await registerOpenApi(app);
+  await app.register(oauthRoutes, { authority: options.authority, metrics });
+
+  // One routing table, two dialects: every resource is served under v1.0 and under v2,
+  // by the same handlers; v2 adds its versioned media types.
+  for (const version of ATLAS_VERSIONS) {
+    const context: ApiContext = {
+      authority: options.authority,
+      publicUrl: options.publicUrl,
+      versionPrefix: version.prefix,
+    };
+    await app.register(
+      async (scope) => {
+        if (version.mediaTypes) await scope.register(versionedMediaTypes);
+        for (const resource of RESOURCES) await scope.register(resource, context);
+      },
+      { prefix: version.prefix },
+    );
+  }
   return app;
 }

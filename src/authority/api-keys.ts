@@ -1,16 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AccessListEntry, accessListEntryFrom, admittingEntry, canonicalEntryKey } from '../domain/access-list.js';
 import { type ApiKey, type DigestSecrets, MAX_API_KEY_DESCRIPTION_LENGTH } from '../domain/api-key.js';
-import { AtlasError } from '../domain/errors.js';
+import { AtlasError, type AtlasErrorCode } from '../domain/errors.js';
+import type { EventType } from '../domain/events.js';
 import { isObjectId, newObjectId, newPrivateApiKey, newPublicApiKey } from '../domain/ids.js';
 import { canonicalAddress } from '../domain/ip-address.js';
 import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
 import { isOrgRole, isProjectRole, type OrgRole, type ProjectRole } from '../domain/roles.js';
 import type { SecretBox } from '../pki/secret-box.js';
 import { isUniqueViolation } from '../store/database.js';
-import type { StoredApiKey } from '../store/repositories/api-keys.js';
+import type { IdentityKind, StoredApiKey } from '../store/repositories/api-keys.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
+import type { OrganizationOperation, ProjectOperation } from './required-roles.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
@@ -37,7 +39,56 @@ export interface ApiKeyRequest {
   roles: string[];
 }
 
-function withoutSecrets(stored: StoredApiKey): ApiKey {
+/**
+ * What differs between the two kinds of programmatic identity (API keys and service
+ * accounts) in the operations they share: roles in projects, and access lists.
+ */
+export interface IdentityFlavor {
+  kind: IdentityKind;
+  invalidId: AtlasErrorCode;
+  notFound: AtlasErrorCode;
+  operations: {
+    listAccessList: OrganizationOperation;
+    getAccessListEntry: OrganizationOperation;
+    addAccessListEntries: OrganizationOperation;
+    deleteAccessListEntry: OrganizationOperation;
+    listProject: ProjectOperation;
+    assignProject: ProjectOperation;
+    removeProject: ProjectOperation;
+  };
+  events: {
+    rolesChanged: EventType;
+    addedToGroup: EventType;
+    removedFromGroup: EventType;
+    accessListEntryAdded: EventType;
+    accessListEntryDeleted: EventType;
+  };
+}
+
+export const API_KEYS: IdentityFlavor = {
+  kind: 'API_KEY',
+  invalidId: 'INVALID_API_KEY_ID',
+  notFound: 'API_KEY_NOT_FOUND',
+  operations: {
+    listAccessList: 'listApiKeyAccessListEntries',
+    getAccessListEntry: 'getApiKeyAccessListEntry',
+    addAccessListEntries: 'createApiKeyAccessListEntries',
+    deleteAccessListEntry: 'deleteApiKeyAccessListEntry',
+    listProject: 'listProjectApiKeys',
+    assignProject: 'assignProjectApiKey',
+    removeProject: 'removeProjectApiKey',
+  },
+  events: {
+    rolesChanged: 'API_KEY_ROLES_CHANGED',
+    addedToGroup: 'API_KEY_ADDED_TO_GROUP',
+    removedFromGroup: 'API_KEY_REMOVED_FROM_GROUP',
+    accessListEntryAdded: 'API_KEY_ACCESS_LIST_ENTRY_ADDED',
+    accessListEntryDeleted: 'API_KEY_ACCESS_LIST_ENTRY_DELETED',
+  },
+};
+
+/** The key without its sealed Digest secrets (a service account keeps its `name`). */
+function withoutSecrets(stored: StoredApiKey): ApiKey & { name?: string } {
   const { sealedDigestHa1Md5: _md5, sealedDigestHa1Sha256: _sha256, ...key } = stored;
   return key;
 }
@@ -159,10 +210,15 @@ export class ApiKeyService {
 
   // --- organization API keys ---------------------------------------------------------
 
-  private async requireKey(repositories: Repositories, orgId: string, apiKeyId: string): Promise<StoredApiKey> {
-    if (!isObjectId(apiKeyId)) throw new AtlasError('INVALID_API_KEY_ID', apiKeyId);
-    const key = await repositories.apiKeys.find(orgId, apiKeyId);
-    if (!key) throw new AtlasError('API_KEY_NOT_FOUND', apiKeyId);
+  async requireKey(
+    repositories: Repositories,
+    orgId: string,
+    apiKeyId: string,
+    flavor: IdentityFlavor = API_KEYS,
+  ): Promise<StoredApiKey> {
+    if (!isObjectId(apiKeyId)) throw new AtlasError(flavor.invalidId, apiKeyId);
+    const key = await repositories.apiKeys.find(orgId, apiKeyId, flavor.kind);
+    if (!key) throw new AtlasError(flavor.notFound, apiKeyId);
     return key;
   }
 
@@ -242,10 +298,15 @@ export class ApiKeyService {
 
   // --- project API keys --------------------------------------------------------------
 
-  async listProjectKeys(principal: Principal, groupId: string, page: PageRequest): Promise<Page<ApiKey>> {
-    await this.access.project(this.store, principal, 'listProjectApiKeys', groupId);
-    const rows = await this.store.apiKeys.listByProject(groupId, pageOffset(page), page.itemsPerPage + 1);
-    const total = page.includeCount ? await this.store.apiKeys.countByProject(groupId) : undefined;
+  async listProjectKeys(
+    principal: Principal,
+    groupId: string,
+    page: PageRequest,
+    flavor: IdentityFlavor = API_KEYS,
+  ): Promise<Page<ApiKey>> {
+    await this.access.project(this.store, principal, flavor.operations.listProject, groupId);
+    const rows = await this.store.apiKeys.listByProject(groupId, pageOffset(page), page.itemsPerPage + 1, flavor.kind);
+    const total = page.includeCount ? await this.store.apiKeys.countByProject(groupId, flavor.kind) : undefined;
     return pageFromRows(rows.map(withoutSecrets), page, total);
   }
 
@@ -273,31 +334,37 @@ export class ApiKeyService {
     groupId: string,
     apiKeyId: string,
     requestedRoles: string[],
+    flavor: IdentityFlavor = API_KEYS,
   ): Promise<ApiKey> {
-    const project = await this.access.project(this.store, principal, 'assignProjectApiKey', groupId);
+    const project = await this.access.project(this.store, principal, flavor.operations.assignProject, groupId);
     const roles = projectRolesOf(requestedRoles);
     return this.store.transaction(async (repositories) => {
-      const key = await this.requireKey(repositories, project.orgId, apiKeyId);
+      const key = await this.requireKey(repositories, project.orgId, apiKeyId, flavor);
       const before = key.projectRoles.find((assignment) => assignment.groupId === groupId);
       await repositories.apiKeys.setProjectRoles(key.id, groupId, roles);
-      const updated = withoutSecrets(await this.requireKey(repositories, project.orgId, apiKeyId));
-      const type = before ? 'API_KEY_ROLES_CHANGED' : 'API_KEY_ADDED_TO_GROUP';
+      const updated = withoutSecrets(await this.requireKey(repositories, project.orgId, apiKeyId, flavor));
+      const type = before ? flavor.events.rolesChanged : flavor.events.addedToGroup;
       await this.audit.record(repositories, principal, type, projectScope(project), { ...keyTarget(updated), roles });
       return updated;
     });
   }
 
-  async removeProjectKey(principal: Principal, groupId: string, apiKeyId: string): Promise<void> {
-    const project = await this.access.project(this.store, principal, 'removeProjectApiKey', groupId);
+  async removeProjectKey(
+    principal: Principal,
+    groupId: string,
+    apiKeyId: string,
+    flavor: IdentityFlavor = API_KEYS,
+  ): Promise<void> {
+    const project = await this.access.project(this.store, principal, flavor.operations.removeProject, groupId);
     await this.store.transaction(async (repositories) => {
-      const key = await this.requireKey(repositories, project.orgId, apiKeyId);
+      const key = await this.requireKey(repositories, project.orgId, apiKeyId, flavor);
       if (!(await repositories.apiKeys.removeFromProject(key.id, groupId))) {
         throw new AtlasError('API_KEY_NOT_IN_GROUP', apiKeyId, groupId);
       }
       await this.audit.record(
         repositories,
         principal,
-        'API_KEY_REMOVED_FROM_GROUP',
+        flavor.events.removedFromGroup,
         projectScope(project),
         keyTarget(key),
       );
@@ -311,9 +378,10 @@ export class ApiKeyService {
     orgId: string,
     apiKeyId: string,
     page: PageRequest,
+    flavor: IdentityFlavor = API_KEYS,
   ): Promise<Page<AccessListEntry>> {
-    const org = await this.access.organization(this.store, principal, 'listApiKeyAccessListEntries', orgId);
-    const key = await this.requireKey(this.store, org.id, apiKeyId);
+    const org = await this.access.organization(this.store, principal, flavor.operations.listAccessList, orgId);
+    const key = await this.requireKey(this.store, org.id, apiKeyId, flavor);
     const rows = await this.store.accessLists.list(key.id, pageOffset(page), page.itemsPerPage + 1);
     const total = page.includeCount ? await this.store.accessLists.count(key.id) : undefined;
     return pageFromRows(rows, page, total);
@@ -324,9 +392,10 @@ export class ApiKeyService {
     orgId: string,
     apiKeyId: string,
     entry: string,
+    flavor: IdentityFlavor = API_KEYS,
   ): Promise<AccessListEntry> {
-    const org = await this.access.organization(this.store, principal, 'getApiKeyAccessListEntry', orgId);
-    const key = await this.requireKey(this.store, org.id, apiKeyId);
+    const org = await this.access.organization(this.store, principal, flavor.operations.getAccessListEntry, orgId);
+    const key = await this.requireKey(this.store, org.id, apiKeyId, flavor);
     const cidrBlock = canonicalEntryKey(entry);
     const found = cidrBlock === undefined ? undefined : await this.store.accessLists.find(key.id, cidrBlock);
     if (!found) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
@@ -339,12 +408,13 @@ export class ApiKeyService {
     orgId: string,
     apiKeyId: string,
     requests: Array<{ ipAddress?: string; cidrBlock?: string }>,
+    flavor: IdentityFlavor = API_KEYS,
   ): Promise<void> {
-    const org = await this.access.organization(this.store, principal, 'createApiKeyAccessListEntries', orgId);
+    const org = await this.access.organization(this.store, principal, flavor.operations.addAccessListEntries, orgId);
     const entries = requests.map(accessListEntryFrom);
     const now = this.clock.now();
     await this.store.transaction(async (repositories) => {
-      const key = await this.requireKey(repositories, org.id, apiKeyId);
+      const key = await this.requireKey(repositories, org.id, apiKeyId, flavor);
       const seen = new Set<string>();
       for (const entry of entries) {
         if (seen.has(entry.cidrBlock)) continue;
@@ -358,7 +428,7 @@ export class ApiKeyService {
         await this.audit.record(
           repositories,
           principal,
-          'API_KEY_ACCESS_LIST_ENTRY_ADDED',
+          flavor.events.accessListEntryAdded,
           { orgId: org.id },
           {
             ...keyTarget(key),
@@ -369,10 +439,16 @@ export class ApiKeyService {
     });
   }
 
-  async deleteAccessListEntry(principal: Principal, orgId: string, apiKeyId: string, entry: string): Promise<void> {
-    const org = await this.access.organization(this.store, principal, 'deleteApiKeyAccessListEntry', orgId);
+  async deleteAccessListEntry(
+    principal: Principal,
+    orgId: string,
+    apiKeyId: string,
+    entry: string,
+    flavor: IdentityFlavor = API_KEYS,
+  ): Promise<void> {
+    const org = await this.access.organization(this.store, principal, flavor.operations.deleteAccessListEntry, orgId);
     await this.store.transaction(async (repositories) => {
-      const key = await this.requireKey(repositories, org.id, apiKeyId);
+      const key = await this.requireKey(repositories, org.id, apiKeyId, flavor);
       const cidrBlock = canonicalEntryKey(entry);
       const stored = cidrBlock === undefined ? undefined : await repositories.accessLists.find(key.id, cidrBlock);
       if (!stored) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
@@ -381,7 +457,7 @@ export class ApiKeyService {
       await this.audit.record(
         repositories,
         principal,
-        'API_KEY_ACCESS_LIST_ENTRY_DELETED',
+        flavor.events.accessListEntryDeleted,
         { orgId: org.id },
         {
           ...keyTarget(key),
@@ -392,11 +468,11 @@ export class ApiKeyService {
   }
 }
 
-function keyTarget(key: Pick<ApiKey, 'id' | 'publicKey'>) {
+export function keyTarget(key: Pick<ApiKey, 'id' | 'publicKey'>) {
   return { targetApiKeyId: key.id, targetPublicKey: key.publicKey };
 }
 
-function orgRolesOf(roles: readonly string[]): OrgRole[] {
+export function orgRolesOf(roles: readonly string[]): OrgRole[] {
   if (roles.length === 0) throw new AtlasError('MISSING_ATTRIBUTE', 'roles');
   for (const role of roles) {
     if (isProjectRole(role)) throw new AtlasError('INVALID_ROLE_FOR_ORG', role);
@@ -405,7 +481,7 @@ function orgRolesOf(roles: readonly string[]): OrgRole[] {
   return distinct(roles as OrgRole[]);
 }
 
-function projectRolesOf(roles: readonly string[]): ProjectRole[] {
+export function projectRolesOf(roles: readonly string[]): ProjectRole[] {
   if (roles.length === 0) throw new AtlasError('MISSING_ATTRIBUTE', 'roles');
   for (const role of roles) {
     if (isOrgRole(role)) throw new AtlasError('INVALID_ROLE_FOR_GROUP', role);

@@ -13,10 +13,12 @@ import { type Clock, systemClock } from './clock.js';
 import { DatabaseUserService } from './database-users.js';
 import { EventService } from './events.js';
 import { ExpiryAlertService, type WebhookSender } from './expiry-alerts.js';
+import { OAuthService } from './oauth.js';
 import { OrganizationService } from './organizations.js';
 import { ProjectService } from './projects.js';
 import { RateLimiter, type RateLimitSettings } from './rate-limits.js';
 import { RevocationListService } from './revocation-lists.js';
+import { ServiceAccountService } from './service-accounts.js';
 import { UserSecurityService } from './user-security.js';
 
 export interface AuthorityOptions {
@@ -55,6 +57,8 @@ export class Authority {
   readonly revocationLists: RevocationListService;
   readonly userSecurity: UserSecurityService;
   readonly expiryAlerts: ExpiryAlertService;
+  readonly serviceAccounts: ServiceAccountService;
+  readonly oauth: OAuthService;
   readonly #secrets: SecretBox;
 
   private constructor(options: AuthorityOptions) {
@@ -88,6 +92,8 @@ export class Authority {
     );
     this.apiKeys = new ApiKeyService(this.store, this.clock, this.#secrets, access, audit);
     this.events = new EventService(this.store, access, audit);
+    this.serviceAccounts = new ServiceAccountService(this.store, this.clock, access, audit, this.apiKeys);
+    this.oauth = new OAuthService(this.store, this.clock, this.#secrets, this.serviceAccounts);
     this.userSecurity = new UserSecurityService(this.store, this.clock, access, audit);
     this.expiryAlerts = new ExpiryAlertService(
       this.store,
@@ -113,7 +119,9 @@ export class Authority {
         `the master key (fingerprint ${fingerprint}) is not the one this store was created with (${recorded})`,
       );
     }
-    return new Authority(options);
+    const authority = new Authority(options);
+    await authority.oauth.signingKey();
+    return authority;
   }
 
   /** The secret that signs Digest nonces; shared through the store by every instance. */

@@ -44,6 +44,8 @@ export interface IssueRequest {
 }
 
 export interface InventoryQuery {
+  /** A user's list (by creation, under Atlas' list operation) or the project's view (by expiry). */
+  view: 'user' | 'project';
   /** One user's certificates (else the whole project's). */
   username?: string;
   statuses?: readonly CertificateStatus[];
@@ -95,8 +97,9 @@ export class CertificateService {
   }
 
   /**
-   * The inventory: certificates in every state, with filters. A user's are listed by
-   * creation (under the Atlas list's own operation); a project's by expiry.
+   * The inventory: certificates in every state, with filters. A user's list is ordered
+   * by creation (under the Atlas list's own operation); the project's view by expiry,
+   * also when it is narrowed to one user.
    */
   async inventory(
     principal: Principal,
@@ -104,11 +107,12 @@ export class CertificateService {
     query: InventoryQuery,
     page: PageRequest,
   ): Promise<Page<UserCertificate>> {
-    const operation = query.username === undefined ? 'listCertificateInventory' : 'listDatabaseUserCertificates';
+    const operation = query.view === 'project' ? 'listCertificateInventory' : 'listDatabaseUserCertificates';
     await this.access.project(this.store, principal, operation, groupId);
     const filter = {
       groupId,
       now: this.clock.now(),
+      order: query.view === 'project' ? ('expiry' as const) : ('created' as const),
       ...(query.username !== undefined
         ? { userId: (await this.userNamed(this.store, groupId, query.username)).id }
         : {}),

@@ -148,6 +148,7 @@ export class DatabaseUserService {
         await this.audit.record(repositories, principal, 'MONGODB_USER_X509_CERT_REVOKED', projectScope(project), {
           ...userTarget(user),
           serial,
+          reason: USER_DELETED_REASON,
         });
       }
     });

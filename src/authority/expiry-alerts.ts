@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { AtlasError } from '../domain/errors.js';
 import { newObjectId } from '../domain/ids.js';
+import { formatAtlasDate } from '../domain/validity.js';
 import type { SecretBox } from '../pki/secret-box.js';
 import type { AlertSettings, WebhookDelivery } from '../store/repositories/alerts.js';
 import type { Store } from '../store/store.js';
@@ -100,6 +101,9 @@ export class ExpiryAlertService {
       updatedAt: this.clock.now(),
     };
     const url = update.webhookUrl === undefined ? current?.webhookUrl : (update.webhookUrl ?? undefined);
+    // A secret alone, with no webhook to sign for, would be dropped: say so instead.
+    if (url === undefined && update.webhookSecret !== undefined)
+      throw new AtlasError('MISSING_ATTRIBUTE', 'webhookUrl');
     if (url !== undefined) {
       let parsed: URL | undefined;
       try {
@@ -143,7 +147,7 @@ export class ExpiryAlertService {
           targetUsername: user.username,
           database: user.databaseName,
           serial: newest.serial,
-          notAfter: newest.notAfter.toISOString(),
+          notAfter: formatAtlasDate(newest.notAfter),
         };
         const claimed = await this.store.transaction(async (repositories) => {
           if (!(await repositories.alerts.claimAlert(user.id, day, project.id, now))) return false;
@@ -164,7 +168,7 @@ export class ExpiryAlertService {
               serial: newest.serial.toString(),
               subject: newest.subject,
               notAfter: target.notAfter,
-              created: now.toISOString(),
+              created: formatAtlasDate(now),
             });
             await repositories.alerts.enqueueDelivery({
               id: newObjectId(now),

@@ -71,6 +71,17 @@ export const REQUIRED_ROLES = {
   getApiKeyAccessListEntry: organization(['ORG_MEMBER']),
   createApiKeyAccessListEntries: organization(['ORG_OWNER']),
   deleteApiKeyAccessListEntry: organization(['ORG_OWNER']),
+  // organization service accounts and their access lists
+  listServiceAccounts: organization(['ORG_MEMBER']),
+  getServiceAccount: organization(['ORG_MEMBER']),
+  createServiceAccount: organization(['ORG_OWNER']),
+  updateServiceAccount: organization(['ORG_OWNER']),
+  deleteServiceAccount: organization(['ORG_OWNER']),
+  createServiceAccountSecret: organization(['ORG_OWNER']),
+  deleteServiceAccountSecret: organization(['ORG_OWNER']),
+  listServiceAccountAccessListEntries: organization(['ORG_MEMBER']),
+  createServiceAccountAccessListEntries: organization(['ORG_OWNER']),
+  deleteServiceAccountAccessListEntry: organization(['ORG_OWNER']),
   // projects
   listProjects: organization(['ORG_MEMBER'], 'projects'),
   createProject: organization(['ORG_GROUP_CREATOR'], 'projects', 'NOT_ORG_GROUP_CREATOR'),
@@ -82,6 +93,10 @@ export const REQUIRED_ROLES = {
   createProjectApiKey: project(['GROUP_OWNER'], 'projects'),
   assignProjectApiKey: project(['GROUP_OWNER'], 'projects'),
   removeProjectApiKey: project(['GROUP_OWNER'], 'projects'),
+  // project service accounts
+  listProjectServiceAccounts: project(['GROUP_READ_ONLY'], 'projects'),
+  assignProjectServiceAccount: project(['GROUP_OWNER'], 'projects'),
+  removeProjectServiceAccount: project(['GROUP_OWNER'], 'projects'),
   // database users
   listDatabaseUsers: project(['GROUP_READ_ONLY'], 'databaseUsers'),
   getDatabaseUser: project(['GROUP_READ_ONLY'], 'databaseUsers'),

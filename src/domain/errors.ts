@@ -107,6 +107,11 @@ export const ATLAS_ERRORS = {
     429,
     'Rate limit exceeded for %s. Please retry after %d seconds. Request capacity: %d. Refill rate: %d per %d seconds.',
   ],
+  // service accounts
+  SERVICE_ACCOUNT_NOT_FOUND: [404, 'No service account with client ID %s exists.'],
+  INVALID_SERVICE_ACCOUNT_CLIENT_ID: [404, 'An invalid service account client ID %s was specified.'],
+  SERVICE_ACCOUNT_SECRET_NOT_FOUND: [404, 'No secret with ID %s exists for this service account.'],
+  INVALID_SECRET_EXPIRATION: [400, 'secretExpiresAfterHours must be between %d and %d.'],
   // customer-managed X.509, revocation, CSRs
   EXPIRED_X509_CA_CERTIFICATE: [400, 'The X.509 CA certificate has expired.'],
   INVALID_X509_CA_CERTIFICATE: [400, 'The X.509 CA bundle is not valid: %s.'],
@@ -120,6 +125,8 @@ export const ATLAS_ERRORS = {
   // authentication and authorisation
   USER_UNAUTHORIZED: [401, 'Current user is not authorized to perform this action.'],
   NOT_ORG_GROUP_CREATOR: [401, 'The currently logged in user does not have the group creator role in organization %s.'],
+  // versions
+  INVALID_VERSION_DATE: [406, 'Invalid accept header or version date.'],
   // server
   SERVICE_UNAVAILABLE: [503, 'The service is temporarily unavailable. Please retry later.'],
   UNEXPECTED_ERROR: [500, 'Unexpected error.'],
@@ -128,7 +135,13 @@ export const ATLAS_ERRORS = {
 export type AtlasErrorCode = keyof typeof ATLAS_ERRORS;
 export type ErrorParameter = string | number;
 
+export interface FieldViolation {
+  description: string;
+  field: string;
+}
+
 export interface AtlasErrorBody {
+  badRequestDetail?: { fields: FieldViolation[] };
   detail: string;
   error: number;
   errorCode: string;
@@ -149,6 +162,8 @@ export class AtlasError extends Error {
   readonly status: number;
   readonly errorCode: AtlasErrorCode;
   readonly parameters: ErrorParameter[];
+  /** Which fields of a request body were wrong, for Atlas v2's `badRequestDetail`. */
+  fieldViolations?: FieldViolation[];
 
   constructor(errorCode: AtlasErrorCode, ...parameters: ErrorParameter[]) {
     const [status, template] = ATLAS_ERRORS[errorCode];
@@ -159,8 +174,11 @@ export class AtlasError extends Error {
     this.parameters = parameters;
   }
 
-  toBody(): AtlasErrorBody {
+  /** The body; Atlas v2 adds `badRequestDetail` to a 400 that knows its wrong fields. */
+  toBody(withFieldViolations = false): AtlasErrorBody {
+    const violations = withFieldViolations && this.status === 400 ? this.fieldViolations : undefined;
     return {
+      ...(violations && violations.length > 0 ? { badRequestDetail: { fields: violations } } : {}),
       detail: this.message,
       error: this.status,
       errorCode: this.errorCode,

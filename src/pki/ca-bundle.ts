@@ -1,5 +1,5 @@
 import * as x509 from '@peculiar/x509';
-import './certificates.js';
+import { rfc2253Of } from './certificates.js';
 import { readPemBlocks } from './pem.js';
 
 /** One CA certificate of a customer's bundle, as the console and the checks see it. */
@@ -46,21 +46,19 @@ export function inspectCaBundle(
     } catch {
       return { problem: { kind: 'not-a-certificate', index, detail: `block ${index + 1} does not parse as X.509` } };
     }
+    const subject = rfc2253Of(certificate.subjectName);
+    const issuer = rfc2253Of(certificate.issuerName);
     const constraints = certificate.getExtension(x509.BasicConstraintsExtension);
-    if (!constraints?.ca) return { problem: { kind: 'not-a-ca', index, subject: certificate.subject } };
-    if (certificate.notBefore.getTime() > now.getTime()) {
-      return { problem: { kind: 'not-yet-valid', index, subject: certificate.subject } };
-    }
-    if (certificate.notAfter.getTime() <= now.getTime()) {
-      return { problem: { kind: 'expired', index, subject: certificate.subject } };
-    }
+    if (!constraints?.ca) return { problem: { kind: 'not-a-ca', index, subject } };
+    if (certificate.notBefore.getTime() > now.getTime()) return { problem: { kind: 'not-yet-valid', index, subject } };
+    if (certificate.notAfter.getTime() <= now.getTime()) return { problem: { kind: 'expired', index, subject } };
     certificates.push({
-      subject: certificate.subject,
-      issuer: certificate.issuer,
+      subject,
+      issuer,
       notBefore: certificate.notBefore,
       notAfter: certificate.notAfter,
       serialHex: certificate.serialNumber,
-      selfSigned: certificate.subject === certificate.issuer,
+      selfSigned: subject === issuer,
     });
   }
   return { certificates };

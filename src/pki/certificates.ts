@@ -1,8 +1,10 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
 import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { AsnParser } from '@peculiar/asn1-schema';
+import { Name as AsnName } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
-import { parseRfc2253, shortNameOf, type Rdn } from '../domain/rfc2253.js';
+import { type DnAttribute, formatRfc2253, parseRfc2253, shortNameOf, type Rdn } from '../domain/rfc2253.js';
 import { serialToDerHex } from '../domain/serial.js';
 import { type KeyAlgorithm, privateKeyToPkcs8Der, publicKeyToSpkiDer } from './key-algorithms.js';
 
@@ -57,6 +59,19 @@ function nameFromRdns(rdns: readonly Rdn[]): x509.Name {
     return item;
   });
   return new x509.Name(json);
+}
+
+/** A certificate name as mongod prints it (RFC 2253, last RDN first), whatever its string types. */
+export function rfc2253Of(name: x509.Name): string {
+  const rdns = AsnParser.parse(name.toArrayBuffer(), AsnName).map((rdn) =>
+    rdn.map((attribute): DnAttribute => {
+      const { value } = attribute;
+      return value.anyValue
+        ? { oid: attribute.type, value: '', der: new Uint8Array(value.anyValue) }
+        : { oid: attribute.type, value: value.toString() };
+    }),
+  );
+  return formatRfc2253(rdns);
 }
 
 /** An X.509 Name from its RFC 2253 text (as mongod prints it). */

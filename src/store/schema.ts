@@ -40,6 +40,20 @@ export interface ApiKeysTable {
   digest_ha1_md5: string;
   digest_ha1_sha256: string;
   created_at: Timestamp;
+  /** `API_KEY` or `SERVICE_ACCOUNT`. */
+  kind: string;
+  /** Service accounts only. */
+  name: string | null;
+}
+
+export interface ServiceAccountSecretsTable {
+  id: string;
+  account_id: string;
+  secret_sha256: string;
+  masked: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  last_used_at: Timestamp | null;
 }
 
 export interface DatabaseUsersTable {
@@ -195,4 +209,6 @@ export interface Database {
   x509_alert_settings: X509AlertSettingsTable;
   x509_expiry_alerts: X509ExpiryAlertsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  service_account_secrets: ServiceAccountSecretsTable;
+  revoked_access_tokens: { jti: string; expires_at: Timestamp };
 }

@@ -11,6 +11,7 @@ import { EventsRepository } from './repositories/events.js';
 import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
 import { RateLimitBucketsRepository } from './repositories/rate-limits.js';
 import { RevocationListsRepository } from './repositories/revocation-lists.js';
+import { RevokedTokensRepository, ServiceAccountSecretsRepository } from './repositories/service-account-secrets.js';
 import { SettingsRepository } from './repositories/settings.js';
 import { UserSecurityRepository } from './repositories/user-security.js';
 import type { Database } from './schema.js';
@@ -31,6 +32,8 @@ export class Repositories {
   readonly userSecurity: UserSecurityRepository;
   readonly revocationLists: RevocationListsRepository;
   readonly alerts: AlertsRepository;
+  readonly serviceAccountSecrets: ServiceAccountSecretsRepository;
+  readonly revokedTokens: RevokedTokensRepository;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.settings = new SettingsRepository(db);
@@ -47,6 +50,8 @@ export class Repositories {
     this.userSecurity = new UserSecurityRepository(db);
     this.revocationLists = new RevocationListsRepository(db, dialect === 'postgres');
     this.alerts = new AlertsRepository(db);
+    this.serviceAccountSecrets = new ServiceAccountSecretsRepository(db);
+    this.revokedTokens = new RevokedTokensRepository(db);
   }
 }
 

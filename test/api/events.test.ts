@@ -54,6 +54,7 @@ interface ExpectedEvent {
   errorCode?: string;
   method?: string;
   path?: string;
+  reason?: string;
   roles?: string[];
   serial?: bigint;
   status?: number;
@@ -88,6 +89,7 @@ function eventBody(expected: ExpectedEvent, id: string): Record<string, unknown>
     outcome: expected.outcome ?? 'SUCCESS',
     path: expected.path,
     publicKey: actor.publicKey,
+    reason: expected.reason,
     remoteAddress: '127.0.0.1',
     roles: expected.roles,
     serial: expected.serial === undefined ? undefined : exact(expected.serial),
@@ -276,6 +278,7 @@ describe('every state change records its event (SUCCESS, actor, address, time, t
       ...revokedSerials.map((serial) => ({
         eventTypeName: 'MONGODB_USER_X509_CERT_REVOKED',
         ...user,
+        reason: 'cessationOfOperation',
         serial: BigInt(serial),
       })),
       { eventTypeName: 'MONGODB_USER_DELETED', ...user },

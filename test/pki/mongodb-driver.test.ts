@@ -262,8 +262,7 @@ describe('RSA-4096 (Atlas’ key type), with the official driver', TEST_TIMEOUT,
 
 /**
  * An openssl-made CA, with client certificates shaped like dbcerts' (keyUsage digitalSignature,
- * extendedKeyUsage clientAuth) and CRLs made by `openssl ca`. dbcerts publishes no CRL yet, so
- * the CRL path (`net.tls.CRLFile`) is proven with this CA.
+ * extendedKeyUsage clientAuth) but any subject, for the cluster-member rule.
  */
 async function opensslCa(name: string) {
   const dir = mkdtempSync(join(scratch, `${name}-`));
@@ -290,39 +289,66 @@ async function opensslCa(name: string) {
       const pem = (await openssl('x509', '-in', `${base}.pem`)) + (await openssl('pkey', '-in', `${base}.key`));
       return { certFile: `${base}.pem`, pemFile: writeScratch(pem, 'client.pem') };
     },
-    /** A CRL revoking `certFiles`, from a fresh `openssl ca` database. */
-    async crl(certFiles: string[]): Promise<string> {
-      const base = `${dir}/crl-${++serial}`;
-      writeFileSync(`${base}.index`, '');
-      const config = `[ca]\ndefault_ca = ca\ndatabase = ${base}.index\ndefault_md = sha256\ndefault_crl_days = 2\n`;
-      writeFileSync(`${base}.cnf`, config);
-      const caArgs = args(`-config ${base}.cnf -keyfile ${dir}/ca.key -cert ${dir}/ca.pem`);
-      for (const file of certFiles) await openssl('ca', ...caArgs, '-revoke', file);
-      return openssl('ca', ...caArgs, '-gencrl');
-    },
   };
 }
 
-describe('the CRL path and the cluster-member rule (openssl-made CA)', TEST_TIMEOUT, () => {
-  test('a revoked certificate is refused at the handshake with the CRL, accepted without', TEST_TIMEOUT, async () => {
-    const ca = await opensslCa('crl-test-ca');
-    const revoked = await ca.issue('/CN=revokedUser');
-    const kept = await ca.issue('/CN=keptUser');
-    const crl = await ca.crl([revoked.certFile]);
-    const users = ['CN=revokedUser', 'CN=keptUser'];
-
-    await withDouble({ caPem: ca.certPem, crlPem: crl, users }, async (double) => {
-      await assertRefusedAtHandshake(double, revoked.pemFile, 'CERT_REVOKED');
-    });
-    // The CRL refuses only what it lists.
-    await withDouble({ caPem: ca.certPem, crlPem: crl, users }, async (double) => {
-      assert.deepEqual(await connectAndPing(double, kept.pemFile), authenticatedAs('CN=keptUser'));
-    });
-    await withDouble({ caPem: ca.certPem, users }, async (double) => {
-      assert.deepEqual(await connectAndPing(double, revoked.pemFile), authenticatedAs('CN=revokedUser'));
-    });
+describe('revocation: the CRLs dbcerts publishes, as net.tls.CRLFile', TEST_TIMEOUT, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+    await createManagedUser(server, 'revokedUser');
+    await createManagedUser(server, 'keptUser');
   });
+  after(() => server.close());
 
+  async function crlPem(): Promise<string> {
+    const response = await server.client.get(
+      `${V1}/groups/${server.credentials.groupId}/userSecurity/managedX509/crl.pem`,
+    );
+    assert.equal(response.status, 200, response.text);
+    return response.text;
+  }
+
+  test(
+    'a certificate revoked through the API is refused at the handshake (CERT_REVOKED) once mongod has the new crl.pem; an unrevoked one still connects',
+    TEST_TIMEOUT,
+    async () => {
+      const revokedPem = await issuePem(server, 'revokedUser');
+      const keptPem = await issuePem(server, 'keptUser');
+      const ca = await projectCa(server);
+      const users = ['CN=revokedUser', 'CN=keptUser'];
+
+      const crlBefore = await crlPem();
+      await withDouble({ caPem: ca, crlPem: crlBefore, users }, async (double) => {
+        assert.deepEqual(await connectAndPing(double, revokedPem), authenticatedAs('CN=revokedUser'));
+        assert.deepEqual(double.tlsErrors, []);
+      });
+
+      const serial = BigInt(
+        `0x${/^serial=([0-9A-F]+)$/m.exec(await openssl('x509', '-in', revokedPem, '-noout', '-serial'))![1]}`,
+      );
+      const revoked = await server.client.post(
+        `${V1}/groups/${server.credentials.groupId}/userSecurity/managedX509/certs/${serial}/revoke`,
+        { reason: 'keyCompromise' },
+      );
+      assert.equal(revoked.status, 200, revoked.text);
+      const crlAfter = await crlPem();
+      assert.notEqual(crlAfter, crlBefore);
+
+      // mongod restarted with the new CRLFile.
+      await withDouble({ caPem: ca, crlPem: crlAfter, users }, async (double) => {
+        await assertRefusedAtHandshake(double, revokedPem, 'CERT_REVOKED');
+      });
+      // The CRL refuses only what it lists.
+      await withDouble({ caPem: ca, crlPem: crlAfter, users }, async (double) => {
+        assert.deepEqual(await connectAndPing(double, keptPem), authenticatedAs('CN=keptUser'));
+        assert.deepEqual(double.tlsErrors, []);
+      });
+    },
+  );
+});
+
+describe('the cluster-member rule (openssl-made CA)', TEST_TIMEOUT, () => {
   test("a client with the server's O/OU/DC is a cluster member, not a user", TEST_TIMEOUT, async () => {
     const ca = await opensslCa('member-test-ca');
     // The double's own certificate is O=mongod-double,CN=localhost.

@@ -49,7 +49,7 @@ function envelopeList(list: Record<string, unknown>, status: number): Record<str
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: AtlasError): FastifyReply {
-  const body = error.toBody();
+  const body = error.toBody(request.url.startsWith('/api/atlas/v2/'));
   reply.code(error.status).type('application/json');
   return reply.send(toJson(queryFlag(request, 'envelope') ? { content: body, status: error.status } : body));
 }
@@ -122,7 +122,16 @@ export function toAtlasError(error: FastifyError | Error, request: FastifyReques
   if (isAtlasError(error)) return error;
   const fastifyError = error as FastifyError & { validationContext?: string };
   if (fastifyError.validation) {
-    return validationError(fastifyError.validationContext, fastifyError.validation as ErrorObject[], request);
+    const errors = fastifyError.validation as ErrorObject[];
+    const atlasError = validationError(fastifyError.validationContext, errors, request);
+    atlasError.fieldViolations = errors.map((violation) => ({
+      description: violation.message ?? violation.keyword,
+      field: fieldName(
+        violation.instancePath,
+        String(violation.params.additionalProperty ?? violation.params.missingProperty ?? ''),
+      ),
+    }));
+    return atlasError;
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

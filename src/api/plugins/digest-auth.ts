@@ -73,8 +73,8 @@ class FailureThrottle {
 }
 
 /**
- * Authenticates every protected request with HTTP Digest before anything else looks at
- * it: before the body is read, parsed or validated (curl's first POST carries no body
+ * Authenticates every protected request — HTTP Digest for API keys, Bearer tokens for
+ * service accounts — before anything else looks at it: before the body is read, parsed or validated (curl's first POST carries no body
  * and must get the challenge, not a 400). All failures look alike to the client.
  */
 async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Promise<void> {
@@ -106,6 +106,12 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
   async function authenticate(request: FastifyRequest): Promise<Outcome> {
     const header = request.headers.authorization;
     if (!header) return { missing: true };
+    // Service accounts: an OAuth 2.0 access token from /api/oauth/token.
+    const bearer = /^\s*bearer\s+(\S+)\s*$/i.exec(header);
+    if (bearer) {
+      const account = await authority.oauth.authenticate(bearer[1]!);
+      return account ? { apiKey: account } : { failure: 'invalid_token' };
+    }
     let credentials;
     try {
       credentials = parseDigestAuthorization(header);

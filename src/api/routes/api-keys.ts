@@ -58,10 +58,11 @@ export function newApiKeyView(context: ApiContext, request: FastifyRequest, crea
   });
 }
 
-function accessListEntryView(
+/** An access list entry; `owner` is the path of the key (or service account) it belongs to. */
+export function accessListEntryView(
   context: ApiContext,
   request: FastifyRequest,
-  key: { orgId: string; id: string },
+  owner: string[],
   entry: AccessListEntry,
 ) {
   return {
@@ -71,20 +72,7 @@ function accessListEntryView(
     ipAddress: entry.ipAddress,
     lastUsed: entry.lastUsedAt && formatAtlasDate(entry.lastUsedAt),
     lastUsedAddress: entry.lastUsedAddress,
-    links: [
-      selfLink(
-        resourceUrl(
-          context,
-          request,
-          'orgs',
-          key.orgId,
-          'apiKeys',
-          key.id,
-          'accessList',
-          entry.ipAddress ?? entry.cidrBlock,
-        ),
-      ),
-    ],
+    links: [selfLink(resourceUrl(context, request, ...owner, 'accessList', entry.ipAddress ?? entry.cidrBlock))],
   };
 }
 
@@ -171,9 +159,8 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
       const page = pageRequest(request.query);
       const { orgId, apiUserId } = request.params;
       const result = await apiKeys.listAccessList(request.principal, orgId, apiUserId, page);
-      const key = { orgId, id: apiUserId };
       return sendPage(context, request, reply, page, result, (entry) =>
-        accessListEntryView(context, request, key, entry),
+        accessListEntryView(context, request, ['orgs', orgId, 'apiKeys', apiUserId], entry),
       );
     },
   );
@@ -195,14 +182,13 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
       await apiKeys.addAccessListEntries(request.principal, orgId, apiUserId, request.body);
       const page = pageRequest(request.query);
       const result = await apiKeys.listAccessList(request.principal, orgId, apiUserId, page);
-      const key = { orgId, id: apiUserId };
       return sendPage(
         context,
         request,
         reply,
         page,
         result,
-        (entry) => accessListEntryView(context, request, key, entry),
+        (entry) => accessListEntryView(context, request, ['orgs', orgId, 'apiKeys', apiUserId], entry),
         201,
       );
     },
@@ -217,7 +203,12 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
     async (request, reply) => {
       const { orgId, apiUserId, entry } = request.params;
       const found = await apiKeys.getAccessListEntry(request.principal, orgId, apiUserId, entry);
-      return sendAtlas(request, reply, 200, accessListEntryView(context, request, { orgId, id: apiUserId }, found));
+      return sendAtlas(
+        request,
+        reply,
+        200,
+        accessListEntryView(context, request, ['orgs', orgId, 'apiKeys', apiUserId], found),
+      );
     },
   );
 

@@ -30,7 +30,7 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
         const inventory = await certificates.inventory(
           request.principal,
           groupId,
-          { username, ...(statuses ? { statuses } : {}), ...(expiresBefore ? { expiresBefore } : {}) },
+          { view: 'user', username, ...(statuses ? { statuses } : {}), ...(expiresBefore ? { expiresBefore } : {}) },
           page,
         );
         const now = context.authority.clock.now();

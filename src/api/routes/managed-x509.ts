@@ -150,6 +150,7 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
         request.principal,
         request.params.groupId,
         {
+          view: 'project',
           ...(username !== undefined ? { username } : {}),
           ...(statuses ? { statuses } : {}),
           ...(expiresBefore ? { expiresBefore } : {}),

@@ -2,13 +2,14 @@ import { Type } from '@sinclair/typebox';
 import { Link, Paginated, PageQuery } from './common.js';
 
 /**
- * An audit event as Atlas' events API shows one. Members after `remoteAddress` that Atlas
- * does not have (`outcome`, `errorCode`, `serial`, `method`, `path`, `status`, `roles`,
- * `accessListEntry`, `targetApiKeyId`) are dbcerts extensions.
+ * An audit event as Atlas' events API shows one. Members Atlas does not have (`outcome`,
+ * `errorCode`, `serial`, `reason`, `caId`, `notAfter`, `method`, `path`, `status`,
+ * `roles`, `accessListEntry`, `targetApiKeyId`) are dbcerts extensions.
  */
 export const Event = Type.Object({
   accessListEntry: Type.Optional(Type.String()),
   apiKeyId: Type.Optional(Type.String()),
+  caId: Type.Optional(Type.String()),
   created: Type.String({ format: 'date-time' }),
   database: Type.Optional(Type.String()),
   errorCode: Type.Optional(Type.String()),
@@ -18,10 +19,12 @@ export const Event = Type.Object({
   isGlobalAdmin: Type.Boolean(),
   links: Type.Array(Link),
   method: Type.Optional(Type.String()),
+  notAfter: Type.Optional(Type.String()),
   orgId: Type.String(),
   outcome: Type.String(),
   path: Type.Optional(Type.String()),
   publicKey: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
   remoteAddress: Type.Optional(Type.String()),
   roles: Type.Optional(Type.Array(Type.String())),
   serial: Type.Optional(Type.Integer({ format: 'int64' })),

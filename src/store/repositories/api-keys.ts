@@ -4,10 +4,15 @@ import type { OrgRole, ProjectRole } from '../../domain/roles.js';
 import type { ApiKeysTable, Database } from '../schema.js';
 import { toDate } from './codec.js';
 
+/** Programmatic identities share this table: API keys, and service accounts (no Digest secrets). */
+export type IdentityKind = 'API_KEY' | 'SERVICE_ACCOUNT';
+
 /** An API key as stored: its Digest secrets stay sealed until authentication opens them. */
 export interface StoredApiKey extends ApiKey {
   sealedDigestHa1Md5: string;
   sealedDigestHa1Sha256: string;
+  /** Service accounts only. */
+  name?: string;
 }
 
 function fromRow(row: ApiKeysTable, projectRoles: ProjectRoleAssignment[]): StoredApiKey {
@@ -22,6 +27,7 @@ function fromRow(row: ApiKeysTable, projectRoles: ProjectRoleAssignment[]): Stor
     createdAt: toDate(row.created_at),
     sealedDigestHa1Md5: row.digest_ha1_md5,
     sealedDigestHa1Sha256: row.digest_ha1_sha256,
+    ...(row.name !== null ? { name: row.name } : {}),
   };
 }
 
@@ -29,7 +35,7 @@ export class ApiKeysRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Inserts the key; its project roles are assigned separately. */
-  async insert(key: StoredApiKey): Promise<void> {
+  async insert(key: StoredApiKey, kind: IdentityKind = 'API_KEY', name: string | null = null): Promise<void> {
     await this.db
       .insertInto('api_keys')
       .values({
@@ -42,6 +48,8 @@ export class ApiKeysRepository {
         digest_ha1_md5: key.sealedDigestHa1Md5,
         digest_ha1_sha256: key.sealedDigestHa1Sha256,
         created_at: key.createdAt.toISOString(),
+        kind,
+        name,
       })
       .execute();
   }
@@ -71,26 +79,38 @@ export class ApiKeysRepository {
     );
   }
 
-  async findByPublicKey(publicKey: string): Promise<StoredApiKey | undefined> {
-    const row = await this.db.selectFrom('api_keys').selectAll().where('public_key', '=', publicKey).executeTakeFirst();
+  async findByPublicKey(publicKey: string, kind: IdentityKind = 'API_KEY'): Promise<StoredApiKey | undefined> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('public_key', '=', publicKey)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
     return row && (await this.withProjectRoles([row]))[0];
   }
 
-  async find(orgId: string, id: string): Promise<StoredApiKey | undefined> {
+  async find(orgId: string, id: string, kind: IdentityKind = 'API_KEY'): Promise<StoredApiKey | undefined> {
     const row = await this.db
       .selectFrom('api_keys')
       .selectAll()
       .where('org_id', '=', orgId)
       .where('id', '=', id)
+      .where('kind', '=', kind)
       .executeTakeFirst();
     return row && (await this.withProjectRoles([row]))[0];
   }
 
-  async listByOrg(orgId: string, offset: number, limit: number): Promise<StoredApiKey[]> {
+  async listByOrg(
+    orgId: string,
+    offset: number,
+    limit: number,
+    kind: IdentityKind = 'API_KEY',
+  ): Promise<StoredApiKey[]> {
     const rows = await this.db
       .selectFrom('api_keys')
       .selectAll()
       .where('org_id', '=', orgId)
+      .where('kind', '=', kind)
       .orderBy('created_at')
       .orderBy('id')
       .offset(offset)
@@ -99,22 +119,29 @@ export class ApiKeysRepository {
     return this.withProjectRoles(rows);
   }
 
-  async countByOrg(orgId: string): Promise<number> {
+  async countByOrg(orgId: string, kind: IdentityKind = 'API_KEY'): Promise<number> {
     const row = await this.db
       .selectFrom('api_keys')
       .select((eb) => eb.fn.countAll().as('count'))
       .where('org_id', '=', orgId)
+      .where('kind', '=', kind)
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 
   /** Keys assigned to a project, oldest first. */
-  async listByProject(groupId: string, offset: number, limit: number): Promise<StoredApiKey[]> {
+  async listByProject(
+    groupId: string,
+    offset: number,
+    limit: number,
+    kind: IdentityKind = 'API_KEY',
+  ): Promise<StoredApiKey[]> {
     const rows = await this.db
       .selectFrom('api_keys')
       .innerJoin('api_key_project_roles', 'api_key_project_roles.api_key_id', 'api_keys.id')
       .selectAll('api_keys')
       .where('api_key_project_roles.project_id', '=', groupId)
+      .where('api_keys.kind', '=', kind)
       .orderBy('api_keys.created_at')
       .orderBy('api_keys.id')
       .offset(offset)
@@ -123,24 +150,28 @@ export class ApiKeysRepository {
     return this.withProjectRoles(rows);
   }
 
-  async countByProject(groupId: string): Promise<number> {
+  async countByProject(groupId: string, kind: IdentityKind = 'API_KEY'): Promise<number> {
     const row = await this.db
       .selectFrom('api_key_project_roles')
+      .innerJoin('api_keys', 'api_keys.id', 'api_key_project_roles.api_key_id')
       .select((eb) => eb.fn.countAll().as('count'))
-      .where('project_id', '=', groupId)
+      .where('api_key_project_roles.project_id', '=', groupId)
+      .where('api_keys.kind', '=', kind)
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 
-  async update(id: string, changes: { description?: string; roles?: OrgRole[] }): Promise<void> {
-    const set: Partial<Pick<ApiKeysTable, 'description' | 'roles'>> = {};
+  async update(id: string, changes: { description?: string; roles?: OrgRole[]; name?: string }): Promise<void> {
+    const set: Partial<Pick<ApiKeysTable, 'description' | 'roles' | 'name'>> = {};
     if (changes.description !== undefined) set.description = changes.description;
+    if (changes.name !== undefined) set.name = changes.name;
     if (changes.roles !== undefined) set.roles = JSON.stringify(changes.roles);
     if (Object.keys(set).length > 0) await this.db.updateTable('api_keys').set(set).where('id', '=', id).execute();
   }
 
-  /** Deletes the key; its project roles and access list go with it. */
+  /** Deletes the key; its project roles, access list (and service account secrets) go with it. */
   async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('service_account_secrets').where('account_id', '=', id).execute();
     await this.db.deleteFrom('api_key_project_roles').where('api_key_id', '=', id).execute();
     await this.db.deleteFrom('api_key_access_list').where('api_key_id', '=', id).execute();
     await this.db.deleteFrom('api_keys').where('id', '=', id).execute();

@@ -115,6 +115,8 @@ function certificateFromRow(row: CertificatesTable): UserCertificate {
 export interface InventoryFilter {
   groupId: string;
   now: Date;
+  /** `created` (a user's list, as Atlas orders it) or `expiry` (the project's view). */
+  order: 'created' | 'expiry';
   userId?: string;
   statuses?: ReadonlyArray<'active' | 'expired' | 'revoked'>;
   expiresBefore?: Date;
@@ -245,7 +247,7 @@ export class CertificatesRepository {
   /** Certificates in any state, by creation (a user's) or by expiry (a project's), oldest first. */
   async listInventory(filter: InventoryFilter, offset: number, limit: number): Promise<UserCertificate[]> {
     const ordered =
-      filter.userId !== undefined
+      filter.order === 'created'
         ? this.inventory(filter).selectAll().orderBy('created_at').orderBy('serial')
         : this.inventory(filter).selectAll().orderBy('not_after').orderBy('serial');
     const rows = await ordered.offset(offset).limit(limit).execute();

@@ -1,0 +1,137 @@
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { Operation } from '../authority/required-roles.js';
+import { versionedMediaType, RESOURCE_VERSIONS } from './plugins/versioned-media-types.js';
+
+/** The operations that are dbcerts' own, not Atlas': marked `x-dbcerts-extension` in the document. */
+const EXTENSIONS: ReadonlySet<Operation> = new Set<Operation>([
+  'getManagedCaCertificate',
+  'getManagedCaTrustBundle',
+  'listManagedCas',
+  'rotateManagedCa',
+  'getCertificateRevocationList',
+  'listCertificateInventory',
+  'revokeCertificate',
+  'getExpiryAlertSettings',
+  'updateExpiryAlertSettings',
+]);
+
+const ERROR_STATUSES = ['400', '401', '403', '404', '409', '429', '500', '503'] as const;
+const ERROR_DESCRIPTIONS: Record<string, string> = {
+  '400': 'Bad Request',
+  '401': 'Unauthorized',
+  '403': 'Forbidden',
+  '404': 'Not Found',
+  '406': 'Not Acceptable (v2: missing or unknown version date)',
+  '409': 'Conflict',
+  '429': 'Too Many Requests',
+  '500': 'Internal Server Error',
+  '503': 'Service Unavailable',
+};
+
+const API_ERROR_SCHEMA = {
+  type: 'object',
+  required: ['error', 'errorCode'],
+  properties: {
+    badRequestDetail: {
+      type: 'object',
+      description: 'v2 only',
+      properties: {
+        fields: {
+          type: 'array',
+          items: { type: 'object', properties: { description: { type: 'string' }, field: { type: 'string' } } },
+        },
+      },
+    },
+    detail: { type: 'string' },
+    error: { type: 'integer', format: 'int32' },
+    errorCode: { type: 'string' },
+    parameters: { type: 'array', items: {} },
+    reason: { type: 'string' },
+  },
+};
+
+type OpenApiOperation = {
+  operationId?: string;
+  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
+  requestBody?: { content?: Record<string, unknown> };
+  'x-dbcerts-extension'?: boolean;
+  'x-dbcerts-operation'?: string;
+  tags?: string[];
+};
+
+/**
+ * Completes the document @fastify/swagger derives from the route schemas: operation ids
+ * and the extension mark from the routing table, Atlas' error responses on every
+ * operation, and v2's versioned media types.
+ */
+function complete(document: Record<string, any>, app: FastifyInstance): Record<string, any> {
+  const operations = new Map(
+    app.atlasRoutes.map((route) => [
+      `${route.method.toLowerCase()} ${route.url.replace(/:([A-Za-z]+)/g, '{$1}')}`,
+      route.operation,
+    ]),
+  );
+  const mediaType = versionedMediaType(RESOURCE_VERSIONS[RESOURCE_VERSIONS.length - 1]!);
+  document.components = document.components ?? {};
+  document.components.schemas = { ...document.components.schemas, ApiError: API_ERROR_SCHEMA };
+  for (const [path, item] of Object.entries<Record<string, OpenApiOperation>>(document.paths ?? {})) {
+    const v2 = path.startsWith('/api/atlas/v2/');
+    for (const [method, operation] of Object.entries(item)) {
+      const name = operations.get(`${method} ${path}`);
+      if (!name) continue;
+      operation.operationId = v2 ? name : `${name}V1`;
+      operation['x-dbcerts-operation'] = name;
+      if (EXTENSIONS.has(name)) {
+        operation['x-dbcerts-extension'] = true;
+        operation.tags = ['dbcerts extensions'];
+      }
+      operation.responses = operation.responses ?? {};
+      const statuses = v2 ? [...ERROR_STATUSES, '406'] : ERROR_STATUSES;
+      for (const status of statuses) {
+        operation.responses[status] ??= {
+          description: ERROR_DESCRIPTIONS[status],
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiError' } } },
+        };
+      }
+      if (!v2) continue;
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const json = response.content?.['application/json'];
+        if (Number(status) < 400 && json) response.content = { [mediaType]: json };
+      }
+      const body = operation.requestBody?.content?.['application/json'];
+      if (body) operation.requestBody!.content = { [mediaType]: body, 'application/json': body };
+    }
+  }
+  return document;
+}
+
+/** Registers the generator; call before the routes are added. The document is served at /api/openapi.json. */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'dbcerts — MongoDB Atlas Administration API (X.509, database users, projects)',
+        version: '1.0',
+        description:
+          'Atlas-compatible v1.0 and v2 (resource version 2023-01-01). Operations marked x-dbcerts-extension are dbcerts’ own.',
+      },
+      components: {
+        securitySchemes: {
+          DigestAuth: { type: 'http', scheme: 'digest' },
+          ServiceAccounts: {
+            type: 'oauth2',
+            flows: { clientCredentials: { tokenUrl: '/api/oauth/token', scopes: {} } },
+          },
+        },
+      },
+      security: [{ ServiceAccounts: [] }, { DigestAuth: [] }],
+    },
+    transformObject: (documentObject) =>
+      complete((documentObject as { openapiObject: Record<string, any> }).openapiObject, app),
+  });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async (_request, reply) => {
+    return reply.type('application/json').send(JSON.stringify(app.swagger()));
+  });
+}

@@ -1,0 +1,361 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AtlasError } from '../domain/errors.js';
+import { newObjectId } from '../domain/ids.js';
+import type { AccessListEntry } from '../domain/access-list.js';
+import type { ApiKey } from '../domain/api-key.js';
+import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
+import {
+  clientIdOf,
+  idOfClientId,
+  maskSecret,
+  MAX_SECRET_HOURS,
+  MIN_SECRET_HOURS,
+  SECRET_PREFIX,
+  type ServiceAccount,
+  type ServiceAccountSecret,
+} from '../domain/service-account.js';
+import type { StoredApiKey } from '../store/repositories/api-keys.js';
+import type { StoredServiceAccountSecret } from '../store/repositories/service-account-secrets.js';
+import type { Repositories, Store } from '../store/store.js';
+import type { AccessControl } from './access.js';
+import { type ApiKeyService, type IdentityFlavor, keyTarget, orgRolesOf } from './api-keys.js';
+import type { AuditTrail } from './audit.js';
+import type { Clock } from './clock.js';
+import type { Principal } from './principal.js';
+
+export const SERVICE_ACCOUNTS: IdentityFlavor = {
+  kind: 'SERVICE_ACCOUNT',
+  invalidId: 'INVALID_SERVICE_ACCOUNT_CLIENT_ID',
+  notFound: 'SERVICE_ACCOUNT_NOT_FOUND',
+  operations: {
+    listAccessList: 'listServiceAccountAccessListEntries',
+    getAccessListEntry: 'listServiceAccountAccessListEntries',
+    addAccessListEntries: 'createServiceAccountAccessListEntries',
+    deleteAccessListEntry: 'deleteServiceAccountAccessListEntry',
+    listProject: 'listProjectServiceAccounts',
+    assignProject: 'assignProjectServiceAccount',
+    removeProject: 'removeProjectServiceAccount',
+  },
+  events: {
+    rolesChanged: 'SERVICE_ACCOUNT_ROLES_CHANGED',
+    addedToGroup: 'SERVICE_ACCOUNT_ADDED_TO_GROUP',
+    removedFromGroup: 'SERVICE_ACCOUNT_REMOVED_FROM_GROUP',
+    accessListEntryAdded: 'SERVICE_ACCOUNT_ACCESS_LIST_ENTRY_ADDED',
+    accessListEntryDeleted: 'SERVICE_ACCOUNT_ACCESS_LIST_ENTRY_DELETED',
+  },
+};
+
+export interface ServiceAccountRequest {
+  name: string;
+  description: string;
+  roles: string[];
+  secretExpiresAfterHours: number;
+}
+
+export interface NewSecret {
+  secret: ServiceAccountSecret;
+  /** Shown once; only its SHA-256 is kept. */
+  value: string;
+}
+
+export function secretSha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+function checkHours(hours: number): void {
+  if (!Number.isInteger(hours) || hours < MIN_SECRET_HOURS || hours > MAX_SECRET_HOURS) {
+    throw new AtlasError('INVALID_SECRET_EXPIRATION', MIN_SECRET_HOURS, MAX_SECRET_HOURS);
+  }
+}
+
+function publicSecret({
+  accountId: _account,
+  secretSha256: _hash,
+  ...secret
+}: StoredServiceAccountSecret): ServiceAccountSecret {
+  return secret;
+}
+
+/**
+ * Organization service accounts: programmatic identities that authenticate with OAuth
+ * 2.0 client credentials. Roles, project assignments and access lists work exactly as
+ * for API keys (and share their implementation); secrets are theirs alone.
+ */
+export class ServiceAccountService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly access: AccessControl,
+    private readonly audit: AuditTrail,
+    private readonly apiKeys: ApiKeyService,
+  ) {}
+
+  /** The account id a client id names (INVALID_SERVICE_ACCOUNT_CLIENT_ID when it is not one). */
+  idOf(clientId: string): string {
+    const id = idOfClientId(clientId);
+    if (id === undefined) throw new AtlasError('INVALID_SERVICE_ACCOUNT_CLIENT_ID', clientId);
+    return id;
+  }
+
+  private async view(repositories: Repositories, stored: StoredApiKey): Promise<ServiceAccount> {
+    const secrets = await repositories.serviceAccountSecrets.ofAccount(stored.id);
+    return this.toAccount(stored, secrets);
+  }
+
+  private toAccount(stored: ApiKey & { name?: string }, secrets: StoredServiceAccountSecret[]): ServiceAccount {
+    return {
+      id: stored.id,
+      orgId: stored.orgId,
+      clientId: stored.publicKey,
+      name: stored.name ?? '',
+      description: stored.description,
+      roles: stored.roles,
+      projectRoles: stored.projectRoles,
+      createdAt: stored.createdAt,
+      secrets: secrets.map(publicSecret),
+    };
+  }
+
+  private async require(repositories: Repositories, orgId: string, clientId: string): Promise<StoredApiKey> {
+    return this.apiKeys.requireKey(repositories, orgId, this.idOf(clientId), SERVICE_ACCOUNTS);
+  }
+
+  private async newSecret(repositories: Repositories, accountId: string, hours: number): Promise<NewSecret> {
+    const now = this.clock.now();
+    const value = `${SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
+    const stored: StoredServiceAccountSecret = {
+      id: newObjectId(now),
+      accountId,
+      secretSha256: secretSha256(value),
+      maskedSecretValue: maskSecret(value),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + hours * 3600 * 1000),
+    };
+    await repositories.serviceAccountSecrets.insert(stored);
+    return { secret: publicSecret(stored), value };
+  }
+
+  async list(principal: Principal, orgId: string, page: PageRequest): Promise<Page<ServiceAccount>> {
+    const org = await this.access.organization(this.store, principal, 'listServiceAccounts', orgId);
+    const rows = await this.store.apiKeys.listByOrg(org.id, pageOffset(page), page.itemsPerPage + 1, 'SERVICE_ACCOUNT');
+    const secrets = await this.store.serviceAccountSecrets.ofAccounts(rows.map((row) => row.id));
+    const total = page.includeCount ? await this.store.apiKeys.countByOrg(org.id, 'SERVICE_ACCOUNT') : undefined;
+    return pageFromRows(
+      rows.map((row) => this.toAccount(row, secrets.get(row.id) ?? [])),
+      page,
+      total,
+    );
+  }
+
+  async get(principal: Principal, orgId: string, clientId: string): Promise<ServiceAccount> {
+    const org = await this.access.organization(this.store, principal, 'getServiceAccount', orgId);
+    return this.view(this.store, await this.require(this.store, org.id, clientId));
+  }
+
+  async create(
+    principal: Principal,
+    orgId: string,
+    request: ServiceAccountRequest,
+  ): Promise<{ account: ServiceAccount; secretValue: string }> {
+    const org = await this.access.organization(this.store, principal, 'createServiceAccount', orgId);
+    const roles = orgRolesOf(request.roles);
+    checkHours(request.secretExpiresAfterHours);
+    const now = this.clock.now();
+    const id = newObjectId(now);
+    const stored: StoredApiKey = {
+      id,
+      orgId: org.id,
+      publicKey: clientIdOf(id),
+      description: request.description,
+      roles,
+      projectRoles: [],
+      privateKeyTail: '',
+      createdAt: now,
+      sealedDigestHa1Md5: '',
+      sealedDigestHa1Sha256: '',
+      name: request.name,
+    };
+    return this.store.transaction(async (repositories) => {
+      await repositories.apiKeys.insert(stored, 'SERVICE_ACCOUNT', request.name);
+      const { value } = await this.newSecret(repositories, id, request.secretExpiresAfterHours);
+      const account = await this.view(repositories, stored);
+      await this.audit.record(
+        repositories,
+        principal,
+        'SERVICE_ACCOUNT_CREATED',
+        { orgId: org.id },
+        {
+          ...keyTarget(stored),
+          roles,
+        },
+      );
+      return { account, secretValue: value };
+    });
+  }
+
+  async update(
+    principal: Principal,
+    orgId: string,
+    clientId: string,
+    request: Partial<Omit<ServiceAccountRequest, 'secretExpiresAfterHours'>>,
+  ): Promise<ServiceAccount> {
+    const org = await this.access.organization(this.store, principal, 'updateServiceAccount', orgId);
+    const roles = request.roles === undefined ? undefined : orgRolesOf(request.roles);
+    return this.store.transaction(async (repositories) => {
+      const account = await this.require(repositories, org.id, clientId);
+      await repositories.apiKeys.update(account.id, {
+        ...(request.name !== undefined ? { name: request.name } : {}),
+        ...(request.description !== undefined ? { description: request.description } : {}),
+        ...(roles ? { roles } : {}),
+      });
+      if (request.name !== undefined || request.description !== undefined) {
+        await this.audit.record(
+          repositories,
+          principal,
+          'SERVICE_ACCOUNT_DETAILS_CHANGED',
+          { orgId: org.id },
+          keyTarget(account),
+        );
+      }
+      if (roles) {
+        await this.audit.record(
+          repositories,
+          principal,
+          'SERVICE_ACCOUNT_ROLES_CHANGED',
+          { orgId: org.id },
+          {
+            ...keyTarget(account),
+            roles,
+          },
+        );
+      }
+      return this.view(repositories, await this.require(repositories, org.id, clientId));
+    });
+  }
+
+  /** Deletes the account: its tokens stop working at their next use, on every instance. */
+  async delete(principal: Principal, orgId: string, clientId: string): Promise<void> {
+    const org = await this.access.organization(this.store, principal, 'deleteServiceAccount', orgId);
+    await this.store.transaction(async (repositories) => {
+      const account = await this.require(repositories, org.id, clientId);
+      await repositories.apiKeys.delete(account.id);
+      await this.audit.record(
+        repositories,
+        principal,
+        'SERVICE_ACCOUNT_DELETED',
+        { orgId: org.id },
+        keyTarget(account),
+      );
+    });
+  }
+
+  async createSecret(principal: Principal, orgId: string, clientId: string, hours: number): Promise<NewSecret> {
+    const org = await this.access.organization(this.store, principal, 'createServiceAccountSecret', orgId);
+    checkHours(hours);
+    return this.store.transaction(async (repositories) => {
+      const account = await this.require(repositories, org.id, clientId);
+      const created = await this.newSecret(repositories, account.id, hours);
+      await this.audit.record(
+        repositories,
+        principal,
+        'SERVICE_ACCOUNT_SECRET_ADDED',
+        { orgId: org.id },
+        keyTarget(account),
+      );
+      return created;
+    });
+  }
+
+  /** Deletes a secret: tokens minted with it stop working at their next use. */
+  async deleteSecret(principal: Principal, orgId: string, clientId: string, secretId: string): Promise<void> {
+    const org = await this.access.organization(this.store, principal, 'deleteServiceAccountSecret', orgId);
+    await this.store.transaction(async (repositories) => {
+      const account = await this.require(repositories, org.id, clientId);
+      if (!(await repositories.serviceAccountSecrets.delete(account.id, secretId))) {
+        throw new AtlasError('SERVICE_ACCOUNT_SECRET_NOT_FOUND', secretId);
+      }
+      await this.audit.record(
+        repositories,
+        principal,
+        'SERVICE_ACCOUNT_SECRET_DELETED',
+        { orgId: org.id },
+        keyTarget(account),
+      );
+    });
+  }
+
+  // Roles in projects and access lists: the API keys' implementation, for service accounts.
+
+  listAccessList(
+    principal: Principal,
+    orgId: string,
+    clientId: string,
+    page: PageRequest,
+  ): Promise<Page<AccessListEntry>> {
+    return this.apiKeys.listAccessList(principal, orgId, this.idOf(clientId), page, SERVICE_ACCOUNTS);
+  }
+
+  addAccessListEntries(
+    principal: Principal,
+    orgId: string,
+    clientId: string,
+    entries: Array<{ ipAddress?: string; cidrBlock?: string }>,
+  ) {
+    return this.apiKeys.addAccessListEntries(principal, orgId, this.idOf(clientId), entries, SERVICE_ACCOUNTS);
+  }
+
+  deleteAccessListEntry(principal: Principal, orgId: string, clientId: string, entry: string) {
+    return this.apiKeys.deleteAccessListEntry(principal, orgId, this.idOf(clientId), entry, SERVICE_ACCOUNTS);
+  }
+
+  async listInProject(principal: Principal, groupId: string, page: PageRequest): Promise<Page<ServiceAccount>> {
+    const result = await this.apiKeys.listProjectKeys(principal, groupId, page, SERVICE_ACCOUNTS);
+    const secrets = await this.store.serviceAccountSecrets.ofAccounts(result.items.map((item) => item.id));
+    return { ...result, items: result.items.map((item) => this.toAccount(item, secrets.get(item.id) ?? [])) };
+  }
+
+  async assignToProject(
+    principal: Principal,
+    groupId: string,
+    clientId: string,
+    roles: string[],
+  ): Promise<ServiceAccount> {
+    const key = await this.apiKeys.assignProjectKey(principal, groupId, this.idOf(clientId), roles, SERVICE_ACCOUNTS);
+    return this.view(this.store, (await this.store.apiKeys.find(key.orgId, key.id, 'SERVICE_ACCOUNT'))!);
+  }
+
+  removeFromProject(principal: Principal, groupId: string, clientId: string): Promise<void> {
+    return this.apiKeys.removeProjectKey(principal, groupId, this.idOf(clientId), SERVICE_ACCOUNTS);
+  }
+
+  /**
+   * The account and secret a client authenticates with at the token endpoint, or
+   * undefined (unknown client, wrong or expired secret). Constant-time in the secret.
+   */
+  async authenticateClient(
+    clientId: string,
+    secret: string,
+  ): Promise<{ account: StoredApiKey; secretId: string } | undefined> {
+    const account = await this.store.apiKeys.findByPublicKey(clientId, 'SERVICE_ACCOUNT');
+    const presented = Buffer.from(secretSha256(secret), 'hex');
+    const now = this.clock.now();
+    const secrets = account ? await this.store.serviceAccountSecrets.ofAccount(account.id) : [];
+    let match: StoredServiceAccountSecret | undefined;
+    for (const candidate of secrets) {
+      const equal = timingSafeEqual(Buffer.from(candidate.secretSha256, 'hex'), presented);
+      if (equal && candidate.expiresAt > now) match = candidate;
+    }
+    if (!account || !match) return undefined;
+    await this.store.serviceAccountSecrets.touch(match.id, now);
+    return { account, secretId: match.id };
+  }
+
+  /** The account behind a token's claims, if the account and the secret still exist and the secret is live. */
+  async accountForToken(clientId: string, secretId: string): Promise<StoredApiKey | undefined> {
+    const account = await this.store.apiKeys.findByPublicKey(clientId, 'SERVICE_ACCOUNT');
+    if (!account) return undefined;
+    const secret = await this.store.serviceAccountSecrets.find(account.id, secretId);
+    if (!secret || secret.expiresAt <= this.clock.now()) return undefined;
+    return account;
+  }
+}
