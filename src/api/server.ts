@@ -66,6 +66,8 @@ export interface ServerOptions {
   failedAuthPolicy?: BucketPolicy;
   /** Run expiry-alert scans and webhook deliveries in this process (default true). */
   backgroundJobs?: boolean;
+  /** Serve HTTPS with this certificate chain and key (PEM). Default: plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 function newAjv(options: AjvOptions): Ajv {
@@ -101,6 +103,7 @@ function atlasSerializerCompiler({ schema }: { schema: unknown }) {
  */
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     trustProxy: options.trustProxy ?? false,

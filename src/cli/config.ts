@@ -16,6 +16,9 @@ export interface Config {
   /** Proxies trusted to name the client in X-Forwarded-For: true, or addresses/CIDRs. */
   trustProxy: boolean | string[];
   rateLimits: RateLimitSettings;
+  /** PEM files of the server's certificate chain and key: serve HTTPS. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -78,9 +81,10 @@ function rateLimits(value: string | undefined): RateLimitSettings {
 
 export function loadConfig(flags: Flags): Config {
   const port = Number(text(flags, 'port', 'PORT', '8080'));
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`invalid port: ${text(flags, 'port', 'PORT')}`);
-  return {
+  }
+  const config: Config = {
     host: text(flags, 'host', 'HOST', '127.0.0.1')!,
     port,
     dataDir: text(flags, 'data', 'DBCERTS_DATA_DIR', './data')!,
@@ -94,5 +98,11 @@ export function loadConfig(flags: Flags): Config {
     logLevel: text(flags, 'log-level', 'DBCERTS_LOG_LEVEL', 'info')!,
     trustProxy: trustProxy(text(flags, 'trust-proxy', 'DBCERTS_TRUST_PROXY')),
     rateLimits: rateLimits(text(flags, 'rate-limits', 'DBCERTS_RATE_LIMITS')),
+    tlsCertFile: text(flags, 'tls-cert', 'DBCERTS_TLS_CERT'),
+    tlsKeyFile: text(flags, 'tls-key', 'DBCERTS_TLS_KEY'),
   };
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new ConfigError('--tls-cert and --tls-key go together');
+  }
+  return config;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MasterKeyMismatchError } from '../authority/authority.js';
@@ -30,6 +31,7 @@ Options (also as environment variables):
   --trust-proxy P          DBCERTS_TRUST_PROXY (false; true, or proxy addresses/CIDRs, comma-separated,
                            allowed to name the client address in X-Forwarded-For)
   --rate-limits R          DBCERTS_RATE_LIMITS (Atlas' limits; "off", or JSON overrides per endpoint set)
+  --tls-cert F --tls-key F DBCERTS_TLS_CERT, DBCERTS_TLS_KEY (PEM files: serve HTTPS)
                            DBCERTS_MASTER_KEY (32 bytes, hex or base64; default: DIR/master.key)
 `;
 
@@ -44,6 +46,8 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'trust-proxy': { type: 'string' },
   'rate-limits': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   group: { type: 'string' },
   json: { type: 'boolean' },
   bundle: { type: 'boolean' },
@@ -63,6 +67,9 @@ async function serve(config: Config): Promise<void> {
     publicUrl: config.publicUrl,
     logger: { level: config.logLevel },
     trustProxy: config.trustProxy,
+    ...(config.tlsCertFile && config.tlsKeyFile
+      ? { tls: { cert: readFileSync(config.tlsCertFile, 'utf8'), key: readFileSync(config.tlsKeyFile, 'utf8') } }
+      : {}),
   });
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -85,7 +92,8 @@ async function serve(config: Config): Promise<void> {
   process.stdout.write(
     [
       '',
-      `dbcerts: the MongoDB Atlas Administration API (v1.0) at ${origin}${ATLAS_V1_PREFIX}`,
+      `dbcerts: the MongoDB Atlas Administration API at ${origin}${ATLAS_V1_PREFIX} and ${origin}/api/atlas/v2`,
+      `  OpenAPI:       ${origin}/api/openapi.json`,
       `  store:         ${runtime.authority.store.location}`,
       `  organization:  ${credentials.orgId}`,
       `  project:       ${credentials.groupId}`,

@@ -131,7 +131,7 @@ async function serve(args: string[], env: Record<string, string>): Promise<Serve
     });
   });
   const origin =
-    /^dbcerts: the MongoDB Atlas Administration API \(v1\.0\) at (http:\/\/[^\s]+)\/api\/atlas\/v1\.0$/m.exec(
+    /^dbcerts: the MongoDB Atlas Administration API at (http:\/\/[^\s]+)\/api\/atlas\/v1\.0 and \1\/api\/atlas\/v2$/m.exec(
       stdout,
     )?.[1];
   const exportMatch = /^ {2}(export PUB=([a-z]{8}) PRIV=(.+) GROUP=([0-9a-f]{24}))$/m.exec(stdout);
