@@ -27,6 +27,12 @@ import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
  *
  * - Routes come from the live server (`app.atlasRoutes`), so a route added without a
  *   fixture here, or an operation without a route, fails the first test.
+ * - Every resource is served twice, under /api/atlas/v1.0 and /api/atlas/v2 (with
+ *   `Accept: application/vnd.atlas.2023-01-01+json`). The v2 route set must mirror the
+ *   v1.0 one exactly (same methods, paths after the prefix and operations), and the whole
+ *   matrix runs on both; a v2 success must carry the versioned media type, and every
+ *   refusal (either version) is application/json. The other-organization checks run on
+ *   both versions too.
  * - Callers: one key per organization role (minted with that role alone), and one key per
  *   project role (an Organization Member assigned that role alone on the test project).
  * - Every request is built from valid fixtures, so "allowed" means the handler ran and
@@ -66,6 +72,9 @@ interface Fixture {
   prepare(attempt: number): Promise<Prepared>;
 }
 
+const V2 = '/api/atlas/v2';
+const V2_ACCEPT = 'application/vnd.atlas.2023-01-01+json';
+
 const server: TestServer = await startTestServer();
 const ORG_ID = server.credentials.orgId;
 const GROUP_ID = server.credentials.groupId;
@@ -74,7 +83,18 @@ const SCRAM_USER = 'matrix-scram-user';
 const TARGET_ENTRY = '192.0.2.1';
 
 /** Fixture ids filled in `before`. */
-const ids = { targetKey: '', projectEvent: '', orgEvent: '', otherOrg: '', otherGroup: '', firstCa: '' };
+const ids = {
+  targetKey: '',
+  projectEvent: '',
+  orgEvent: '',
+  otherOrg: '',
+  otherGroup: '',
+  firstCa: '',
+  /** The service account the service-account routes act on (it never makes a request). */
+  targetAccount: '',
+  targetAccountClientId: '',
+  targetSecret: '',
+};
 const callers: Caller[] = [];
 let otherOrgOwner: Caller;
 let attempts = 0;
@@ -116,6 +136,29 @@ async function issueCertificate(): Promise<string> {
 
 async function mintKey(orgId: string, description: string, roles: OrgRole[]) {
   return server.authority.apiKeys.mint(orgId, description, roles);
+}
+
+const CLIENT_ID_PREFIX = 'mdb_sa_id_';
+
+/** A service account of the first organization, created by the bootstrap org owner. */
+async function createServiceAccount(name: string): Promise<{ id: string; clientId: string; secretId: string }> {
+  const response = await expectStatus(
+    await server.client.post(`${V1}/orgs/${ORG_ID}/serviceAccounts`, {
+      name,
+      description: `${name} description`,
+      roles: ['ORG_MEMBER'],
+      secretExpiresAfterHours: 720,
+    }),
+    201,
+    `creating service account ${name}`,
+  );
+  const account = response.json() as { clientId: string; secrets: Array<{ id: string }> };
+  if (!account.clientId.startsWith(CLIENT_ID_PREFIX)) throw new Error(`client id ${account.clientId}`);
+  return {
+    id: account.clientId.slice(CLIENT_ID_PREFIX.length),
+    clientId: account.clientId,
+    secretId: account.secrets[0]!.id,
+  };
 }
 
 /** A fresh address per attempt, never the target's fixed entry. */
@@ -166,6 +209,55 @@ const FIXTURES: Partial<Record<Operation, Fixture>> = {
       return { params: { entry: address } };
     },
   },
+  // organization service accounts, their secrets and access lists
+  listServiceAccounts: { success: 200, prepare: async () => ({}) },
+  getServiceAccount: { success: 200, prepare: async () => ({}) },
+  createServiceAccount: {
+    success: 201,
+    prepare: async (n) => ({
+      body: {
+        name: `matrix created sa ${n}`,
+        description: `matrix created ${n}`,
+        roles: ['ORG_READ_ONLY'],
+        secretExpiresAfterHours: 24,
+      },
+    }),
+  },
+  updateServiceAccount: { success: 200, prepare: async (n) => ({ body: { description: `matrix target sa ${n}` } }) },
+  deleteServiceAccount: {
+    success: 204,
+    prepare: async (n) => ({ params: { clientId: (await createServiceAccount(`matrix doomed sa ${n}`)).clientId } }),
+  },
+  createServiceAccountSecret: { success: 201, prepare: async () => ({ body: { secretExpiresAfterHours: 24 } }) },
+  deleteServiceAccountSecret: {
+    success: 204,
+    prepare: async () => {
+      const created = await expectStatus(
+        await server.client.post(`${V1}/orgs/${ORG_ID}/serviceAccounts/${ids.targetAccountClientId}/secrets`, {
+          secretExpiresAfterHours: 8,
+        }),
+        201,
+        'creating a doomed secret',
+      );
+      return { params: { secretId: (created.json() as { id: string }).id } };
+    },
+  },
+  listServiceAccountAccessListEntries: { success: 200, prepare: async () => ({}) },
+  createServiceAccountAccessListEntries: {
+    success: 201,
+    prepare: async (n) => ({ body: [{ ipAddress: freshAddress(n, 10) }] }),
+  },
+  deleteServiceAccountAccessListEntry: {
+    success: 204,
+    prepare: async (n) => {
+      const address = freshAddress(n, 172);
+      await server.store.accessLists.insert(ids.targetAccount, {
+        ...accessListEntryFrom({ ipAddress: address }),
+        createdAt: server.clock.now(),
+      });
+      return { params: { entry: address } };
+    },
+  },
   // projects
   listProjects: { success: 200, prepare: async () => ({}) },
   createProject: { success: 200, prepare: async (n) => ({ body: { name: `matrix-${n}`, orgId: ORG_ID } }) },
@@ -191,6 +283,18 @@ const FIXTURES: Partial<Record<Operation, Fixture>> = {
       const { key } = await mintKey(ORG_ID, `matrix assigned key ${n}`, ['ORG_MEMBER']);
       await server.store.apiKeys.setProjectRoles(key.id, GROUP_ID, ['GROUP_READ_ONLY']);
       return { params: { apiUserId: key.id } };
+    },
+  },
+  // project service accounts
+  listProjectServiceAccounts: { success: 200, prepare: async () => ({}) },
+  // Assigning the target again only sets the same roles.
+  assignProjectServiceAccount: { success: 200, prepare: async () => ({ body: { roles: ['GROUP_READ_ONLY'] } }) },
+  removeProjectServiceAccount: {
+    success: 204,
+    prepare: async (n) => {
+      const account = await createServiceAccount(`matrix assigned sa ${n}`);
+      await server.store.apiKeys.setProjectRoles(account.id, GROUP_ID, ['GROUP_READ_ONLY']);
+      return { params: { clientId: account.clientId } };
     },
   },
   // database users
@@ -254,6 +358,8 @@ function defaultParams(): Record<string, string> {
     databaseName: '$external',
     username: MANAGED_USER,
     caId: ids.firstCa,
+    clientId: ids.targetAccountClientId,
+    secretId: ids.targetSecret,
   };
 }
 
@@ -387,9 +493,11 @@ async function check(route: AtlasRoute, caller: Caller, expected: Outcome): Prom
   // Only a refusal needs the state before: an allowed request changes it.
   const stateBefore = expected.kind === 'refused' ? await stateSnapshot() : '';
   const eventsBefore = await eventsMark();
+  const v2 = route.url.startsWith(`${V2}/`);
   const response = await caller.client.request(path, {
     method: route.method,
     ...(prepared.body !== undefined ? { body: prepared.body } : {}),
+    ...(v2 ? { headers: { accept: V2_ACCEPT } } : {}),
   });
   const newEvents = await eventsSince(eventsBefore);
   const refusals = newEvents.filter((event) => event.event_type_name === 'DBCERTS_REQUEST_REFUSED');
@@ -401,6 +509,11 @@ async function check(route: AtlasRoute, caller: Caller, expected: Outcome): Prom
       fail(`expected allowed (${fixture.success}), got ${response.status} ${response.text.slice(0, 300)}`);
     }
     if (refusals.length > 0) fail(`allowed, yet ${refusals.length} refusal event(s) recorded`);
+    // v2 answers its JSON (and the PEM of POST certs) under the versioned media type.
+    const type = response.headers.get('content-type') ?? '';
+    if (v2 && response.text !== '' && (type === '' || type.startsWith('application/json'))) {
+      fail(`v2 success answered with Content-Type ${JSON.stringify(type)}, not ${V2_ACCEPT}`);
+    }
     return failures;
   }
 
@@ -423,6 +536,10 @@ async function check(route: AtlasRoute, caller: Caller, expected: Outcome): Prom
   }
   if (response.headers.get('www-authenticate') !== null) {
     fail(`refusal carries WWW-Authenticate: ${response.headers.get('www-authenticate')}`);
+  }
+  // Errors are application/json in both versions.
+  if (!(response.headers.get('content-type') ?? '').startsWith('application/json')) {
+    fail(`refusal answered with Content-Type ${response.headers.get('content-type')}`);
   }
   const stateAfter = await stateSnapshot();
   if (stateAfter !== stateBefore) {
@@ -521,6 +638,19 @@ before(async () => {
     'adding access list entries',
   );
 
+  // The service account the service-account routes act on, with a secret and an access list.
+  const account = await createServiceAccount('matrix target sa');
+  ids.targetAccount = account.id;
+  ids.targetAccountClientId = account.clientId;
+  ids.targetSecret = account.secretId;
+  await expectStatus(
+    await server.client.post(`${V1}/orgs/${ORG_ID}/serviceAccounts/${account.clientId}/accessList`, [
+      { ipAddress: TARGET_ENTRY },
+    ]),
+    201,
+    'adding a service account access list entry',
+  );
+
   // A project event (the managed user's creation) and an organization event (the key's).
   const projectEvents = await server.store.events.list(
     { orgId: ORG_ID, groupId: GROUP_ID, eventTypes: ['MONGODB_USER_ADDED'] },
@@ -580,10 +710,32 @@ before(async () => {
 
 // --- the table and the routes ---------------------------------------------------------
 
-const routes: readonly AtlasRoute[] = [...server.app.atlasRoutes].sort((a, b) =>
-  `${a.url} ${a.method}`.localeCompare(`${b.url} ${b.method}`),
-);
+const byUrl = (a: AtlasRoute, b: AtlasRoute) => `${a.url} ${a.method}`.localeCompare(`${b.url} ${b.method}`);
+const allRoutes: readonly AtlasRoute[] = [...server.app.atlasRoutes].sort(byUrl);
+/** The v1.0 routes: the whole matrix runs on these. */
+const routes: readonly AtlasRoute[] = allRoutes.filter((route) => route.url.startsWith(`${V1}/`));
+/** The v2 routes: a representative subset of the matrix runs on these. */
+const v2Routes: readonly AtlasRoute[] = allRoutes.filter((route) => route.url.startsWith(`${V2}/`));
 const operations = Object.keys(REQUIRED_ROLES) as Operation[];
+
+/** A route as `METHOD path-after-the-version-prefix operation`. */
+function unprefixed(route: AtlasRoute, prefix: string): string {
+  assert.ok(route.url.startsWith(`${prefix}/`), route.url);
+  return `${route.method} ${route.url.slice(prefix.length)} ${route.operation}`;
+}
+
+test('every route is a v1.0 or a v2 route, and the v2 routes mirror the v1.0 routes exactly', () => {
+  assert.deepEqual(
+    allRoutes.filter((route) => !route.url.startsWith(`${V1}/`) && !route.url.startsWith(`${V2}/`)).map((r) => r.url),
+    [],
+  );
+  assert.equal(routes.length + v2Routes.length, allRoutes.length);
+  const v1Set = routes.map((route) => unprefixed(route, V1)).sort();
+  const v2Set = v2Routes.map((route) => unprefixed(route, V2)).sort();
+  assert.equal(new Set(v1Set).size, v1Set.length, 'a v1.0 route is listed twice');
+  assert.equal(new Set(v2Set).size, v2Set.length, 'a v2 route is listed twice');
+  assert.deepEqual(v2Set, v1Set);
+});
 
 test('every operation of REQUIRED_ROLES has a route, and every route an operation of the table', async () => {
   assert.ok(routes.length >= operations.length, `only ${routes.length} routes`);
@@ -620,6 +772,7 @@ test('every operation of REQUIRED_ROLES has a route, and every route an operatio
     'api_key_project_roles',
     'api_key_access_list',
     'rate_limit_buckets',
+    'service_account_secrets',
   ]) {
     assert.ok(snapshotted.includes(table), `${table} is not in the snapshot`);
   }
@@ -706,90 +859,103 @@ test('the hand-written expectations of the issue hold on live requests', async (
 
 // --- the matrix -----------------------------------------------------------------------
 
-describe('every route, every role alone', () => {
-  for (const route of routes) {
-    test(`${route.method} ${route.url} (${route.operation})`, async () => {
-      const failures: string[] = [];
-      for (const caller of callers) {
-        const expected = expectedFromTable(route.operation, caller);
-        failures.push(...(await check(route, caller, outcomeOf(route, expected))));
-      }
-      assert.equal(callers.length, ORG_ROLES.length + PROJECT_ROLES.length);
-      assert.equal(failures.length, 0, failures.join('\n'));
-    });
-  }
-});
+for (const [version, versionRoutes] of [
+  ['v1.0', routes],
+  ['v2', v2Routes],
+] as const) {
+  describe(`every ${version} route, every role alone`, () => {
+    for (const route of versionRoutes) {
+      test(`${route.method} ${route.url} (${route.operation})`, async () => {
+        const failures: string[] = [];
+        for (const caller of callers) {
+          const expected = expectedFromTable(route.operation, caller);
+          failures.push(...(await check(route, caller, outcomeOf(route, expected))));
+        }
+        assert.equal(callers.length, ORG_ROLES.length + PROJECT_ROLES.length);
+        assert.equal(failures.length, 0, failures.join('\n'));
+      });
+    }
+  });
+}
 
 // --- another organization -------------------------------------------------------------
 
-describe("a key never sees another organization's projects", () => {
-  test('project routes of the first organization: 401 NOT_IN_GROUP', async () => {
-    const failures: string[] = [];
-    for (const route of routes.filter(isProjectRoute)) {
-      failures.push(
-        ...(await check(route, otherOrgOwner, {
-          kind: 'refused',
-          body: errorFor('NOT_IN_GROUP'),
-          recorded: true,
-          // Recorded in the caller's own trail, naming no project of another organization.
-          groupId: null,
-        })),
-      );
-    }
-    assert.equal(failures.length, 0, failures.join('\n'));
-  });
+for (const [version, prefix, versionRoutes] of [
+  ['v1.0', V1, routes],
+  ['v2', V2, v2Routes],
+] as const) {
+  const groupsUrl = `${prefix}/groups`;
+  const headers: Record<string, string> = prefix === V2 ? { accept: V2_ACCEPT } : {};
 
-  test('organization routes of the first organization: 404 ORG_NOT_FOUND', async () => {
-    const failures: string[] = [];
-    const orgRoutes = routes.filter((route) => route.url.includes('/:orgId'));
-    assert.ok(orgRoutes.length >= 10, `${orgRoutes.length} organization routes`);
-    for (const route of orgRoutes) {
-      failures.push(
-        ...(await check(route, otherOrgOwner, {
-          kind: 'refused',
-          body: orgNotFound(ORG_ID),
-          // A read answered 404 is not a refusal on record; a write refused with any 4xx is.
-          recorded: isWrite(route),
-          groupId: null,
-        })),
-      );
-    }
-    assert.equal(failures.length, 0, failures.join('\n'));
-  });
-
-  test('creating a project in the first organization: 401 NOT_ORG_GROUP_CREATOR', async () => {
-    const route = routes.find((candidate) => candidate.method === 'POST' && candidate.url === GROUPS);
-    assert.ok(route);
-    const failures = await check(route, otherOrgOwner, {
-      kind: 'refused',
-      body: errorFor('NOT_ORG_GROUP_CREATOR'),
-      recorded: true,
-      groupId: null,
+  describe(`${version}: a key never sees another organization's projects`, () => {
+    test('project routes of the first organization: 401 NOT_IN_GROUP', async () => {
+      const failures: string[] = [];
+      for (const route of versionRoutes.filter(isProjectRoute)) {
+        failures.push(
+          ...(await check(route, otherOrgOwner, {
+            kind: 'refused',
+            body: errorFor('NOT_IN_GROUP'),
+            recorded: true,
+            // Recorded in the caller's own trail, naming no project of another organization.
+            groupId: null,
+          })),
+        );
+      }
+      assert.equal(failures.length, 0, failures.join('\n'));
     });
-    assert.equal(failures.length, 0, failures.join('\n'));
-  });
 
-  test('the organization and project listings show only its own', async () => {
-    const orgs = await otherOrgOwner.client.get(`${V1}/orgs`);
-    assert.equal(orgs.status, 200, orgs.text);
-    assert.deepEqual(
-      orgs.json().results.map((org: { id: string }) => org.id),
-      [ids.otherOrg],
-    );
-    const groups = await otherOrgOwner.client.get(`${V1}/groups`);
-    assert.equal(groups.status, 200, groups.text);
-    assert.deepEqual(
-      groups.json().results.map((group: { id: string }) => group.id),
-      [ids.otherGroup],
-    );
-    // Every route is covered by one of this describe's tests.
-    const covered = routes.filter(
-      (route) =>
-        isProjectRoute(route) ||
-        route.url.includes('/:orgId') ||
-        (route.url === GROUPS && route.method === 'POST') ||
-        (route.method === 'GET' && (route.url === GROUPS || route.url === `${V1}/orgs`)),
-    );
-    assert.equal(covered.length, routes.length);
+    test('organization routes of the first organization: 404 ORG_NOT_FOUND', async () => {
+      const failures: string[] = [];
+      const orgRoutes = versionRoutes.filter((route) => route.url.includes('/:orgId'));
+      assert.ok(orgRoutes.length >= 20, `${orgRoutes.length} organization routes`);
+      for (const route of orgRoutes) {
+        failures.push(
+          ...(await check(route, otherOrgOwner, {
+            kind: 'refused',
+            body: orgNotFound(ORG_ID),
+            // A read answered 404 is not a refusal on record; a write refused with any 4xx is.
+            recorded: isWrite(route),
+            groupId: null,
+          })),
+        );
+      }
+      assert.equal(failures.length, 0, failures.join('\n'));
+    });
+
+    test('creating a project in the first organization: 401 NOT_ORG_GROUP_CREATOR', async () => {
+      const route = versionRoutes.find((candidate) => candidate.method === 'POST' && candidate.url === groupsUrl);
+      assert.ok(route);
+      const failures = await check(route, otherOrgOwner, {
+        kind: 'refused',
+        body: errorFor('NOT_ORG_GROUP_CREATOR'),
+        recorded: true,
+        groupId: null,
+      });
+      assert.equal(failures.length, 0, failures.join('\n'));
+    });
+
+    test('the organization and project listings show only its own', async () => {
+      const orgs = await otherOrgOwner.client.request(`${prefix}/orgs`, { headers });
+      assert.equal(orgs.status, 200, orgs.text);
+      assert.deepEqual(
+        orgs.json().results.map((org: { id: string }) => org.id),
+        [ids.otherOrg],
+      );
+      const groups = await otherOrgOwner.client.request(groupsUrl, { headers });
+      assert.equal(groups.status, 200, groups.text);
+      assert.deepEqual(
+        groups.json().results.map((group: { id: string }) => group.id),
+        [ids.otherGroup],
+      );
+      // Every route is covered by one of this describe's tests.
+      const covered = versionRoutes.filter(
+        (route) =>
+          isProjectRoute(route) ||
+          route.url.includes('/:orgId') ||
+          (route.url === groupsUrl && route.method === 'POST') ||
+          (route.method === 'GET' && (route.url === groupsUrl || route.url === `${prefix}/orgs`)),
+      );
+      assert.equal(covered.length, versionRoutes.length);
+    });
   });
-});
+}

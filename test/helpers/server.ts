@@ -13,6 +13,7 @@ import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
 import { Store } from '../../src/store/store.js';
 import { TestClock } from './clock.js';
+import { createPostgresDatabase, TEST_BACKEND, tableNames } from './backend.js';
 import { DigestClient } from './digest-client.js';
 
 export const V1 = '/api/atlas/v1.0';
@@ -52,11 +53,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A real server on a random loopback port, over a fresh embedded store, bootstrapped. */
+/**
+ * A real server on a random loopback port, over a fresh store (the embedded SQLite file,
+ * or a new PostgreSQL database when DBCERTS_TEST_BACKEND=postgres), bootstrapped.
+ */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-test-'));
   const clock = options.clock ?? new TestClock();
-  const store = await Store.open({ dataDir });
+  const database = TEST_BACKEND === 'postgres' ? await createPostgresDatabase() : undefined;
+  const store = await Store.open({ dataDir, databaseUrl: database?.url });
   const authority = await Authority.open({
     store,
     secrets: new SecretBox(newMasterKey()),
@@ -94,6 +99,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async close() {
       await app.close();
       await store.close();
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -114,11 +120,7 @@ export async function storeSnapshot(store: Store): Promise<string> {
     'kysely_migration_lock',
   ]);
   const usageColumns = new Set(['last_used_at', 'last_used_address', 'use_count']);
-  const tables = (
-    await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(store.db)
-  ).rows
-    .map((row) => row.name)
-    .filter((name) => !skipped.has(name) && !name.startsWith('sqlite_'));
+  const tables = (await tableNames(store)).filter((name) => !skipped.has(name));
   const snapshot: Record<string, string[]> = {};
   for (const table of tables) {
     const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(store.db)).rows;

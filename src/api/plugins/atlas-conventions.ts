@@ -54,16 +54,22 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
   return reply.send(toJson(queryFlag(request, 'envelope') ? { content: body, status: error.status } : body));
 }
 
+/**
+ * Text no store can keep: a lone UTF-16 surrogate is not text at all, and PostgreSQL
+ * refuses NUL in text columns.
+ */
+const UNSTORABLE = /\p{Cs}|\u0000/u;
+
 /** Walks iteratively: a hostile body may nest deeper than the call stack allows. */
-function hasLoneSurrogate(root: unknown): boolean {
+function hasUnstorableText(root: unknown): boolean {
   const pending: unknown[] = [root];
   while (pending.length > 0) {
     const value = pending.pop();
     if (typeof value === 'string') {
-      if (/\p{Cs}/u.test(value)) return true;
+      if (UNSTORABLE.test(value)) return true;
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, member] of Object.entries(value)) {
-        if (/\p{Cs}/u.test(key)) return true;
+        if (UNSTORABLE.test(key)) return true;
         pending.push(member);
       }
     }
@@ -166,8 +172,8 @@ async function atlasConventions(app: FastifyInstance): Promise<void> {
       } catch {
         return done(new AtlasError('MALFORMED_JSON'), undefined);
       }
-      // "\ud800" is valid JSON but no text: it cannot be stored, linked or put in a certificate.
-      if (hasLoneSurrogate(parsed)) return done(new AtlasError('MALFORMED_JSON'), undefined);
+      // "\ud800" is valid JSON but no text, and "\u0000" cannot be stored: refused alike.
+      if (hasUnstorableText(parsed)) return done(new AtlasError('MALFORMED_JSON'), undefined);
       done(null, parsed);
     },
   );
@@ -176,8 +182,18 @@ async function atlasConventions(app: FastifyInstance): Promise<void> {
   // plain decimal digits (the schema's coercion alone would take "True" as invalid and
   // "1e1" or "0x3" as numbers).
   app.addHook('preValidation', async (request) => {
+    // A path segment holding NUL or a lone surrogate names nothing that can exist.
+    const params = request.params as Record<string, unknown> | undefined;
+    if (params && Object.values(params).some((value) => typeof value === 'string' && UNSTORABLE.test(value))) {
+      throw new AtlasError('RESOURCE_NOT_FOUND', request.url.split('?')[0] ?? request.url);
+    }
     const query = request.query as Record<string, unknown> | undefined;
     if (!query) return;
+    for (const [name, value] of Object.entries(query)) {
+      if ([value].flat().some((text) => typeof text === 'string' && UNSTORABLE.test(text))) {
+        throw new AtlasError('INVALID_QUERY_PARAMETER', name);
+      }
+    }
     for (const name of BOOLEAN_QUERY_PARAMETERS) {
       const value = query[name];
       if (typeof value === 'string' && /^(true|false)$/i.test(value)) query[name] = value.toLowerCase();
