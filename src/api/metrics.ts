@@ -1,4 +1,5 @@
-import { Counter, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Authority } from '../authority/authority.js';
 
 /** Why an authentication attempt failed (a missing header is the normal first step, not a failure). */
 export type DigestFailure =
@@ -19,6 +20,14 @@ export type DigestFailure =
 export class Metrics {
   readonly registry = new Registry();
 
+  readonly requests = new Histogram({
+    name: 'dbcerts_http_request_duration_seconds',
+    help: 'HTTP requests by method, route (pattern) and status, and how long they took',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   readonly digestFailures = new Counter({
     name: 'dbcerts_digest_failures_total',
     help: 'Authentication attempts (Digest, Bearer, client credentials) that carried credentials and failed, by reason',
@@ -30,5 +39,39 @@ export class Metrics {
     name: 'dbcerts_authentication_throttled_total',
     help: 'Failed authentication attempts answered 429 because their source failed too often',
     registers: [this.registry],
+  });
+}
+
+/**
+ * Gauges read when Prometheus scrapes: the connection pool, and the deployment's
+ * certificates (from the store, so every instance reports the same totals).
+ */
+export function registerStoreMetrics(metrics: Metrics, authority: Authority): void {
+  const { store } = authority;
+  new Gauge({
+    name: 'dbcerts_db_pool_connections',
+    help: 'PostgreSQL pool connections by state (total, idle, waiting clients, max)',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    collect() {
+      const stats = store.poolStats?.();
+      if (!stats) return;
+      for (const [state, value] of Object.entries(stats)) this.set({ state }, value);
+    },
+  });
+  new Gauge({
+    name: 'dbcerts_certificates',
+    help: 'Certificates the deployment has issued, and how many of them are revoked',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    async collect() {
+      try {
+        const counts = await store.certificates.counts();
+        this.set({ state: 'issued' }, counts.issued);
+        this.set({ state: 'revoked' }, counts.revoked);
+      } catch {
+        // The database is away: the scrape still answers, without these numbers.
+      }
+    },
   });
 }

@@ -9,7 +9,7 @@ import type { ApiContext } from './context.js';
 import { AtlasError } from '../domain/errors.js';
 import atlasConventions, { sendError } from './plugins/atlas-conventions.js';
 import backgroundJobs from './plugins/background-jobs.js';
-import { Metrics } from './metrics.js';
+import { Metrics, registerStoreMetrics } from './metrics.js';
 import digestAuth from './plugins/digest-auth.js';
 import versionedMediaTypes from './plugins/versioned-media-types.js';
 import { registerOpenApi } from './openapi.js';
@@ -125,9 +125,29 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(atlasConventions);
   await app.register(guardRails, { authority: options.authority, protectedPrefix: '/api/atlas/' });
   const metrics = new Metrics();
+  registerStoreMetrics(metrics, options.authority);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requests.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  // Liveness: the process answers. Readiness: and so does its database.
+  app.get('/healthz', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('application/json').send('{"status":"OK"}'),
+  );
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    try {
+      await options.authority.store.ping();
+      return reply.type('application/json').send('{"status":"OK"}');
+    } catch (error) {
+      request.log.warn({ err: error }, 'not ready: the database does not answer');
+      return reply.code(503).type('application/json').send('{"status":"UNAVAILABLE"}');
+    }
   });
 
   await app.register(digestAuth, {

@@ -37,6 +37,9 @@ export interface AuthorityOptions {
   webhookSender?: WebhookSender;
 }
 
+/** True when a failure means the store is unreachable right now (the API answers 503). */
+export { isDatabaseUnavailable as isStoreUnavailable } from '../store/database.js';
+
 export class MasterKeyMismatchError extends Error {
   override name = 'MasterKeyMismatchError';
 }

@@ -83,6 +83,7 @@ export class DatabaseUserService {
     if (password !== undefined) user.scramSha256 = await scramSha256Credentials(password);
 
     await this.store.transaction(async (repositories) => {
+      await repositories.projects.lock(groupId);
       await repositories.databaseUsers.purgeExpired(groupId, now);
       if ((await repositories.databaseUsers.count(groupId, now)) >= MAX_DATABASE_USERS_PER_PROJECT) {
         throw new AtlasError('GROUP_USERS_LIMIT_EXCEEDED', MAX_DATABASE_USERS_PER_PROJECT);

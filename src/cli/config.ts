@@ -16,6 +16,10 @@ export interface Config {
   /** Proxies trusted to name the client in X-Forwarded-For: true, or addresses/CIDRs. */
   trustProxy: boolean | string[];
   rateLimits: RateLimitSettings;
+  /** PostgreSQL pool: connections, connect timeout and statement timeout (ms). */
+  poolSize: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
   /** PEM files of the server's certificate chain and key: serve HTTPS. */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
@@ -39,6 +43,13 @@ function keyAlgorithm(value: string, what: string): KeyAlgorithm {
   if (!isKeyAlgorithm(value))
     throw new ConfigError(`${what} must be one of ${KEY_ALGORITHMS.join(', ')} (got ${value})`);
   return value;
+}
+
+function positiveInteger(value: string, what: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1)
+    throw new ConfigError(`${what} must be a positive integer (got ${value})`);
+  return number;
 }
 
 function trustProxy(value: string | undefined): boolean | string[] {
@@ -98,6 +109,15 @@ export function loadConfig(flags: Flags): Config {
     logLevel: text(flags, 'log-level', 'DBCERTS_LOG_LEVEL', 'info')!,
     trustProxy: trustProxy(text(flags, 'trust-proxy', 'DBCERTS_TRUST_PROXY')),
     rateLimits: rateLimits(text(flags, 'rate-limits', 'DBCERTS_RATE_LIMITS')),
+    poolSize: positiveInteger(text(flags, 'db-pool-size', 'DBCERTS_DB_POOL_SIZE', '10')!, 'the pool size'),
+    connectTimeoutMs: positiveInteger(
+      text(flags, 'db-connect-timeout-ms', 'DBCERTS_DB_CONNECT_TIMEOUT_MS', '5000')!,
+      'the connect timeout',
+    ),
+    statementTimeoutMs: positiveInteger(
+      text(flags, 'db-statement-timeout-ms', 'DBCERTS_DB_STATEMENT_TIMEOUT_MS', '30000')!,
+      'the statement timeout',
+    ),
     tlsCertFile: text(flags, 'tls-cert', 'DBCERTS_TLS_CERT'),
     tlsKeyFile: text(flags, 'tls-key', 'DBCERTS_TLS_KEY'),
   };

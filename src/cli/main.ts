@@ -8,6 +8,7 @@ import { SecretBoxError } from '../pki/secret-box.js';
 import { ConfigError, type Config, type Flags, loadConfig } from './config.js';
 import { CREDENTIALS_FILE, readCredentials } from './files.js';
 import { ensureBootstrapped, openRuntime } from './runtime.js';
+import { backup, migrate, restore } from './transfer.js';
 
 const USAGE = `Usage: dbcerts <command> [options]
 
@@ -18,6 +19,9 @@ Commands:
                                                   CA still trusted (during a rotation)
   crl        --data DIR [--group ID] [--der]      print the project's CRLs (PEM, for net.tls.CRLFile);
                                                   --der: the active CA's CRL in DER
+  backup     --out FILE                           write a consistent snapshot of the store (secrets stay sealed)
+  restore    FILE [--replace]                     load a backup into an empty store (--replace: into this one)
+  migrate    --from sqlite:DIR --to postgres://…  copy an embedded deployment to PostgreSQL
 
 Options (also as environment variables):
   --port N                 PORT (8080)
@@ -32,6 +36,9 @@ Options (also as environment variables):
                            allowed to name the client address in X-Forwarded-For)
   --rate-limits R          DBCERTS_RATE_LIMITS (Atlas' limits; "off", or JSON overrides per endpoint set)
   --tls-cert F --tls-key F DBCERTS_TLS_CERT, DBCERTS_TLS_KEY (PEM files: serve HTTPS)
+  --db-pool-size N         DBCERTS_DB_POOL_SIZE (10; PostgreSQL connections per instance)
+  --db-connect-timeout-ms  DBCERTS_DB_CONNECT_TIMEOUT_MS (5000)
+  --db-statement-timeout-ms DBCERTS_DB_STATEMENT_TIMEOUT_MS (30000)
                            DBCERTS_MASTER_KEY (32 bytes, hex or base64; default: DIR/master.key)
 `;
 
@@ -47,10 +54,17 @@ const OPTIONS = {
   'trust-proxy': { type: 'string' },
   'rate-limits': { type: 'string' },
   'tls-cert': { type: 'string' },
+  'db-pool-size': { type: 'string' },
+  'db-connect-timeout-ms': { type: 'string' },
+  'db-statement-timeout-ms': { type: 'string' },
   'tls-key': { type: 'string' },
   group: { type: 'string' },
   json: { type: 'boolean' },
   bundle: { type: 'boolean' },
+  out: { type: 'string' },
+  replace: { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
   der: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -157,6 +171,15 @@ async function crl(config: Config, group: string | undefined, der: boolean): Pro
   }
 }
 
+/** What a transfer moved, on stderr (stdout stays free for scripts). */
+function report(counts: Record<string, number>, what: string): void {
+  const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  const detail = Object.entries(counts)
+    .map(([table, count]) => `${table} ${count}`)
+    .join(', ');
+  process.stderr.write(`dbcerts: ${what}: ${total} rows${detail ? ` (${detail})` : ''}\n`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -165,7 +188,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`dbcerts: ${(error as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  const [command = 'serve', ...extra] = parsed.positionals;
+  const [command = 'serve', ...rest] = parsed.positionals;
+  // `restore FILE` takes one positional argument; no other command does.
+  const file = command === 'restore' ? rest.shift() : undefined;
+  const extra = rest;
   if (parsed.values.help || command === 'help') {
     process.stdout.write(USAGE);
     return 0;
@@ -189,6 +215,22 @@ export async function main(argv: string[]): Promise<number> {
       case 'crl':
         await crl(config, parsed.values.group, parsed.values.der === true);
         return 0;
+      case 'backup': {
+        if (!parsed.values.out) throw new ConfigError('backup needs --out FILE');
+        report(await backup(config, parsed.values.out), `backed up to ${parsed.values.out}`);
+        return 0;
+      }
+      case 'restore': {
+        if (!file) throw new ConfigError('restore needs the backup FILE');
+        report(await restore(config, file, parsed.values.replace === true), `restored from ${file}`);
+        return 0;
+      }
+      case 'migrate': {
+        if (!parsed.values.from || !parsed.values.to)
+          throw new ConfigError('migrate needs --from sqlite:DIR and --to postgres://…');
+        report(await migrate(config, parsed.values.from, parsed.values.to), 'migrated');
+        return 0;
+      }
       default:
         process.stderr.write(`dbcerts: unknown command ${command}\n\n${USAGE}`);
         return 2;

@@ -13,7 +13,17 @@ export interface Runtime {
 /** Opens the store and the authority the way every command does. */
 export async function openRuntime(config: Config): Promise<Runtime> {
   const { key } = loadMasterKey(config.dataDir);
-  const store = await Store.open({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await Store.open({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.poolSize,
+    connectTimeoutMs: config.connectTimeoutMs,
+    statementTimeoutMs: config.statementTimeoutMs,
+    onPoolError: (error) =>
+      process.stderr.write(
+        `${JSON.stringify({ level: 40, time: Date.now(), msg: 'database connection lost', err: error.message })}\n`,
+      ),
+  });
   try {
     const authority = await Authority.open({
       store,

@@ -11,8 +11,21 @@ export interface DatabaseOptions {
   /** `postgres://…` selects PostgreSQL; absent, the embedded SQLite file under `dataDir`. */
   databaseUrl?: string | undefined;
   dataDir: string;
-  /** PostgreSQL pool size. */
+  /** PostgreSQL: connections per instance (default 10). */
   poolSize?: number;
+  /** PostgreSQL: how long to wait for a connection before giving up (ms, default 5000). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: the longest a statement may run (ms, default 30000). */
+  statementTimeoutMs?: number;
+  /** Told about connection errors the pool recovers from by itself. */
+  onPoolError?: (error: Error) => void;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
 }
 
 export interface OpenedDatabase {
@@ -20,6 +33,8 @@ export interface OpenedDatabase {
   dialect: Dialect;
   /** Where the data is, for messages (no password). */
   location: string;
+  /** PostgreSQL connection pool usage (undefined for SQLite). */
+  poolStats?: () => PoolStats;
 }
 
 export const SQLITE_FILE_NAME = 'dbcerts.sqlite';
@@ -70,26 +85,38 @@ function openSqlite(dataDir: string): OpenedDatabase {
 
 const INT8_OID = 20;
 
-function openPostgres(url: string, poolSize: number): OpenedDatabase {
+function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
+  const max = options.poolSize ?? 10;
   const types = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
       if (oid === INT8_OID && format !== 'binary') return (value: string) => BigInt(value);
       return pg.types.getTypeParser(oid, format);
     },
   };
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types } as pg.PoolConfig);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    types,
+  } as pg.PoolConfig);
+  // An idle connection the server dropped (restart, pg_terminate_backend) is an event, not
+  // a crash: the pool discards it and opens a new one when the database is back.
+  pool.on('error', (error) => options.onPoolError?.(error));
   const redacted = new URL(url);
   if (redacted.password) redacted.password = '***';
   return {
     db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
     dialect: 'postgres',
     location: redacted.toString(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
   };
 }
 
 export function openDatabase(options: DatabaseOptions): OpenedDatabase {
   const url = options.databaseUrl;
-  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.poolSize ?? 10);
+  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   if (url) throw new Error(`unsupported database URL (expected postgres://…): ${url.split(':')[0]}:…`);
   return openSqlite(options.dataDir);
 }
@@ -99,4 +126,46 @@ export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const code = (error as { code?: unknown }).code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+const UNAVAILABLE_CODES = new Set([
+  // PostgreSQL: the server is shutting down, restarting, refusing connections, or the link broke.
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
+  // Node: the socket failed.
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  // SQLite: locked for longer than the busy timeout, disk or I/O failure.
+  'SQLITE_BUSY',
+  'SQLITE_IOERR',
+  'SQLITE_FULL',
+]);
+
+/**
+ * True when a failure means "the database is unreachable right now" (answered 503, and
+ * the pool reconnects by itself) rather than a bug.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined; current;) {
+    if (typeof current.code === 'string' && UNAVAILABLE_CODES.has(current.code)) return true;
+    const message = typeof current.message === 'string' ? current.message : '';
+    if (
+      /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed/i.test(message)
+    ) {
+      return true;
+    }
+    current =
+      typeof current.cause === 'object' && current.cause !== null ? (current.cause as typeof current) : undefined;
+  }
+  return false;
 }

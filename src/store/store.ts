@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { type DatabaseOptions, type Dialect, openDatabase } from './database.js';
+import { type DatabaseOptions, type Dialect, openDatabase, type PoolStats } from './database.js';
+import { sql } from 'kysely';
 import { migrateToLatest } from './migrations.js';
 import { AccessListsRepository } from './repositories/access-lists.js';
 import { AlertsRepository } from './repositories/alerts.js';
@@ -38,7 +39,7 @@ export class Repositories {
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.settings = new SettingsRepository(db);
     this.organizations = new OrganizationsRepository(db);
-    this.projects = new ProjectsRepository(db);
+    this.projects = new ProjectsRepository(db, dialect === 'postgres');
     this.apiKeys = new ApiKeysRepository(db);
     this.databaseUsers = new DatabaseUsersRepository(db);
     this.certificateAuthorities = new CertificateAuthoritiesRepository(db);
@@ -60,6 +61,8 @@ export class Store extends Repositories {
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
     readonly location: string,
+    /** PostgreSQL connection pool usage; undefined for SQLite. */
+    readonly poolStats: (() => PoolStats) | undefined,
   ) {
     super(db, dialect);
   }
@@ -73,7 +76,12 @@ export class Store extends Repositories {
       await opened.db.destroy();
       throw error;
     }
-    return new Store(opened.db, opened.dialect, opened.location);
+    return new Store(opened.db, opened.dialect, opened.location, opened.poolStats);
+  }
+
+  /** Answers when the database does (readiness). */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
   }
 
   /** Runs `work` atomically: every write in it lands, or none does. */

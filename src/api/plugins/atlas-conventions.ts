@@ -2,6 +2,7 @@ import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import secureJson from 'secure-json-parse';
+import { isStoreUnavailable } from '../../authority/authority.js';
 import { AtlasError, isAtlasError } from '../../domain/errors.js';
 import { prettyPrintJson, toJson } from '../json.js';
 
@@ -151,6 +152,7 @@ export function toAtlasError(error: FastifyError | Error, request: FastifyReques
     case 'FST_ERR_BAD_URL':
       return new AtlasError('RESOURCE_NOT_FOUND', request.url.split('?')[0] ?? request.url);
   }
+  if (isStoreUnavailable(error)) return new AtlasError('SERVICE_UNAVAILABLE');
   const status = fastifyError.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AtlasError('VALIDATION_ERROR', fastifyError.message);
   return undefined;
@@ -222,6 +224,10 @@ async function atlasConventions(app: FastifyInstance): Promise<void> {
 
   app.setErrorHandler((error, request, reply) => {
     const atlasError = toAtlasError(error as FastifyError, request);
+    if (atlasError?.status === 503) {
+      request.log.warn({ err: error }, 'the database is unavailable');
+      reply.header('retry-after', 5);
+    }
     if (atlasError) return sendError(request, reply, atlasError);
     request.log.error({ err: error }, 'unexpected error');
     return sendError(request, reply, new AtlasError('UNEXPECTED_ERROR'));

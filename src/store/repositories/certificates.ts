@@ -188,6 +188,15 @@ export class CertificatesRepository {
     return Number(row.count);
   }
 
+  /** How many certificates were ever issued, and how many of those are revoked. */
+  async counts(): Promise<{ issued: number; revoked: number }> {
+    const row = await this.db
+      .selectFrom('certificates')
+      .select((eb) => [eb.fn.countAll().as('issued'), eb.fn.count('revoked_at').as('revoked')])
+      .executeTakeFirstOrThrow();
+    return { issued: Number(row.issued), revoked: Number(row.revoked) };
+  }
+
   /** Revokes one certificate; false if it was already revoked. */
   async revoke(serial: bigint, at: Date, reason: string): Promise<boolean> {
     const result = await this.db

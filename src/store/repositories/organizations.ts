@@ -51,7 +51,20 @@ function projectFromRow(row: ProjectsTable): Project {
 }
 
 export class ProjectsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly lockRows = false,
+  ) {}
+
+  /**
+   * Locks the project's row until the transaction ends (PostgreSQL), so per-project
+   * rules that count rows (at most 100 users) hold under concurrent writes. SQLite
+   * serialises writers already.
+   */
+  async lock(id: string): Promise<void> {
+    if (!this.lockRows) return;
+    await this.db.selectFrom('projects').select('id').where('id', '=', id).forUpdate().execute();
+  }
 
   async insert(project: Project): Promise<void> {
     await this.db
