@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The operation of REQUIRED_ROLES a route performs (every /api/atlas route names one). */
     operation?: Operation;
+    /** The OpenAPI operation id when it differs from the operation (one operation, several routes). */
+    operationId?: string;
   }
 }
 

@@ -66,21 +66,24 @@ type OpenApiOperation = {
  * operation, and v2's versioned media types.
  */
 function complete(document: Record<string, any>, app: FastifyInstance): Record<string, any> {
-  const operations = new Map(
+  const routes = new Map(
     app.atlasRoutes.map((route) => [
       `${route.method.toLowerCase()} ${route.url.replace(/:([A-Za-z]+)/g, '{$1}')}`,
-      route.operation,
+      route,
     ]),
   );
+
   const mediaType = versionedMediaType(RESOURCE_VERSIONS[RESOURCE_VERSIONS.length - 1]!);
   document.components = document.components ?? {};
   document.components.schemas = { ...document.components.schemas, ApiError: API_ERROR_SCHEMA };
   for (const [path, item] of Object.entries<Record<string, OpenApiOperation>>(document.paths ?? {})) {
     const v2 = path.startsWith('/api/atlas/v2/');
     for (const [method, operation] of Object.entries(item)) {
-      const name = operations.get(`${method} ${path}`);
-      if (!name) continue;
-      operation.operationId = v2 ? name : `${name}V1`;
+      const route = routes.get(`${method} ${path}`);
+      if (!route) continue;
+      const name = route.operation;
+      const id = route.operationId ?? name;
+      operation.operationId = v2 ? id : `${id}V1`;
       operation['x-dbcerts-operation'] = name;
       if (EXTENSIONS.has(name)) {
         operation['x-dbcerts-extension'] = true;

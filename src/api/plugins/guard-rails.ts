@@ -9,6 +9,8 @@ export interface AtlasRoute {
   method: string;
   url: string;
   operation: Operation;
+  /** The OpenAPI operation id, where several routes perform one operation. */
+  operationId?: string;
 }
 
 declare module 'fastify' {
@@ -39,7 +41,9 @@ async function guardRails(app: FastifyInstance, options: GuardRailsOptions): Pro
       throw new Error(`route ${route.method} ${route.url} names no operation of REQUIRED_ROLES`);
     }
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') routes.push({ method, url: route.url, operation });
+      const operationId = route.config?.operationId;
+      if (method !== 'HEAD')
+        routes.push({ method, url: route.url, operation, ...(operationId ? { operationId } : {}) });
     }
   });
 

@@ -19,7 +19,7 @@ import {
   PaginatedAccessListEntry,
   PaginatedApiKey,
 } from '../schemas/api-keys.js';
-import { EnvelopeQuery, PageQuery } from '../schemas/common.js';
+import { EnvelopeQuery, PageQuery, NoContent } from '../schemas/common.js';
 import { OrgIdParams } from '../schemas/organizations.js';
 
 /**
@@ -142,10 +142,13 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
 
   app.delete(
     '/orgs/:orgId/apiKeys/:apiUserId',
-    { config: { operation: 'deleteOrganizationApiKey' }, schema: { params: ApiKeyParams, querystring: EnvelopeQuery } },
+    {
+      config: { operation: 'deleteOrganizationApiKey' },
+      schema: { params: ApiKeyParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
+    },
     async (request, reply) => {
       await apiKeys.deleteOrganizationKey(request.principal, request.params.orgId, request.params.apiUserId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -216,12 +219,12 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
     '/orgs/:orgId/apiKeys/:apiUserId/accessList/:entry',
     {
       config: { operation: 'deleteApiKeyAccessListEntry' },
-      schema: { params: AccessListEntryParams, querystring: EnvelopeQuery },
+      schema: { params: AccessListEntryParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
     },
     async (request, reply) => {
       const { orgId, apiUserId, entry } = request.params;
       await apiKeys.deleteAccessListEntry(request.principal, orgId, apiUserId, entry);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

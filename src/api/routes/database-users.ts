@@ -8,7 +8,7 @@ import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
 import { selfLink } from '../links.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
-import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
+import { EnvelopeQuery, GroupIdParams, PageQuery, NoContent } from '../schemas/common.js';
 import {
   CloudDatabaseUser,
   DatabaseUserCreate,
@@ -140,11 +140,14 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
 
   app.delete(
     '/groups/:groupId/databaseUsers/:databaseName/:username',
-    { config: { operation: 'deleteDatabaseUser' }, schema: { params: DatabaseUserParams, querystring: EnvelopeQuery } },
+    {
+      config: { operation: 'deleteDatabaseUser' },
+      schema: { params: DatabaseUserParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
+    },
     async (request, reply) => {
       const { groupId, databaseName, username } = request.params;
       await databaseUsers.delete(request.principal, groupId, databaseName, username);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

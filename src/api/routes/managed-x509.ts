@@ -23,7 +23,13 @@ import {
 } from '../schemas/managed-x509.js';
 
 const BASE = '/groups/:groupId/userSecurity/managedX509';
-const PEM = Type.String({ description: 'PEM' });
+const PEM_TEXT = Type.String({ description: 'PEM' });
+/** Answers that keep their own media types in both versions (documented as such). */
+const PEM = { description: 'PEM', content: { 'application/x-pem-file': { schema: PEM_TEXT } } };
+const DER_CRL = {
+  description: 'DER',
+  content: { 'application/pkix-crl': { schema: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) } },
+};
 
 function caView(context: ApiContext, request: FastifyRequest, ca: CertificateAuthority & { status: CaStatus }) {
   return {
@@ -106,7 +112,10 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
 
   app.get(
     `${BASE}/crl`,
-    { config: { operation: 'getCertificateRevocationList' }, schema: { params: GroupIdParams } },
+    {
+      config: { operation: 'getCertificateRevocationList' },
+      schema: { params: GroupIdParams, response: { 200: DER_CRL } },
+    },
     async (request, reply) => {
       const der = await revocationLists.crlDer(request.principal, request.params.groupId);
       return reply.type('application/pkix-crl').send(Buffer.from(der));
@@ -116,7 +125,7 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
   app.get(
     `${BASE}/crl.pem`,
     {
-      config: { operation: 'getCertificateRevocationList' },
+      config: { operation: 'getCertificateRevocationList', operationId: 'getCertificateRevocationListPem' },
       schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: PEM } },
     },
     async (request, reply) => {
@@ -128,7 +137,10 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
 
   app.get(
     `${BASE}/cas/:caId/crl`,
-    { config: { operation: 'getCertificateRevocationList' }, schema: { params: CaParams } },
+    {
+      config: { operation: 'getCertificateRevocationList', operationId: 'getCaCertificateRevocationList' },
+      schema: { params: CaParams, response: { 200: DER_CRL } },
+    },
     async (request, reply) => {
       const der = await revocationLists.crlDer(request.principal, request.params.groupId, request.params.caId);
       return reply.type('application/pkix-crl').send(Buffer.from(der));

@@ -48,7 +48,12 @@ export async function oauthRoutes(app: FastifyInstance, options: { authority: Au
   const formOf = (request: FastifyRequest) =>
     request.body instanceof URLSearchParams ? request.body : new URLSearchParams();
 
-  app.post('/api/oauth/token', async (request, reply) => {
+  // Public: these endpoints take client credentials, not the tokens they issue.
+  const documented = (operationId: string, summary: string) => ({
+    schema: { operationId, summary, tags: ['OAuth 2.0'], security: [] },
+  });
+
+  app.post('/api/oauth/token', documented('createAccessToken', 'Client credentials grant'), async (request, reply) => {
     try {
       const form = formOf(request);
       const grant = form.get('grant_type');
@@ -70,18 +75,22 @@ export async function oauthRoutes(app: FastifyInstance, options: { authority: Au
     }
   });
 
-  app.post('/api/oauth/revoke', async (request, reply) => {
-    try {
-      const form = formOf(request);
-      const token = form.get('token');
-      if (token === null) throw new OAuthError('invalid_request', 'token is required.', 400);
-      const { clientId, secret } = clientCredentials(request, form);
-      await oauth.revoke(clientId, secret, token);
-      return reply.code(200).header('cache-control', 'no-store').send();
-    } catch (error) {
-      if (!(error instanceof OAuthError)) throw error;
-      if (error.code === 'invalid_client') options.metrics.digestFailures.inc({ reason: 'invalid_client' });
-      return sendOAuthError(reply, error);
-    }
-  });
+  app.post(
+    '/api/oauth/revoke',
+    documented('revokeAccessToken', 'Token revocation (RFC 7009)'),
+    async (request, reply) => {
+      try {
+        const form = formOf(request);
+        const token = form.get('token');
+        if (token === null) throw new OAuthError('invalid_request', 'token is required.', 400);
+        const { clientId, secret } = clientCredentials(request, form);
+        await oauth.revoke(clientId, secret, token);
+        return reply.code(200).header('cache-control', 'no-store').send();
+      } catch (error) {
+        if (!(error instanceof OAuthError)) throw error;
+        if (error.code === 'invalid_client') options.metrics.digestFailures.inc({ reason: 'invalid_client' });
+        return sendOAuthError(reply, error);
+      }
+    },
+  );
 }

@@ -56,7 +56,7 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
   app.get(
     '/orgs/:orgId/groups',
     {
-      config: { operation: 'listProjects' },
+      config: { operation: 'listProjects', operationId: 'listProjectsOfOrganization' },
       schema: { params: OrgIdParams, querystring: PageQuery, response: { 200: PaginatedGroup } },
     },
     async (request, reply) => {

@@ -8,7 +8,7 @@ import {
   ProjectApiKeyCreate,
   ProjectApiKeyParams,
 } from '../schemas/api-keys.js';
-import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
+import { EnvelopeQuery, GroupIdParams, PageQuery, NoContent } from '../schemas/common.js';
 import { apiKeyView, newApiKeyView } from './api-keys.js';
 
 /** API keys of a project: `/groups/{groupId}/apiKeys[/{apiUserId}]`. Roles shown are the org's and this project's. */
@@ -71,11 +71,11 @@ export const projectApiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async 
     '/groups/:groupId/apiKeys/:apiUserId',
     {
       config: { operation: 'removeProjectApiKey' },
-      schema: { params: ProjectApiKeyParams, querystring: EnvelopeQuery },
+      schema: { params: ProjectApiKeyParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
     },
     async (request, reply) => {
       await apiKeys.removeProjectKey(request.principal, request.params.groupId, request.params.apiUserId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

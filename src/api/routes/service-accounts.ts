@@ -6,7 +6,7 @@ import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, sendPage } from '../context.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { AccessListCreate, PaginatedAccessListEntry } from '../schemas/api-keys.js';
-import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
+import { EnvelopeQuery, GroupIdParams, PageQuery, NoContent } from '../schemas/common.js';
 import { OrgIdParams } from '../schemas/organizations.js';
 import {
   PaginatedServiceAccount,
@@ -138,11 +138,11 @@ export const serviceAccountRoutes: FastifyPluginAsyncTypebox<ApiContext> = async
     '/orgs/:orgId/serviceAccounts/:clientId',
     {
       config: { operation: 'deleteServiceAccount' },
-      schema: { params: ServiceAccountParams, querystring: EnvelopeQuery },
+      schema: { params: ServiceAccountParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
     },
     async (request, reply) => {
       await serviceAccounts.delete(request.principal, request.params.orgId, request.params.clientId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -173,12 +173,12 @@ export const serviceAccountRoutes: FastifyPluginAsyncTypebox<ApiContext> = async
     '/orgs/:orgId/serviceAccounts/:clientId/secrets/:secretId',
     {
       config: { operation: 'deleteServiceAccountSecret' },
-      schema: { params: SecretParams, querystring: EnvelopeQuery },
+      schema: { params: SecretParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
     },
     async (request, reply) => {
       const { orgId, clientId, secretId } = request.params;
       await serviceAccounts.deleteSecret(request.principal, orgId, clientId, secretId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -220,12 +220,12 @@ export const serviceAccountRoutes: FastifyPluginAsyncTypebox<ApiContext> = async
     '/orgs/:orgId/serviceAccounts/:clientId/accessList/:entry',
     {
       config: { operation: 'deleteServiceAccountAccessListEntry' },
-      schema: { params: ServiceAccountEntryParams, querystring: EnvelopeQuery },
+      schema: { params: ServiceAccountEntryParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
     },
     async (request, reply) => {
       const { orgId, clientId, entry } = request.params;
       await serviceAccounts.deleteAccessListEntry(request.principal, orgId, clientId, entry);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -265,11 +265,11 @@ export const serviceAccountRoutes: FastifyPluginAsyncTypebox<ApiContext> = async
     '/groups/:groupId/serviceAccounts/:clientId',
     {
       config: { operation: 'removeProjectServiceAccount' },
-      schema: { params: ProjectServiceAccountParams, querystring: EnvelopeQuery },
+      schema: { params: ProjectServiceAccountParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
     },
     async (request, reply) => {
       await serviceAccounts.removeFromProject(request.principal, request.params.groupId, request.params.clientId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

@@ -52,3 +52,6 @@ export function Paginated<T extends TSchema>(item: T) {
 }
 
 export const GroupIdParams = Type.Object({ groupId: Type.String() });
+
+/** A 204 answer: no body. */
+export const NoContent = Type.Null({ description: 'No Content' });
