@@ -138,7 +138,7 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
   app.get(
     `${BASE}/cas/:caId/crl`,
     {
-      config: { operation: 'getCertificateRevocationList', operationId: 'getCaCertificateRevocationList' },
+      config: { operation: 'getCertificateRevocationList', operationId: 'getCertificateRevocationListOfCa' },
       schema: { params: CaParams, response: { 200: DER_CRL } },
     },
     async (request, reply) => {
