@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import { isUniqueViolation } from '../database.js';
 import { toDate, toOptionalDate } from './codec.js';
 
 export interface AlertSettings {
@@ -66,16 +65,14 @@ export class AlertsRepository {
 
   /** Claims today's alert for a user; false when it was already raised (here or on another instance). */
   async claimAlert(userId: string, day: string, groupId: string, at: Date): Promise<boolean> {
-    try {
-      await this.db
-        .insertInto('x509_expiry_alerts')
-        .values({ user_id: userId, alert_day: day, project_id: groupId, created_at: at.toISOString() })
-        .execute();
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
+    // ON CONFLICT, not a caught unique violation: on PostgreSQL a failed statement would
+    // abort the surrounding transaction.
+    const result = await this.db
+      .insertInto('x509_expiry_alerts')
+      .values({ user_id: userId, alert_day: day, project_id: groupId, created_at: at.toISOString() })
+      .onConflict((oc) => oc.columns(['user_id', 'alert_day']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   async enqueueDelivery(delivery: WebhookDelivery): Promise<void> {
