@@ -45,6 +45,8 @@ export interface ApiKeyRequest {
  */
 export interface IdentityFlavor {
   kind: IdentityKind;
+  /** How errors name an identity: its id, or a service account's client id. */
+  label(id: string): string;
   invalidId: AtlasErrorCode;
   notFound: AtlasErrorCode;
   operations: {
@@ -67,6 +69,7 @@ export interface IdentityFlavor {
 
 export const API_KEYS: IdentityFlavor = {
   kind: 'API_KEY',
+  label: (id) => id,
   invalidId: 'INVALID_API_KEY_ID',
   notFound: 'API_KEY_NOT_FOUND',
   operations: {
@@ -216,9 +219,9 @@ export class ApiKeyService {
     apiKeyId: string,
     flavor: IdentityFlavor = API_KEYS,
   ): Promise<StoredApiKey> {
-    if (!isObjectId(apiKeyId)) throw new AtlasError(flavor.invalidId, apiKeyId);
+    if (!isObjectId(apiKeyId)) throw new AtlasError(flavor.invalidId, flavor.label(apiKeyId));
     const key = await repositories.apiKeys.find(orgId, apiKeyId, flavor.kind);
-    if (!key) throw new AtlasError(flavor.notFound, apiKeyId);
+    if (!key) throw new AtlasError(flavor.notFound, flavor.label(apiKeyId));
     return key;
   }
 
@@ -359,7 +362,7 @@ export class ApiKeyService {
     await this.store.transaction(async (repositories) => {
       const key = await this.requireKey(repositories, project.orgId, apiKeyId, flavor);
       if (!(await repositories.apiKeys.removeFromProject(key.id, groupId))) {
-        throw new AtlasError('API_KEY_NOT_IN_GROUP', apiKeyId, groupId);
+        throw new AtlasError('API_KEY_NOT_IN_GROUP', flavor.label(apiKeyId), groupId);
       }
       await this.audit.record(
         repositories,
@@ -398,7 +401,7 @@ export class ApiKeyService {
     const key = await this.requireKey(this.store, org.id, apiKeyId, flavor);
     const cidrBlock = canonicalEntryKey(entry);
     const found = cidrBlock === undefined ? undefined : await this.store.accessLists.find(key.id, cidrBlock);
-    if (!found) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
+    if (!found) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, flavor.label(apiKeyId));
     return found;
   }
 
@@ -422,7 +425,9 @@ export class ApiKeyService {
         try {
           await repositories.accessLists.insert(key.id, { ...entry, createdAt: now });
         } catch (error) {
-          if (isUniqueViolation(error)) throw new AtlasError('DUPLICATE_ACCESS_LIST_ENTRY', entry.cidrBlock, key.id);
+          if (isUniqueViolation(error)) {
+            throw new AtlasError('DUPLICATE_ACCESS_LIST_ENTRY', entry.cidrBlock, flavor.label(key.id));
+          }
           throw error;
         }
         await this.audit.record(
@@ -451,7 +456,7 @@ export class ApiKeyService {
       const key = await this.requireKey(repositories, org.id, apiKeyId, flavor);
       const cidrBlock = canonicalEntryKey(entry);
       const stored = cidrBlock === undefined ? undefined : await repositories.accessLists.find(key.id, cidrBlock);
-      if (!stored) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
+      if (!stored) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, flavor.label(apiKeyId));
       await repositories.accessLists.delete(key.id, stored.cidrBlock);
       // Named as it was added, however the request spelled it.
       await this.audit.record(

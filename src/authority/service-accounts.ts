@@ -25,6 +25,7 @@ import type { Principal } from './principal.js';
 
 export const SERVICE_ACCOUNTS: IdentityFlavor = {
   kind: 'SERVICE_ACCOUNT',
+  label: clientIdOf,
   invalidId: 'INVALID_SERVICE_ACCOUNT_CLIENT_ID',
   notFound: 'SERVICE_ACCOUNT_NOT_FOUND',
   operations: {
@@ -203,12 +204,16 @@ export class ServiceAccountService {
     const roles = request.roles === undefined ? undefined : orgRolesOf(request.roles);
     return this.store.transaction(async (repositories) => {
       const account = await this.require(repositories, org.id, clientId);
+      const renamed = request.name !== undefined && request.name !== (account.name ?? '');
+      const redescribed = request.description !== undefined && request.description !== account.description;
+      const reroled = roles !== undefined && [...roles].sort().join() !== [...account.roles].sort().join();
       await repositories.apiKeys.update(account.id, {
         ...(request.name !== undefined ? { name: request.name } : {}),
         ...(request.description !== undefined ? { description: request.description } : {}),
         ...(roles ? { roles } : {}),
       });
-      if (request.name !== undefined || request.description !== undefined) {
+      // Only changes are events: sending the same values again records nothing.
+      if (renamed || redescribed) {
         await this.audit.record(
           repositories,
           principal,
@@ -217,7 +222,7 @@ export class ServiceAccountService {
           keyTarget(account),
         );
       }
-      if (roles) {
+      if (reroled) {
         await this.audit.record(
           repositories,
           principal,
@@ -225,7 +230,7 @@ export class ServiceAccountService {
           { orgId: org.id },
           {
             ...keyTarget(account),
-            roles,
+            roles: roles!,
           },
         );
       }

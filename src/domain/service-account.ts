@@ -33,8 +33,9 @@ export function clientIdOf(id: string): string {
 
 /** The account id inside a client id, if it has the `mdb_sa_id_<24 hex>` shape. */
 export function idOfClientId(clientId: string): string | undefined {
-  const match = /^mdb_sa_id_([0-9a-f]{24})$/.exec(clientId);
-  return match?.[1];
+  // Atlas' pattern allows upper-case hex; ids are stored lower-case.
+  const match = /^mdb_sa_id_([0-9a-fA-F]{24})$/.exec(clientId);
+  return match?.[1]?.toLowerCase();
 }
 
 export function maskSecret(secret: string): string {

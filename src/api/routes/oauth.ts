@@ -56,8 +56,9 @@ export async function oauthRoutes(app: FastifyInstance, options: { authority: Au
   app.post('/api/oauth/token', documented('createAccessToken', 'Client credentials grant'), async (request, reply) => {
     try {
       const form = formOf(request);
+      // RFC 6749 §3.1: a parameter sent without a value counts as omitted.
       const grant = form.get('grant_type');
-      if (grant === null) throw new OAuthError('invalid_request', 'grant_type is required.', 400);
+      if (!grant) throw new OAuthError('invalid_request', 'grant_type is required.', 400);
       if (grant !== 'client_credentials') {
         throw new OAuthError('unsupported_grant_type', 'Only client_credentials is supported.', 400);
       }
