@@ -60,6 +60,16 @@ export function registerStoreMetrics(metrics: Metrics, authority: Authority): vo
     },
   });
   new Gauge({
+    name: 'dbcerts_key_pool_depth',
+    help: 'Pre-generated user key pairs ready in this instance, by algorithm',
+    labelNames: ['algorithm'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const algorithm of authority.keyPool.algorithms())
+        this.set({ algorithm }, authority.keyPool.depth(algorithm));
+    },
+  });
+  new Gauge({
     name: 'dbcerts_certificates',
     help: 'Certificates the deployment has issued, and how many of them are revoked',
     labelNames: ['state'] as const,

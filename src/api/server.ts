@@ -159,6 +159,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   if (options.backgroundJobs !== false) await app.register(backgroundJobs, { authority: options.authority });
+  // Pre-generated keys: filled once the server is up, dropped when it closes.
+  app.addHook('onReady', async () => options.authority.keyPool.refill());
+  app.addHook('onClose', async () => options.authority.keyPool.close());
 
   await registerOpenApi(app);
   await app.register(oauthRoutes, { authority: options.authority, metrics });

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { KeyPool } from '../pki/key-pool.js';
 import { randomSerial } from '../domain/serial.js';
 import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { SecretBox } from '../pki/secret-box.js';
@@ -35,10 +37,15 @@ export interface AuthorityOptions {
   rateLimits?: RateLimitSettings;
   /** Sends expiry-alert webhooks (tests replace it). */
   webhookSender?: WebhookSender;
+  /** Ready user keys to keep per algorithm (default: 8 of the configured kind) and refill concurrency. */
+  keyPool?: { sizes?: Partial<Record<KeyAlgorithm, number>>; concurrency?: number };
 }
 
 /** True when a failure means the store is unreachable right now (the API answers 503). */
 export { isDatabaseUnavailable as isStoreUnavailable } from '../store/database.js';
+
+/** Ready user keys kept by default: enough for a burst while RSA keys take ~0.1–1 s each. */
+export const DEFAULT_KEY_POOL_SIZE = 8;
 
 export class MasterKeyMismatchError extends Error {
   override name = 'MasterKeyMismatchError';
@@ -57,6 +64,7 @@ export class Authority {
   readonly organizations: OrganizationService;
   readonly events: EventService;
   readonly rateLimiter: RateLimiter;
+  readonly keyPool: KeyPool;
   readonly revocationLists: RevocationListService;
   readonly userSecurity: UserSecurityService;
   readonly expiryAlerts: ExpiryAlertService;
@@ -69,6 +77,11 @@ export class Authority {
     this.clock = options.clock ?? systemClock;
     this.#secrets = options.secrets;
     this.rateLimiter = new RateLimiter(this.store, this.clock, options.rateLimits);
+    this.keyPool = new KeyPool({
+      sizes: options.keyPool?.sizes ?? { [options.keyAlgorithm ?? 'rsa-4096']: DEFAULT_KEY_POOL_SIZE },
+      // One core stays free for requests while the pool refills.
+      concurrency: options.keyPool?.concurrency ?? Math.max(1, availableParallelism() - 1),
+    });
     const access = new AccessControl(this.rateLimiter);
     const audit = new AuditTrail(this.clock);
     this.organizations = new OrganizationService(this.store, access, audit);
@@ -89,6 +102,7 @@ export class Authority {
       this.certificateAuthorities,
       this.revocationLists,
       options.keyAlgorithm ?? 'rsa-4096',
+      this.keyPool,
       options.serials ?? randomSerial,
       access,
       audit,

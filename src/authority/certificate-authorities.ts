@@ -13,8 +13,8 @@ import {
   type CertificateAuthorityForSigning,
   certificatePem,
   createCaCertificate,
-  importSigningKey,
   parseCertificate,
+  prepareSigner,
 } from '../pki/certificates.js';
 import { generateKey, type KeyAlgorithm, privateKeyToPkcs8Der } from '../pki/key-algorithms.js';
 import type { SecretBox } from '../pki/secret-box.js';
@@ -197,10 +197,7 @@ export class CertificateAuthorityService {
     if (!signer) {
       signer = (async () => {
         const pkcs8 = this.secrets.open(authority.sealedPrivateKey, sealContext(authority.id));
-        return {
-          certificate: parseCertificate(authority.der),
-          signingKey: await importSigningKey(authority.keyAlgorithm as KeyAlgorithm, pkcs8),
-        };
+        return prepareSigner(authority.der, authority.keyAlgorithm as KeyAlgorithm, pkcs8);
       })();
       signer.catch(() => this.#signers.delete(authority.id));
       this.#signers.set(authority.id, signer);

@@ -13,7 +13,8 @@ import { parseSerial } from '../domain/serial.js';
 import { userCertificateValidity } from '../domain/validity.js';
 import { certificatePem, issueUserCertificate } from '../pki/certificates.js';
 import { acceptCsr, CsrError } from '../pki/csr.js';
-import { generateKey, type KeyAlgorithm, privateKeyToPkcs8Pem } from '../pki/key-algorithms.js';
+import { type KeyAlgorithm, privateKeyToPkcs8Pem } from '../pki/key-algorithms.js';
+import type { KeyPool } from '../pki/key-pool.js';
 import { isUniqueViolation } from '../store/database.js';
 import type { ListedCertificate } from '../store/repositories/certificates.js';
 import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
@@ -59,6 +60,7 @@ export class CertificateService {
     private readonly authorities: CertificateAuthorityService,
     private readonly revocationLists: RevocationListService,
     private readonly keyAlgorithm: KeyAlgorithm,
+    private readonly keys: KeyPool,
     private readonly serials: () => bigint,
     private readonly access: AccessControl,
     private readonly audit: AuditTrail,
@@ -146,7 +148,7 @@ export class CertificateService {
 
     const [authority, key] = await Promise.all([
       this.authorities.active(groupId, principal),
-      csr ? undefined : generateKey(this.keyAlgorithm),
+      csr ? undefined : this.keys.take(this.keyAlgorithm),
     ]);
     const createdAt = this.clock.now();
     const { notBefore, notAfter } = userCertificateValidity(createdAt, months);

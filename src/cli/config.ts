@@ -20,6 +20,9 @@ export interface Config {
   poolSize: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Ready user keys per algorithm (`rsa-4096:8,ec-p256:32`), and how many to generate at once. */
+  keyPoolSizes: Partial<Record<KeyAlgorithm, number>> | undefined;
+  keyPoolConcurrency: number | undefined;
   /** PEM files of the server's certificate chain and key: serve HTTPS. */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
@@ -43,6 +46,21 @@ function keyAlgorithm(value: string, what: string): KeyAlgorithm {
   if (!isKeyAlgorithm(value))
     throw new ConfigError(`${what} must be one of ${KEY_ALGORITHMS.join(', ')} (got ${value})`);
   return value;
+}
+
+/** `rsa-4096:8,ec-p256:32`, or `off`; undefined keeps the default (8 of the user key algorithm). */
+function keyPoolSizes(value: string | undefined): Partial<Record<KeyAlgorithm, number>> | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'off') return {};
+  const sizes: Partial<Record<KeyAlgorithm, number>> = {};
+  for (const entry of value.split(',')) {
+    const [algorithm, size] = entry.trim().split(':');
+    if (!algorithm || !isKeyAlgorithm(algorithm) || size === undefined || !/^\d+$/.test(size)) {
+      throw new ConfigError(`DBCERTS_KEY_POOL entries are <algorithm>:<size>, e.g. rsa-4096:8 (got ${entry})`);
+    }
+    sizes[algorithm] = Number(size);
+  }
+  return sizes;
 }
 
 function positiveInteger(value: string, what: string): number {
@@ -118,6 +136,14 @@ export function loadConfig(flags: Flags): Config {
       text(flags, 'db-statement-timeout-ms', 'DBCERTS_DB_STATEMENT_TIMEOUT_MS', '30000')!,
       'the statement timeout',
     ),
+    keyPoolSizes: keyPoolSizes(text(flags, 'key-pool', 'DBCERTS_KEY_POOL')),
+    keyPoolConcurrency:
+      text(flags, 'key-pool-concurrency', 'DBCERTS_KEY_POOL_CONCURRENCY') === undefined
+        ? undefined
+        : positiveInteger(
+            text(flags, 'key-pool-concurrency', 'DBCERTS_KEY_POOL_CONCURRENCY')!,
+            'the key pool concurrency',
+          ),
     tlsCertFile: text(flags, 'tls-cert', 'DBCERTS_TLS_CERT'),
     tlsKeyFile: text(flags, 'tls-key', 'DBCERTS_TLS_KEY'),
   };

@@ -36,6 +36,8 @@ Options (also as environment variables):
                            allowed to name the client address in X-Forwarded-For)
   --rate-limits R          DBCERTS_RATE_LIMITS (Atlas' limits; "off", or JSON overrides per endpoint set)
   --tls-cert F --tls-key F DBCERTS_TLS_CERT, DBCERTS_TLS_KEY (PEM files: serve HTTPS)
+  --key-pool P             DBCERTS_KEY_POOL (8 ready keys of the key algorithm; "rsa-4096:8,ec-p256:32", or "off")
+  --key-pool-concurrency N DBCERTS_KEY_POOL_CONCURRENCY (cores - 1: keys generated at once while refilling)
   --db-pool-size N         DBCERTS_DB_POOL_SIZE (10; PostgreSQL connections per instance)
   --db-connect-timeout-ms  DBCERTS_DB_CONNECT_TIMEOUT_MS (5000)
   --db-statement-timeout-ms DBCERTS_DB_STATEMENT_TIMEOUT_MS (30000)
@@ -55,6 +57,8 @@ const OPTIONS = {
   'rate-limits': { type: 'string' },
   'tls-cert': { type: 'string' },
   'db-pool-size': { type: 'string' },
+  'key-pool': { type: 'string' },
+  'key-pool-concurrency': { type: 'string' },
   'db-connect-timeout-ms': { type: 'string' },
   'db-statement-timeout-ms': { type: 'string' },
   'tls-key': { type: 'string' },

@@ -31,6 +31,10 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       keyAlgorithm: config.keyAlgorithm,
       caKeyAlgorithm: config.caKeyAlgorithm,
       rateLimits: config.rateLimits,
+      keyPool: {
+        ...(config.keyPoolSizes ? { sizes: config.keyPoolSizes } : {}),
+        ...(config.keyPoolConcurrency ? { concurrency: config.keyPoolConcurrency } : {}),
+      },
     });
     return { authority, close: () => store.close() };
   } catch (error) {

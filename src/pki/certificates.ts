@@ -6,7 +6,9 @@ import { Name as AsnName } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import { type DnAttribute, formatRfc2253, parseRfc2253, shortNameOf, type Rdn } from '../domain/rfc2253.js';
 import { serialToDerHex } from '../domain/serial.js';
+import { issueFromTemplate, type IssuerTemplate, issuerTemplate } from './issuer.js';
 import { type KeyAlgorithm, privateKeyToPkcs8Der, publicKeyToSpkiDer } from './key-algorithms.js';
+import { toPem } from './pem.js';
 
 // @peculiar/x509 signs through WebCrypto; Node's implementation is native.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -128,7 +130,23 @@ export async function createCaCertificate(request: CaCertificateRequest): Promis
 
 export interface CertificateAuthorityForSigning {
   certificate: x509.X509Certificate;
+  /** WebCrypto form of the CA key (CRLs are built with @peculiar/x509). */
   signingKey: SigningKey;
+  /** The pre-encoded parts of every user certificate this CA signs. */
+  template: IssuerTemplate;
+}
+
+/** Everything a CA signs with, from its stored certificate and (unsealed) key. */
+export async function prepareSigner(
+  caDer: Uint8Array,
+  algorithm: KeyAlgorithm,
+  pkcs8: Uint8Array,
+): Promise<CertificateAuthorityForSigning> {
+  return {
+    certificate: parseCertificate(caDer),
+    signingKey: await importSigningKey(algorithm, pkcs8),
+    template: issuerTemplate(caDer, algorithm, pkcs8),
+  };
 }
 
 export function parseCertificate(der: Uint8Array): x509.X509Certificate {
@@ -153,26 +171,8 @@ export async function issueUserCertificate(
   request: UserCertificateRequest,
 ): Promise<IssuedCertificate> {
   const spki = request.publicKey instanceof Uint8Array ? request.publicKey : publicKeyToSpkiDer(request.publicKey);
-  const caKeyIdentifier = authority.certificate.getExtension(x509.SubjectKeyIdentifierExtension);
-  if (!caKeyIdentifier) throw new Error('the CA certificate has no subject key identifier');
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: serialToDerHex(request.serial),
-    subject: nameFromRfc2253(request.subject),
-    issuer: authority.certificate.subjectName,
-    notBefore: request.notBefore,
-    notAfter: request.notAfter,
-    publicKey: spki,
-    signingKey: authority.signingKey.cryptoKey,
-    signingAlgorithm: signingAlgorithmFor(authority.signingKey.algorithm),
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
-      await x509.SubjectKeyIdentifierExtension.create(spki),
-      new x509.AuthorityKeyIdentifierExtension(caKeyIdentifier.keyId),
-    ],
-  });
-  return issued(certificate);
+  const der = await issueFromTemplate(authority.template, { ...request, spki });
+  return { der: new Uint8Array(der), pem: toPem('CERTIFICATE', der) };
 }
 
 export function publicKeyFromSpki(spkiDer: Uint8Array): KeyObject {

@@ -386,6 +386,39 @@ describe('serve', () => {
       if (!stopped) await served.stop();
     }
   });
+  test('--key-pool fills the named pools (visible in /metrics); DBCERTS_KEY_POOL=off keeps none', async () => {
+    const metricLines = async (origin: string) =>
+      (await (await fetch(`${origin}/metrics`)).text())
+        .split('\n')
+        .filter((line) => line.startsWith('dbcerts_key_pool_depth{'));
+    const port = await freePort();
+    const pooled = await serve(
+      ['--port', String(port), '--host', '127.0.0.1', '--data', dir, '--key-pool', 'ec-p256:3,ec-p384:2'],
+      FAST_KEYS,
+    );
+    try {
+      const deadline = Date.now() + 20_000;
+      let lines = await metricLines(pooled.banner.origin);
+      while (
+        lines.join() !== 'dbcerts_key_pool_depth{algorithm="ec-p256"} 3,dbcerts_key_pool_depth{algorithm="ec-p384"} 2'
+      ) {
+        assert.ok(Date.now() < deadline, lines.join('\n'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        lines = await metricLines(pooled.banner.origin);
+      }
+    } finally {
+      await pooled.stop();
+    }
+    const unpooled = await serve(['--port', String(port), '--host', '127.0.0.1', '--data', dir], {
+      ...FAST_KEYS,
+      DBCERTS_KEY_POOL: 'off',
+    });
+    try {
+      assert.deepEqual(await metricLines(unpooled.banner.origin), []);
+    } finally {
+      await unpooled.stop();
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -437,6 +470,21 @@ describe('failures', () => {
     assert.equal(env.code, 2);
     assert.equal(env.stderr, `dbcerts: the CA key algorithm ${ALGORITHMS_MESSAGE} (got dsa)\n`);
     // Refused before anything was written.
+    assert.equal(existsSync(fresh), false);
+  });
+
+  test('a malformed --key-pool / DBCERTS_KEY_POOL_CONCURRENCY: exit code 2 and a one-line message', async () => {
+    const fresh = newDataDir();
+    const pool = await dbcerts(['serve', '--data', fresh, '--key-pool', 'rsa-1024:4']);
+    assert.equal(pool.code, 2);
+    assert.equal(pool.stdout, '');
+    assert.equal(
+      pool.stderr,
+      'dbcerts: DBCERTS_KEY_POOL entries are <algorithm>:<size>, e.g. rsa-4096:8 (got rsa-1024:4)\n',
+    );
+    const concurrency = await dbcerts(['serve', '--data', fresh], { DBCERTS_KEY_POOL_CONCURRENCY: '0' });
+    assert.equal(concurrency.code, 2);
+    assert.match(concurrency.stderr, /^dbcerts: [^\n]*key pool concurrency[^\n]*\n$/);
     assert.equal(existsSync(fresh), false);
   });
 

@@ -24,6 +24,8 @@ export interface TestServerOptions {
   keyAlgorithm?: KeyAlgorithm;
   caKeyAlgorithm?: KeyAlgorithm;
   serials?: () => bigint;
+  /** Pre-generated keys (default: none). */
+  keyPool?: { sizes?: Partial<Record<KeyAlgorithm, number>>; concurrency?: number };
   /** Receives expiry-alert webhooks instead of the network. */
   webhookSender?: WebhookSender;
   nonceLifetimeSeconds?: number;
@@ -70,6 +72,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     caKeyAlgorithm: options.caKeyAlgorithm ?? 'ec-p256',
     ...(options.serials ? { serials: options.serials } : {}),
     rateLimits: options.rateLimits ?? false,
+    // No background key generation unless a test asks for it: it would only slow the suite.
+    keyPool: options.keyPool ?? { sizes: {} },
     ...(options.webhookSender ? { webhookSender: options.webhookSender } : {}),
   });
   const { credentials } = await authority.bootstrap.bootstrap();
