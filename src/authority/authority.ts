@@ -37,15 +37,15 @@ export interface AuthorityOptions {
   rateLimits?: RateLimitSettings;
   /** Sends expiry-alert webhooks (tests replace it). */
   webhookSender?: WebhookSender;
-  /** Ready user keys to keep per algorithm (default: 8 of the configured kind) and refill concurrency. */
+  /** Ready user keys to keep per algorithm (default: 50 of the configured kind) and refill concurrency. */
   keyPool?: { sizes?: Partial<Record<KeyAlgorithm, number>>; concurrency?: number };
 }
 
 /** True when a failure means the store is unreachable right now (the API answers 503). */
 export { isDatabaseUnavailable as isStoreUnavailable } from '../store/database.js';
 
-/** Ready user keys kept by default: enough for a burst while RSA keys take ~0.1–1 s each. */
-export const DEFAULT_KEY_POOL_SIZE = 8;
+/** Ready user keys kept by default: a burst of 50 is served from memory while RSA keys take ~0.1–1.5 s each to make. */
+export const DEFAULT_KEY_POOL_SIZE = 50;
 
 export class MasterKeyMismatchError extends Error {
   override name = 'MasterKeyMismatchError';
@@ -79,8 +79,8 @@ export class Authority {
     this.rateLimiter = new RateLimiter(this.store, this.clock, options.rateLimits);
     this.keyPool = new KeyPool({
       sizes: options.keyPool?.sizes ?? { [options.keyAlgorithm ?? 'rsa-4096']: DEFAULT_KEY_POOL_SIZE },
-      // One core stays free for requests while the pool refills.
-      concurrency: options.keyPool?.concurrency ?? Math.max(1, availableParallelism() - 1),
+      // Every core: the threads run at the lowest priority, so requests still come first.
+      concurrency: options.keyPool?.concurrency ?? availableParallelism(),
     });
     const access = new AccessControl(this.rateLimiter);
     const audit = new AuditTrail(this.clock);

@@ -48,7 +48,7 @@ function keyAlgorithm(value: string, what: string): KeyAlgorithm {
   return value;
 }
 
-/** `rsa-4096:8,ec-p256:32`, or `off`; undefined keeps the default (8 of the user key algorithm). */
+/** `rsa-4096:8,ec-p256:32`, or `off`; undefined keeps the default (50 of the user key algorithm). */
 function keyPoolSizes(value: string | undefined): Partial<Record<KeyAlgorithm, number>> | undefined {
   if (value === undefined) return undefined;
   if (value === 'off') return {};

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { MasterKeyMismatchError } from '../authority/authority.js';
 import { buildServer, ATLAS_V1_PREFIX } from '../api/server.js';
 import { isAtlasError } from '../domain/errors.js';
@@ -36,8 +37,8 @@ Options (also as environment variables):
                            allowed to name the client address in X-Forwarded-For)
   --rate-limits R          DBCERTS_RATE_LIMITS (Atlas' limits; "off", or JSON overrides per endpoint set)
   --tls-cert F --tls-key F DBCERTS_TLS_CERT, DBCERTS_TLS_KEY (PEM files: serve HTTPS)
-  --key-pool P             DBCERTS_KEY_POOL (8 ready keys of the key algorithm; "rsa-4096:8,ec-p256:32", or "off")
-  --key-pool-concurrency N DBCERTS_KEY_POOL_CONCURRENCY (cores - 1: keys generated at once while refilling)
+  --key-pool P             DBCERTS_KEY_POOL (50 ready keys of the key algorithm; "rsa-4096:8,ec-p256:32", or "off")
+  --key-pool-concurrency N DBCERTS_KEY_POOL_CONCURRENCY (cores: low-priority key-generation threads)
   --db-pool-size N         DBCERTS_DB_POOL_SIZE (10; PostgreSQL connections per instance)
   --db-connect-timeout-ms  DBCERTS_DB_CONNECT_TIMEOUT_MS (5000)
   --db-statement-timeout-ms DBCERTS_DB_STATEMENT_TIMEOUT_MS (30000)
@@ -78,12 +79,15 @@ function shellQuote(value: string): string {
 }
 
 async function serve(config: Config): Promise<void> {
+  // Log lines are written asynchronously (lines logged while a write is pending go out
+  // together), so a busy server does not block on stdout; flushed before exiting.
+  const logDestination = pino.destination({ dest: 1, sync: false });
   const runtime = await openRuntime(config);
   const { credentials, created, file } = await ensureBootstrapped(runtime, config);
   const app = await buildServer({
     authority: runtime.authority,
     publicUrl: config.publicUrl,
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, stream: logDestination },
     trustProxy: config.trustProxy,
     ...(config.tlsCertFile && config.tlsKeyFile
       ? { tls: { cert: readFileSync(config.tlsCertFile, 'utf8'), key: readFileSync(config.tlsKeyFile, 'utf8') } }
@@ -96,6 +100,7 @@ async function serve(config: Config): Promise<void> {
     app.log.info({ signal }, 'shutting down');
     await app.close();
     await runtime.close();
+    logDestination.flushSync();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));

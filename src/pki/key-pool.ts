@@ -1,32 +1,59 @@
 import { generateKey, type KeyAlgorithm, type KeyPair } from './key-algorithms.js';
+import { KeyGeneratorThreads } from './key-generator-threads.js';
 
 export interface KeyPoolOptions {
-  /** How many ready keys to keep per algorithm (0 or absent: none, generate on demand). */
+  /** How many ready keys to keep per algorithm (0 or absent: none). */
   sizes: Partial<Record<KeyAlgorithm, number>>;
-  /** How many keys the pool generates at once while refilling (libuv threads). */
+  /** How many keys are generated at once in the background (threads). */
   concurrency: number;
+  /** Background generation (default: low-priority worker threads). */
   generate?: (algorithm: KeyAlgorithm) => Promise<KeyPair>;
+  /**
+   * Generation for a request that finds no ready key, when it is cheap enough to do at
+   * once (default: EC keys, a fraction of a millisecond); undefined: wait for the
+   * background threads (RSA, hundreds of milliseconds).
+   */
+  generateNow?: (algorithm: KeyAlgorithm) => Promise<KeyPair> | undefined;
 }
 
+interface Waiter {
+  resolve: (key: KeyPair) => void;
+  reject: (error: Error) => void;
+}
+
+const generateEcNow = (algorithm: KeyAlgorithm) => (algorithm.startsWith('ec-') ? generateKey(algorithm) : undefined);
+
 /**
- * Pre-generated key pairs, in memory only. A request takes a ready key when there is one
- * (RSA generation takes hundreds of milliseconds), else generates its own; either way the
- * pool refills in the background, a bounded number at a time on libuv's thread pool, so
- * the event loop and at least one core stay free for requests. Each key is handed out
- * once and never written anywhere; `close` drops what is left.
+ * Pre-generated key pairs, in memory only. A request takes a ready key when there is one;
+ * otherwise a cheap (EC) key is made at once, and an expensive (RSA) one comes from the
+ * background threads, first come first served. The threads run at the lowest priority:
+ * they use every core the requests leave idle, and never slow the requests down. Each key
+ * is handed out once and never written anywhere; `close` drops what is left.
  */
 export class KeyPool {
   readonly #ready = new Map<KeyAlgorithm, KeyPair[]>();
-  readonly #sizes: Partial<Record<KeyAlgorithm, number>>;
-  readonly #generate: (algorithm: KeyAlgorithm) => Promise<KeyPair>;
+  readonly #waiters = new Map<KeyAlgorithm, Waiter[]>();
   readonly #inFlight = new Map<KeyAlgorithm, number>();
+  readonly #sizes: Partial<Record<KeyAlgorithm, number>>;
+  readonly #threads: KeyGeneratorThreads | undefined;
+  readonly #generate: (algorithm: KeyAlgorithm) => Promise<KeyPair>;
+  readonly #generateNow: (algorithm: KeyAlgorithm) => Promise<KeyPair> | undefined;
   #running = 0;
   #closed = false;
 
   constructor(private readonly options: KeyPoolOptions) {
     this.#sizes = options.sizes;
-    this.#generate = options.generate ?? generateKey;
-    for (const algorithm of Object.keys(options.sizes) as KeyAlgorithm[]) this.#ready.set(algorithm, []);
+    if (options.generate) {
+      this.#generate = options.generate;
+    } else {
+      const threads = new KeyGeneratorThreads(options.concurrency);
+      this.#threads = threads;
+      this.#generate = (algorithm) => threads.generate(algorithm);
+    }
+    this.#generateNow = options.generateNow ?? generateEcNow;
+    for (const algorithm of Object.keys(options.sizes) as KeyAlgorithm[]) {
+      if ((options.sizes[algorithm] ?? 0) > 0) this.#ready.set(algorithm, []);
+    }
   }
 
   /** Ready keys of an algorithm (a metric). */
@@ -34,18 +61,33 @@ export class KeyPool {
     return this.#ready.get(algorithm)?.length ?? 0;
   }
 
+  /** The algorithms the pool keeps ready keys of. */
   algorithms(): KeyAlgorithm[] {
     return [...this.#ready.keys()];
   }
 
   /** A fresh key pair, never handed out before. */
-  async take(algorithm: KeyAlgorithm): Promise<KeyPair> {
+  take(algorithm: KeyAlgorithm): Promise<KeyPair> {
+    if (this.#closed) return Promise.reject(new Error('the key pool is closed'));
     const ready = this.#ready.get(algorithm)?.shift();
-    this.refill();
-    return ready ?? this.#generate(algorithm);
+    if (ready) {
+      this.refill();
+      return Promise.resolve(ready);
+    }
+    const now = this.#generateNow(algorithm);
+    if (now) {
+      this.refill();
+      return now;
+    }
+    return new Promise<KeyPair>((resolve, reject) => {
+      const waiters = this.#waiters.get(algorithm) ?? [];
+      waiters.push({ resolve, reject });
+      this.#waiters.set(algorithm, waiters);
+      this.refill();
+    });
   }
 
-  /** Starts filling the pool (called by take too; cheap when full). */
+  /** Starts background generation up to `concurrency` (called by take too; cheap when full). */
   refill(): void {
     while (!this.#closed && this.#running < this.options.concurrency) {
       const algorithm = this.#mostNeeded();
@@ -56,12 +98,20 @@ export class KeyPool {
         (key) => {
           this.#finished(algorithm);
           if (this.#closed) return;
-          this.#ready.get(algorithm)!.push(key);
+          const waiter = this.#waiters.get(algorithm)?.shift();
+          if (waiter) waiter.resolve(key);
+          else this.#ready.get(algorithm)?.push(key);
           this.refill();
         },
-        () => {
-          // Not retried here, so a broken generator cannot spin: the next take tries again.
+        (error: unknown) => {
           this.#finished(algorithm);
+          // The oldest waiting request gets the failure instead of waiting forever; the pool
+          // itself does not retry at once, so a broken generator cannot spin.
+          this.#waiters
+            .get(algorithm)
+            ?.shift()
+            ?.reject(error instanceof Error ? error : new Error(String(error)));
+          if (this.#waiters.get(algorithm)?.length) this.refill();
         },
       );
     }
@@ -72,19 +122,25 @@ export class KeyPool {
     this.#inFlight.set(algorithm, this.#inFlight.get(algorithm)! - 1);
   }
 
-  /** The algorithm furthest below its target, counting keys being generated as on their way. */
+  /** The algorithm furthest below what is wanted: its pool size plus the requests waiting. */
   #mostNeeded(): KeyAlgorithm | undefined {
     let best: { algorithm: KeyAlgorithm; missing: number } | undefined;
-    for (const [algorithm, keys] of this.#ready) {
-      const missing = (this.#sizes[algorithm] ?? 0) - keys.length - (this.#inFlight.get(algorithm) ?? 0);
+    const algorithms = new Set([...this.#ready.keys(), ...this.#waiters.keys()]);
+    for (const algorithm of algorithms) {
+      const wanted = (this.#sizes[algorithm] ?? 0) + (this.#waiters.get(algorithm)?.length ?? 0);
+      const missing = wanted - this.depth(algorithm) - (this.#inFlight.get(algorithm) ?? 0);
       if (missing > 0 && (!best || missing > best.missing)) best = { algorithm, missing };
     }
     return best?.algorithm;
   }
 
-  /** Discards every ready key and stops refilling. */
-  close(): void {
+  /** Discards every ready key, fails waiting requests and stops the threads. */
+  async close(): Promise<void> {
     this.#closed = true;
     for (const keys of this.#ready.values()) keys.length = 0;
+    for (const waiters of this.#waiters.values()) {
+      for (const waiter of waiters.splice(0)) waiter.reject(new Error('the key pool is closed'));
+    }
+    await this.#threads?.close();
   }
 }

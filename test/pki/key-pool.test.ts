@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { KeyAlgorithm, KeyPair } from '../../src/pki/key-algorithms.js';
+import { KEY_GENERATION_NICE } from '../../src/pki/key-generator-threads.js';
 import { KeyPool } from '../../src/pki/key-pool.js';
 
 /** A generator whose calls the test completes by hand, counting how many run at once. */
@@ -53,10 +55,17 @@ function fakeKey(algorithm: KeyAlgorithm, label: number): KeyPair & { label: num
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+const backgroundOnly = () => undefined;
+
 describe('key pool', () => {
   test('refill fills each algorithm to its size, never more than `concurrency` at once', async () => {
     const generator = new ControlledGenerator();
-    const pool = new KeyPool({ sizes: { 'ec-p256': 5, 'rsa-2048': 3 }, concurrency: 2, generate: generator.generate });
+    const pool = new KeyPool({
+      sizes: { 'ec-p256': 5, 'rsa-2048': 3 },
+      concurrency: 2,
+      generate: generator.generate,
+      generateNow: backgroundOnly,
+    });
     pool.refill();
     assert.equal(generator.running, 2);
     await generator.completeAll();
@@ -70,77 +79,157 @@ describe('key pool', () => {
     assert.deepEqual(pool.algorithms().sort(), ['ec-p256', 'rsa-2048']);
   });
 
-  test('take hands out ready keys first, each once, then generates on demand during a burst', async () => {
+  test('a burst larger than the pool: ready keys first, then the rest in arrival order, each key once', async () => {
     const generator = new ControlledGenerator();
-    const pool = new KeyPool({ sizes: { 'ec-p256': 3 }, concurrency: 1, generate: generator.generate });
+    const pool = new KeyPool({
+      sizes: { 'rsa-4096': 3 },
+      concurrency: 2,
+      generate: generator.generate,
+      generateNow: backgroundOnly,
+    });
     pool.refill();
     await generator.completeAll();
-    assert.equal(pool.depth('ec-p256'), 3);
+    assert.equal(pool.depth('rsa-4096'), 3);
 
-    const burst = Array.from({ length: 6 }, () => pool.take('ec-p256'));
-    assert.equal(pool.depth('ec-p256'), 0);
+    const order: number[] = [];
+    const burst = Array.from({ length: 7 }, (_unused, index) =>
+      pool.take('rsa-4096').then((key) => {
+        order.push(index);
+        return key as KeyPair & { label: number };
+      }),
+    );
+    assert.equal(pool.depth('rsa-4096'), 0);
+    assert.equal(generator.running, 2, 'the waiting requests are served by the bounded background generation');
     await generator.completeAll();
-    const keys = (await Promise.all(burst)) as Array<KeyPair & { label: number }>;
+    const keys = await Promise.all(burst);
     const labels = keys.map((key) => key.label);
     assert.deepEqual(labels.slice(0, 3), [1, 2, 3], 'the pooled keys, oldest first');
-    assert.equal(new Set(labels).size, 6, 'no key handed out twice');
+    assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6], 'first come, first served');
+    assert.equal(new Set(labels).size, 7, 'no key handed out twice');
+    assert.equal(generator.maxRunning, 2);
     // After the burst the pool is full again, with keys nobody has seen.
-    assert.equal(pool.depth('ec-p256'), 3);
-    const next = (await pool.take('ec-p256')) as KeyPair & { label: number };
+    assert.equal(pool.depth('rsa-4096'), 3);
+    const next = (await pool.take('rsa-4096')) as KeyPair & { label: number };
     assert.ok(!labels.includes(next.label));
   });
 
-  test('an algorithm the pool does not keep is generated on demand and not pooled', async () => {
+  test('a cheap key is made at once when the pool is empty, and the pool still refills', async () => {
     const generator = new ControlledGenerator();
-    const pool = new KeyPool({ sizes: {}, concurrency: 2, generate: generator.generate });
+    let madeNow = 0;
+    const pool = new KeyPool({
+      sizes: { 'ec-p256': 2 },
+      concurrency: 1,
+      generate: generator.generate,
+      generateNow: (algorithm) => Promise.resolve(fakeKey(algorithm, 1000 + ++madeNow)),
+    });
+    const key = (await pool.take('ec-p256')) as KeyPair & { label: number };
+    assert.equal(key.label, 1001);
+    assert.equal(generator.running, 1, 'the refill started');
+    await generator.completeAll();
+    assert.equal(pool.depth('ec-p256'), 2);
+  });
+
+  test('an algorithm the pool does not keep is generated for the request and not pooled', async () => {
+    const generator = new ControlledGenerator();
+    const pool = new KeyPool({ sizes: {}, concurrency: 2, generate: generator.generate, generateNow: backgroundOnly });
     const taken = pool.take('rsa-4096');
     assert.equal(generator.running, 1);
     await generator.completeAll();
     assert.equal((await taken).algorithm, 'rsa-4096');
     assert.equal(pool.depth('rsa-4096'), 0);
     assert.equal(generator.running, 0);
+    assert.deepEqual(pool.algorithms(), []);
   });
 
-  test('a failed generation is not fatal: the next take retries and the pool fills', async () => {
+  test('a failed generation fails the oldest waiting request, without a retry loop; the next take works', async () => {
     const generator = new ControlledGenerator();
-    const pool = new KeyPool({ sizes: { 'ec-p256': 2 }, concurrency: 2, generate: generator.generate });
-    pool.refill();
+    const pool = new KeyPool({
+      sizes: { 'rsa-2048': 1 },
+      concurrency: 1,
+      generate: generator.generate,
+      generateNow: backgroundOnly,
+    });
+    const first = assert.rejects(pool.take('rsa-2048'), /generation failed/);
     await generator.failAll();
-    assert.equal(pool.depth('ec-p256'), 0);
-    // Failures stop the refill loop (no hot retry loop on a broken generator) until demand returns.
-    assert.equal(generator.running, 0);
-    const taken = pool.take('ec-p256');
+    await first;
+    assert.equal(generator.running, 0, 'a failure does not start another generation by itself');
+    const second = pool.take('rsa-2048');
     await generator.completeAll();
-    assert.ok(await taken);
-    assert.equal(pool.depth('ec-p256'), 2);
+    assert.ok(await second);
+    assert.equal(pool.depth('rsa-2048'), 1);
   });
 
-  test('close drops the ready keys, and keys finishing afterwards are discarded', async () => {
+  test('close drops the ready keys, fails waiting requests, and discards keys finishing afterwards', async () => {
     const generator = new ControlledGenerator();
-    const pool = new KeyPool({ sizes: { 'ec-p256': 4 }, concurrency: 2, generate: generator.generate });
+    const pool = new KeyPool({
+      sizes: { 'rsa-2048': 2 },
+      concurrency: 1,
+      generate: generator.generate,
+      generateNow: backgroundOnly,
+    });
     pool.refill();
     await generator.completeAll();
-    assert.equal(pool.depth('ec-p256'), 4);
-    await pool.take('ec-p256');
+    assert.equal(pool.depth('rsa-2048'), 2);
+    await pool.take('rsa-2048');
+    await pool.take('rsa-2048');
+    const waiting = assert.rejects(pool.take('rsa-2048'), /closed/);
     assert.equal(generator.running, 1, 'a refill is under way');
-    pool.close();
-    assert.equal(pool.depth('ec-p256'), 0);
+    await pool.close();
+    assert.equal(pool.depth('rsa-2048'), 0);
+    await waiting;
     await generator.completeAll();
-    assert.equal(pool.depth('ec-p256'), 0, 'the late key is not kept');
+    assert.equal(pool.depth('rsa-2048'), 0, 'the late key is not kept');
     pool.refill();
     assert.equal(generator.running, 0, 'a closed pool does not refill');
+    await assert.rejects(pool.take('rsa-2048'), /closed/);
   });
 
-  test('with real key generation, pooled keys are distinct usable keys of the algorithm', async () => {
-    const pool = new KeyPool({ sizes: { 'ec-p256': 4 }, concurrency: 2 });
-    pool.refill();
-    const keys = await Promise.all(Array.from({ length: 6 }, () => pool.take('ec-p256')));
-    const publicKeys = keys.map((key) => key.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'));
-    assert.equal(new Set(publicKeys).size, 6);
-    for (const key of keys) {
-      assert.equal(key.algorithm, 'ec-p256');
-      assert.equal(key.privateKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  test('background threads make distinct, usable keys at the lowest priority', async () => {
+    const pool = new KeyPool({ sizes: { 'ec-p256': 4, 'rsa-2048': 1 }, concurrency: 2 });
+    try {
+      pool.refill();
+      // Thread nice values, while the threads exist (Linux: per thread, in /proc).
+      if (process.platform === 'linux') {
+        const deadline = Date.now() + 10_000;
+        let niceValues: number[] = [];
+        while (niceValues.filter((nice) => nice === KEY_GENERATION_NICE).length < 2) {
+          assert.ok(Date.now() < deadline, `thread nice values ${niceValues.join(',')}`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          niceValues = threadNiceValues();
+        }
+        assert.equal(threadNiceValues().filter((nice) => nice !== KEY_GENERATION_NICE && nice !== 0).length, 0);
+        assert.equal(niceValues.filter((nice) => nice === KEY_GENERATION_NICE).length, 2, 'one per thread');
+      }
+      const keys = [
+        ...(await Promise.all(Array.from({ length: 6 }, () => pool.take('ec-p256')))),
+        await pool.take('rsa-2048'),
+        await pool.take('rsa-2048'),
+      ];
+      const publicKeys = keys.map((key) => key.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'));
+      assert.equal(new Set(publicKeys).size, keys.length);
+      for (const key of keys.slice(0, 6)) {
+        assert.equal(key.algorithm, 'ec-p256');
+        assert.equal(key.privateKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+      }
+      for (const key of keys.slice(6)) {
+        assert.equal(key.algorithm, 'rsa-2048');
+        assert.equal(key.privateKey.asymmetricKeyDetails?.modulusLength, 2048);
+        // The private key works with its public key.
+        const signature = sign('sha256', Buffer.from('x'), key.privateKey);
+        assert.ok(verify('sha256', Buffer.from('x'), key.publicKey, signature));
+      }
+    } finally {
+      await pool.close();
     }
-    pool.close();
   });
 });
+
+/** The nice value of each thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // The command name may contain spaces; fields restart after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[16]);
+  });
+}

@@ -1,0 +1,29 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { KeyAlgorithm } from './key-algorithms.js';
+
+/**
+ * One background key-generation thread. On Linux the nice value belongs to the thread,
+ * so lowering it here lets key generation use every idle core while request handling
+ * (the main thread) always runs first. Elsewhere it would renice the whole process,
+ * so it is left alone there.
+ */
+if (process.platform === 'linux' && typeof workerData?.nice === 'number') setPriority(0, workerData.nice);
+
+export interface GenerateRequest {
+  id: number;
+  algorithm: KeyAlgorithm;
+}
+
+parentPort!.on('message', ({ id, algorithm }: GenerateRequest) => {
+  try {
+    const pair = algorithm.startsWith('rsa-')
+      ? generateKeyPairSync('rsa', { modulusLength: Number(algorithm.slice(4)), publicExponent: 0x10001 })
+      : generateKeyPairSync('ec', { namedCurve: algorithm === 'ec-p256' ? 'P-256' : 'P-384' });
+    // KeyObjects are cloned to the main thread in memory; nothing is written anywhere.
+    parentPort!.postMessage({ id, privateKey: pair.privateKey, publicKey: pair.publicKey });
+  } catch (error) {
+    parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+  }
+});
