@@ -85,6 +85,15 @@ function openSqlite(dataDir: string): OpenedDatabase {
 
 const INT8_OID = 20;
 
+/** No connection could be had from the pool; `cause` says why. */
+export class DatabaseConnectError extends Error {
+  override name = 'DatabaseConnectError';
+  readonly code = 'DBCERTS_DB_CONNECT';
+  constructor(cause: unknown) {
+    super(`could not connect to the database: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
 function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   const max = options.poolSize ?? 10;
   const types = {
@@ -104,10 +113,26 @@ function openPostgres(url: string, options: DatabaseOptions): OpenedDatabase {
   // An idle connection the server dropped (restart, pg_terminate_backend) is an event, not
   // a crash: the pool discards it and opens a new one when the database is back.
   pool.on('error', (error) => options.onPoolError?.(error));
+  // pg-pool stops listening for errors on a connection while it is checked out; a backend
+  // ended then (between two statements) would be an unhandled 'error' event and kill the
+  // process. Listened to here, the connection's next query fails (503) and the pool drops it.
+  pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
   const redacted = new URL(url);
   if (redacted.password) redacted.password = '***';
   return {
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    db: new Kysely<Database>({
+      dialect: new PostgresDialect({
+        pool: {
+          // Any failure to get a connection (refused, no such database, role disabled,
+          // connections not allowed) means the database is unavailable, not a bug.
+          connect: () =>
+            pool.connect().catch((error: unknown) => {
+              throw new DatabaseConnectError(error);
+            }),
+          end: () => pool.end(),
+        },
+      }),
+    }),
     dialect: 'postgres',
     location: redacted.toString(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
@@ -139,6 +164,8 @@ const UNAVAILABLE_CODES = new Set([
   '08004',
   '08006',
   '53300',
+  // dbcerts: no connection could be had at all.
+  'DBCERTS_DB_CONNECT',
   // Node: the socket failed.
   'ECONNREFUSED',
   'ECONNRESET',
