@@ -113,24 +113,31 @@ export function storedHa1For(algorithm: DigestAlgorithm, secrets: { md5: string;
 }
 
 /**
- * Stateless nonces: 8 hex digits of issue time (seconds), 8 random, then 24 of
- * HMAC-SHA-256 over both. Hex only, so no client's challenge parser can trip on it.
+ * Stateless nonces, 40 hex digits (no client's challenge parser can trip on them): 8 of
+ * issue time (seconds), 4 naming the process or random, 8 random, then 20 of
+ * HMAC-SHA-256 over the rest. When nonce uses live only in this process's memory (the
+ * embedded store), the 4 name this process: a nonce from an earlier process is stale,
+ * since its uses were forgotten, and the client is sent a fresh one.
  */
 export class NonceAuthority {
   constructor(
     private readonly secret: Buffer,
     readonly lifetimeSeconds: number,
-  ) {}
+    private readonly processTag?: string,
+  ) {
+    if (processTag !== undefined && !/^[0-9a-f]{4}$/.test(processTag)) throw new Error('a process tag is 4 hex digits');
+  }
 
   private mac(body: string): string {
-    return createHmac('sha256', this.secret).update(body).digest('hex').slice(0, 24);
+    return createHmac('sha256', this.secret).update(body).digest('hex').slice(0, 20);
   }
 
   issue(now: Date): string {
+    const seconds = Math.max(0, Math.floor(now.getTime() / 1000));
     const body =
-      Math.floor(now.getTime() / 1000)
-        .toString(16)
-        .padStart(8, '0') + randomBytes(4).toString('hex');
+      seconds.toString(16).padStart(8, '0').slice(-8) +
+      (this.processTag ?? randomBytes(2).toString('hex')) +
+      randomBytes(4).toString('hex');
     return body + this.mac(body);
   }
 
@@ -138,11 +145,12 @@ export class NonceAuthority {
   check(nonce: string, now: Date): { status: 'valid' | 'stale' | 'invalid'; expiresAt: Date } {
     const never = new Date(0);
     if (!/^[0-9a-f]{40}$/.test(nonce)) return { status: 'invalid', expiresAt: never };
-    const body = nonce.slice(0, 16);
-    if (!responsesMatch(this.mac(body), nonce.slice(16))) return { status: 'invalid', expiresAt: never };
+    const body = nonce.slice(0, 20);
+    if (!responsesMatch(this.mac(body), nonce.slice(20))) return { status: 'invalid', expiresAt: never };
     const issuedAt = parseInt(body.slice(0, 8), 16) * 1000;
     const expiresAt = new Date(issuedAt + this.lifetimeSeconds * 1000);
     if (issuedAt > now.getTime() + 60_000) return { status: 'invalid', expiresAt: never };
+    if (this.processTag !== undefined && body.slice(8, 12) !== this.processTag) return { status: 'stale', expiresAt };
     return { status: now < expiresAt ? 'valid' : 'stale', expiresAt };
   }
 }

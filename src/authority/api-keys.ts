@@ -17,6 +17,9 @@ import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
 
+/** Opened Digest secrets kept in memory (two per API key). */
+const OPENED_HA1_CACHE_SIZE = 10_000;
+
 /** The realm Atlas names in its Digest challenge; it is part of every stored HA1. */
 export const DIGEST_REALM = 'MMS Public API';
 
@@ -149,14 +152,32 @@ export class ApiKeyService {
   }
 
   /** The key and the secrets Digest needs to check a request signed with `publicKey`. */
+  /**
+   * Opened Digest HA1s by their sealed form. Opening one costs an AES-GCM set-up, twice per
+   * request otherwise. The key row is still read on every request, so a deleted key stops
+   * working at once; a new secret has a new sealed form and never meets a stale entry.
+   */
+  readonly #openedHa1 = new Map<string, string>();
+
+  #openHa1(sealed: string, context: string): string {
+    const cacheKey = `${context}\u0000${sealed}`;
+    let opened = this.#openedHa1.get(cacheKey);
+    if (opened === undefined) {
+      opened = this.secrets.open(sealed, context).toString();
+      if (this.#openedHa1.size >= OPENED_HA1_CACHE_SIZE) this.#openedHa1.delete(this.#openedHa1.keys().next().value!);
+      this.#openedHa1.set(cacheKey, opened);
+    }
+    return opened;
+  }
+
   async digestIdentity(publicKey: string): Promise<{ apiKey: ApiKey; secrets: DigestSecrets } | undefined> {
     const key = await this.store.apiKeys.findByPublicKey(publicKey);
     if (!key) return undefined;
     return {
       apiKey: withoutSecrets(key),
       secrets: {
-        md5: this.secrets.open(key.sealedDigestHa1Md5, sealContext(key.id, 'md5')).toString(),
-        sha256: this.secrets.open(key.sealedDigestHa1Sha256, sealContext(key.id, 'sha256')).toString(),
+        md5: this.#openHa1(key.sealedDigestHa1Md5, sealContext(key.id, 'md5')),
+        sha256: this.#openHa1(key.sealedDigestHa1Sha256, sealContext(key.id, 'sha256')),
       },
     };
   }

@@ -13,7 +13,7 @@ import { parseSerial } from '../domain/serial.js';
 import { userCertificateValidity } from '../domain/validity.js';
 import { certificatePem, issueUserCertificate } from '../pki/certificates.js';
 import { acceptCsr, CsrError } from '../pki/csr.js';
-import { type KeyAlgorithm, privateKeyToPkcs8Pem } from '../pki/key-algorithms.js';
+import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { KeyPool } from '../pki/key-pool.js';
 import { isUniqueViolation } from '../store/database.js';
 import type { ListedCertificate } from '../store/repositories/certificates.js';
@@ -161,7 +161,7 @@ export class CertificateService {
         serial,
         notBefore,
         notAfter,
-        publicKey: csr ? csr.spki : key!.publicKey,
+        publicKey: csr ? csr.spki : key!.spki,
       });
       const certificate: UserCertificate = {
         serial,
@@ -192,7 +192,7 @@ export class CertificateService {
         if (isUniqueViolation(error) && attempt < SERIAL_ATTEMPTS) continue;
         throw error;
       }
-      return { certificate, pem: key ? `${issued.pem}${privateKeyToPkcs8Pem(key.privateKey)}` : issued.pem };
+      return { certificate, pem: key ? `${issued.pem}${key.pkcs8Pem}` : issued.pem };
     }
   }
 

@@ -1,4 +1,4 @@
-import { generateKeyPair, type KeyObject } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 
 /**
@@ -39,9 +39,60 @@ export async function generateKey(algorithm: KeyAlgorithm): Promise<KeyPair> {
   }
 }
 
-/** Unencrypted PKCS#8, `-----BEGIN PRIVATE KEY-----`, as Atlas returns user keys. */
-export function privateKeyToPkcs8Pem(privateKey: KeyObject): string {
-  return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+/**
+ * A user key pair already in the forms a certificate response needs: the public key as
+ * SubjectPublicKeyInfo DER (what the certificate embeds) and the private key as the
+ * unencrypted PKCS#8 PEM Atlas returns. Encoding happens where the key is generated,
+ * off the event loop.
+ */
+export interface EncodedKeyPair {
+  algorithm: KeyAlgorithm;
+  spki: Buffer;
+  pkcs8Pem: string;
+}
+
+const ENCODINGS = {
+  publicKeyEncoding: { type: 'spki', format: 'der' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+} as const;
+
+/** Generates and encodes a user key pair synchronously (in a background thread). */
+export function generateEncodedKeySync(algorithm: KeyAlgorithm): EncodedKeyPair {
+  const publicKeyEncoding = { type: 'spki', format: 'der' } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
+  if (algorithm.startsWith('rsa-')) {
+    const modulusLength = Number(algorithm.slice(4));
+    const pair = generateKeyPairSync('rsa', {
+      modulusLength,
+      publicExponent: 0x10001,
+      publicKeyEncoding,
+      privateKeyEncoding,
+    });
+    return { algorithm, spki: pair.publicKey, pkcs8Pem: pair.privateKey };
+  }
+  const pair = generateKeyPairSync('ec', { namedCurve: curveOf(algorithm), publicKeyEncoding, privateKeyEncoding });
+  return { algorithm, spki: pair.publicKey, pkcs8Pem: pair.privateKey };
+}
+
+/** Generates and encodes a user key pair on libuv's thread pool. */
+export function generateEncodedKey(algorithm: KeyAlgorithm): Promise<EncodedKeyPair> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, spki: Buffer, pkcs8Pem: string) =>
+      error ? reject(error) : resolve({ algorithm, spki, pkcs8Pem });
+    if (algorithm.startsWith('rsa-')) {
+      generateKeyPair(
+        'rsa',
+        { modulusLength: Number(algorithm.slice(4)), publicExponent: 0x10001, ...ENCODINGS },
+        done,
+      );
+    } else {
+      generateKeyPair('ec', { namedCurve: curveOf(algorithm), ...ENCODINGS }, done);
+    }
+  });
+}
+
+function curveOf(algorithm: KeyAlgorithm): 'P-256' | 'P-384' {
+  return algorithm === 'ec-p384' ? 'P-384' : 'P-256';
 }
 
 export function privateKeyToPkcs8Der(privateKey: KeyObject): Buffer {

@@ -1,7 +1,6 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { KeyAlgorithm } from './key-algorithms.js';
+import { generateEncodedKeySync, type KeyAlgorithm } from './key-algorithms.js';
 
 /**
  * One background key-generation thread. On Linux the nice value belongs to the thread,
@@ -18,11 +17,9 @@ export interface GenerateRequest {
 
 parentPort!.on('message', ({ id, algorithm }: GenerateRequest) => {
   try {
-    const pair = algorithm.startsWith('rsa-')
-      ? generateKeyPairSync('rsa', { modulusLength: Number(algorithm.slice(4)), publicExponent: 0x10001 })
-      : generateKeyPairSync('ec', { namedCurve: algorithm === 'ec-p256' ? 'P-256' : 'P-384' });
-    // KeyObjects are cloned to the main thread in memory; nothing is written anywhere.
-    parentPort!.postMessage({ id, privateKey: pair.privateKey, publicKey: pair.publicKey });
+    const { spki, pkcs8Pem } = generateEncodedKeySync(algorithm);
+    // Copied to the main thread in memory; nothing is written anywhere.
+    parentPort!.postMessage({ id, spki, pkcs8Pem });
   } catch (error) {
     parentPort!.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
   }

@@ -1,9 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { KeyAlgorithm, KeyPair } from './key-algorithms.js';
+import type { EncodedKeyPair, KeyAlgorithm } from './key-algorithms.js';
 import type { GenerateRequest } from './key-generator-thread.js';
 
-/** The nice value of key-generation threads: the lowest priority, so requests come first. */
+/** The nice value of RSA key-generation threads: the lowest priority, so requests come first. */
 export const KEY_GENERATION_NICE = 19;
 
 interface Thread {
@@ -14,31 +13,41 @@ interface Thread {
 
 interface Reply {
   id: number;
-  privateKey?: KeyObject;
-  publicKey?: KeyObject;
+  spki?: Uint8Array;
+  pkcs8Pem?: string;
   error?: string;
 }
 
 /**
- * Worker threads that generate key pairs at low priority, one key at a time each.
+ * Worker threads that generate key pairs, one key at a time each.
  * Threads start on first use and do not keep the process alive.
  */
 export class KeyGeneratorThreads {
   readonly #threads: Thread[] = [];
-  readonly #queue: Array<{ request: GenerateRequest; resolve: (key: KeyPair) => void; reject: (e: Error) => void }> =
-    [];
+  readonly #queue: Array<{
+    request: GenerateRequest;
+    resolve: (key: EncodedKeyPair) => void;
+    reject: (e: Error) => void;
+  }> = [];
   readonly #pending = new Map<
     number,
-    { algorithm: KeyAlgorithm; resolve: (key: KeyPair) => void; reject: (e: Error) => void }
+    { algorithm: KeyAlgorithm; resolve: (key: EncodedKeyPair) => void; reject: (e: Error) => void }
   >();
   #nextId = 0;
   #closed = false;
 
-  constructor(private readonly size: number) {}
+  /**
+   * `nice`: the threads' priority (Linux; 0 is the requests' own). An unprivileged process
+   * can lower a thread's priority but never raise it back, so each group keeps one.
+   */
+  constructor(
+    private readonly size: number,
+    private readonly nice = KEY_GENERATION_NICE,
+  ) {}
 
-  generate(algorithm: KeyAlgorithm): Promise<KeyPair> {
+  generate(algorithm: KeyAlgorithm): Promise<EncodedKeyPair> {
     if (this.#closed) return Promise.reject(new Error('key generation threads are closed'));
-    return new Promise<KeyPair>((resolve, reject) => {
+    return new Promise<EncodedKeyPair>((resolve, reject) => {
       this.#queue.push({ request: { id: ++this.#nextId, algorithm }, resolve, reject });
       this.#dispatch();
     });
@@ -58,7 +67,7 @@ export class KeyGeneratorThreads {
   #start(): Thread | undefined {
     if (this.#threads.length >= this.size) return undefined;
     const worker = new Worker(new URL('./key-generator-thread.js', import.meta.url), {
-      workerData: { nice: KEY_GENERATION_NICE },
+      workerData: { nice: this.nice },
     });
     worker.unref();
     const thread: Thread = { worker, job: undefined };
@@ -67,8 +76,10 @@ export class KeyGeneratorThreads {
       const job = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
       if (job) {
-        if (reply.privateKey && reply.publicKey) {
-          job.resolve({ algorithm: job.algorithm, privateKey: reply.privateKey, publicKey: reply.publicKey });
+        if (reply.spki && reply.pkcs8Pem) {
+          // Structured cloning delivers a Uint8Array; the certificate writer wants a Buffer.
+          const spki = Buffer.from(reply.spki.buffer, reply.spki.byteOffset, reply.spki.byteLength);
+          job.resolve({ algorithm: job.algorithm, spki, pkcs8Pem: reply.pkcs8Pem });
         } else {
           job.reject(new Error(`key generation failed: ${reply.error ?? 'no key'}`));
         }

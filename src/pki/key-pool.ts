@@ -1,27 +1,32 @@
-import { generateKey, type KeyAlgorithm, type KeyPair } from './key-algorithms.js';
+import { type EncodedKeyPair, generateEncodedKey, type KeyAlgorithm } from './key-algorithms.js';
 import { KeyGeneratorThreads } from './key-generator-threads.js';
 
 export interface KeyPoolOptions {
   /** How many ready keys to keep per algorithm (0 or absent: none). */
   sizes: Partial<Record<KeyAlgorithm, number>>;
-  /** How many keys are generated at once in the background (threads). */
+  /** How many RSA keys are generated at once in the background (threads). */
   concurrency: number;
-  /** Background generation (default: low-priority worker threads). */
-  generate?: (algorithm: KeyAlgorithm) => Promise<KeyPair>;
+  /** Background generation (default: worker threads, RSA at the lowest priority). */
+  generate?: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair>;
   /**
    * Generation for a request that finds no ready key, when it is cheap enough to do at
    * once (default: EC keys, a fraction of a millisecond); undefined: wait for the
    * background threads (RSA, hundreds of milliseconds).
    */
-  generateNow?: (algorithm: KeyAlgorithm) => Promise<KeyPair> | undefined;
+  generateNow?: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair> | undefined;
 }
 
+/** EC keys take ~0.1 ms: one thread at normal priority keeps up; RSA keys get `concurrency`. */
+const EC_CONCURRENCY = 1;
+const laneOf = (algorithm: KeyAlgorithm) => (algorithm.startsWith('rsa-') ? 'rsa' : 'ec');
+
 interface Waiter {
-  resolve: (key: KeyPair) => void;
+  resolve: (key: EncodedKeyPair) => void;
   reject: (error: Error) => void;
 }
 
-const generateEcNow = (algorithm: KeyAlgorithm) => (algorithm.startsWith('ec-') ? generateKey(algorithm) : undefined);
+const generateEcNow = (algorithm: KeyAlgorithm) =>
+  algorithm.startsWith('ec-') ? generateEncodedKey(algorithm) : undefined;
 
 /**
  * Pre-generated key pairs, in memory only. A request takes a ready key when there is one;
@@ -31,14 +36,14 @@ const generateEcNow = (algorithm: KeyAlgorithm) => (algorithm.startsWith('ec-') 
  * is handed out once and never written anywhere; `close` drops what is left.
  */
 export class KeyPool {
-  readonly #ready = new Map<KeyAlgorithm, KeyPair[]>();
+  readonly #ready = new Map<KeyAlgorithm, EncodedKeyPair[]>();
   readonly #waiters = new Map<KeyAlgorithm, Waiter[]>();
   readonly #inFlight = new Map<KeyAlgorithm, number>();
   readonly #sizes: Partial<Record<KeyAlgorithm, number>>;
-  readonly #threads: KeyGeneratorThreads | undefined;
-  readonly #generate: (algorithm: KeyAlgorithm) => Promise<KeyPair>;
-  readonly #generateNow: (algorithm: KeyAlgorithm) => Promise<KeyPair> | undefined;
-  #running = 0;
+  readonly #threads: KeyGeneratorThreads[] = [];
+  readonly #generate: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair>;
+  readonly #generateNow: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair> | undefined;
+  readonly #running = { rsa: 0, ec: 0 };
   #closed = false;
 
   constructor(private readonly options: KeyPoolOptions) {
@@ -46,9 +51,12 @@ export class KeyPool {
     if (options.generate) {
       this.#generate = options.generate;
     } else {
-      const threads = new KeyGeneratorThreads(options.concurrency);
-      this.#threads = threads;
-      this.#generate = (algorithm) => threads.generate(algorithm);
+      // RSA at the lowest priority (it would otherwise take every core from the requests);
+      // EC at normal priority, or under full load it would never refill.
+      const rsa = new KeyGeneratorThreads(options.concurrency);
+      const ec = new KeyGeneratorThreads(EC_CONCURRENCY, 0);
+      this.#threads.push(rsa, ec);
+      this.#generate = (algorithm) => (laneOf(algorithm) === 'rsa' ? rsa : ec).generate(algorithm);
     }
     this.#generateNow = options.generateNow ?? generateEcNow;
     for (const algorithm of Object.keys(options.sizes) as KeyAlgorithm[]) {
@@ -67,7 +75,7 @@ export class KeyPool {
   }
 
   /** A fresh key pair, never handed out before. */
-  take(algorithm: KeyAlgorithm): Promise<KeyPair> {
+  take(algorithm: KeyAlgorithm): Promise<EncodedKeyPair> {
     if (this.#closed) return Promise.reject(new Error('the key pool is closed'));
     const ready = this.#ready.get(algorithm)?.shift();
     if (ready) {
@@ -79,7 +87,7 @@ export class KeyPool {
       this.refill();
       return now;
     }
-    return new Promise<KeyPair>((resolve, reject) => {
+    return new Promise<EncodedKeyPair>((resolve, reject) => {
       const waiters = this.#waiters.get(algorithm) ?? [];
       waiters.push({ resolve, reject });
       this.#waiters.set(algorithm, waiters);
@@ -87,46 +95,54 @@ export class KeyPool {
     });
   }
 
-  /** Starts background generation up to `concurrency` (called by take too; cheap when full). */
+  /** Starts background generation up to the lanes' concurrency (called by take too; cheap when full). */
   refill(): void {
-    while (!this.#closed && this.#running < this.options.concurrency) {
-      const algorithm = this.#mostNeeded();
-      if (!algorithm) return;
-      this.#running++;
-      this.#inFlight.set(algorithm, (this.#inFlight.get(algorithm) ?? 0) + 1);
-      this.#generate(algorithm).then(
-        (key) => {
-          this.#finished(algorithm);
-          if (this.#closed) return;
-          const waiter = this.#waiters.get(algorithm)?.shift();
-          if (waiter) waiter.resolve(key);
-          else this.#ready.get(algorithm)?.push(key);
-          this.refill();
-        },
-        (error: unknown) => {
-          this.#finished(algorithm);
-          // The oldest waiting request gets the failure instead of waiting forever; the pool
-          // itself does not retry at once, so a broken generator cannot spin.
-          this.#waiters
-            .get(algorithm)
-            ?.shift()
-            ?.reject(error instanceof Error ? error : new Error(String(error)));
-          if (this.#waiters.get(algorithm)?.length) this.refill();
-        },
-      );
+    for (const lane of ['rsa', 'ec'] as const) {
+      const limit = lane === 'rsa' ? this.options.concurrency : Math.min(EC_CONCURRENCY, this.options.concurrency);
+      while (!this.#closed && this.#running[lane] < limit) {
+        const algorithm = this.#mostNeeded(lane);
+        if (!algorithm) break;
+        this.#start(algorithm);
+      }
     }
   }
 
+  #start(algorithm: KeyAlgorithm): void {
+    this.#running[laneOf(algorithm)]++;
+    this.#inFlight.set(algorithm, (this.#inFlight.get(algorithm) ?? 0) + 1);
+    this.#generate(algorithm).then(
+      (key) => {
+        this.#finished(algorithm);
+        if (this.#closed) return;
+        const waiter = this.#waiters.get(algorithm)?.shift();
+        if (waiter) waiter.resolve(key);
+        else this.#ready.get(algorithm)?.push(key);
+        this.refill();
+      },
+      (error: unknown) => {
+        this.#finished(algorithm);
+        // The oldest waiting request gets the failure instead of waiting forever; the pool
+        // itself does not retry at once, so a broken generator cannot spin.
+        this.#waiters
+          .get(algorithm)
+          ?.shift()
+          ?.reject(error instanceof Error ? error : new Error(String(error)));
+        if (this.#waiters.get(algorithm)?.length) this.refill();
+      },
+    );
+  }
+
   #finished(algorithm: KeyAlgorithm): void {
-    this.#running--;
+    this.#running[laneOf(algorithm)]--;
     this.#inFlight.set(algorithm, this.#inFlight.get(algorithm)! - 1);
   }
 
-  /** The algorithm furthest below what is wanted: its pool size plus the requests waiting. */
-  #mostNeeded(): KeyAlgorithm | undefined {
+  /** The lane's algorithm furthest below what is wanted: its pool size plus the requests waiting. */
+  #mostNeeded(lane: 'rsa' | 'ec'): KeyAlgorithm | undefined {
     let best: { algorithm: KeyAlgorithm; missing: number } | undefined;
     const algorithms = new Set([...this.#ready.keys(), ...this.#waiters.keys()]);
     for (const algorithm of algorithms) {
+      if (laneOf(algorithm) !== lane) continue;
       const wanted = (this.#sizes[algorithm] ?? 0) + (this.#waiters.get(algorithm)?.length ?? 0);
       const missing = wanted - this.depth(algorithm) - (this.#inFlight.get(algorithm) ?? 0);
       if (missing > 0 && (!best || missing > best.missing)) best = { algorithm, missing };
@@ -141,6 +157,6 @@ export class KeyPool {
     for (const waiters of this.#waiters.values()) {
       for (const waiter of waiters.splice(0)) waiter.reject(new Error('the key pool is closed'));
     }
-    await this.#threads?.close();
+    await Promise.all(this.#threads.map((threads) => threads.close()));
   }
 }

@@ -7,7 +7,7 @@ import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
 import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
-import { DigestNonceUsesRepository } from './repositories/digest-nonces.js';
+import { DigestNonceUsesRepository, InMemoryNonceUses, type NonceUseLedger } from './repositories/digest-nonces.js';
 import { EventsRepository } from './repositories/events.js';
 import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
 import { RateLimitBucketsRepository } from './repositories/rate-limits.js';
@@ -26,7 +26,7 @@ export class Repositories {
   readonly databaseUsers: DatabaseUsersRepository;
   readonly certificateAuthorities: CertificateAuthoritiesRepository;
   readonly certificates: CertificatesRepository;
-  readonly digestNonceUses: DigestNonceUsesRepository;
+  readonly digestNonceUses: NonceUseLedger;
   readonly accessLists: AccessListsRepository;
   readonly rateLimitBuckets: RateLimitBucketsRepository;
   readonly events: EventsRepository;
@@ -57,6 +57,9 @@ export class Repositories {
 }
 
 export class Store extends Repositories {
+  /** Digest nonce uses: in the database when instances share it, in memory for the embedded store. */
+  override readonly digestNonceUses: NonceUseLedger;
+
   private constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
@@ -65,6 +68,7 @@ export class Store extends Repositories {
     readonly poolStats: (() => PoolStats) | undefined,
   ) {
     super(db, dialect);
+    this.digestNonceUses = dialect === 'sqlite' ? new InMemoryNonceUses() : new DigestNonceUsesRepository(db);
   }
 
   /** Opens the database and brings its schema up to date. */

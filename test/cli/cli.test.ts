@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
-import { DigestClient } from '../helpers/digest-client.js';
+import { authorizationHeader, DigestClient, parseChallenge } from '../helpers/digest-client.js';
 import { openssl } from '../helpers/openssl.js';
 
 /**
@@ -386,6 +386,70 @@ describe('serve', () => {
       if (!stopped) await served.stop();
     }
   });
+  test('after a restart, a nonce of the previous process is stale (uses were in its memory): 401 stale=true, then a fresh one works', async () => {
+    const port = await freePort();
+    const first = await serve(['--port', String(port), '--host', '127.0.0.1', '--data', dir], FAST_KEYS);
+    const { publicKey } = first.banner;
+    const privateKey = (JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { privateKey: string })
+      .privateKey;
+    const uri = `${V1}/groups/${first.banner.groupId}`;
+    const url = `${first.banner.origin}${uri}`;
+    let challenge;
+    try {
+      challenge = parseChallenge((await fetch(url)).headers.get('www-authenticate'));
+      const used = await fetch(url, {
+        headers: {
+          authorization: authorizationHeader({
+            username: publicKey,
+            password: privateKey,
+            method: 'GET',
+            uri,
+            challenge,
+            nc: 1,
+          }),
+        },
+      });
+      assert.equal(used.status, 200);
+    } finally {
+      await first.stop();
+    }
+    const second = await serve(['--port', String(port), '--host', '127.0.0.1', '--data', dir], FAST_KEYS);
+    try {
+      // The same nonce, a new nc: valid in the first process, stale in the second.
+      const replayed = await fetch(url, {
+        headers: {
+          authorization: authorizationHeader({
+            username: publicKey,
+            password: privateKey,
+            method: 'GET',
+            uri,
+            challenge,
+            nc: 2,
+          }),
+        },
+      });
+      assert.equal(replayed.status, 401);
+      const renewed = parseChallenge(replayed.headers.get('www-authenticate'));
+      assert.equal(renewed.stale, 'true');
+      assert.notEqual(renewed.nonce, challenge.nonce);
+      const fresh = await fetch(url, {
+        headers: {
+          authorization: authorizationHeader({
+            username: publicKey,
+            password: privateKey,
+            method: 'GET',
+            uri,
+            challenge: renewed,
+            nc: 1,
+          }),
+        },
+      });
+      assert.equal(fresh.status, 200);
+    } finally {
+      await second.stop();
+    }
+  });
+
   test('--key-pool fills the named pools (visible in /metrics); DBCERTS_KEY_POOL=off keeps none', async () => {
     const metricLines = async (origin: string) =>
       (await (await fetch(`${origin}/metrics`)).text())

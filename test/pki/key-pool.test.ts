@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import type { KeyAlgorithm, KeyPair } from '../../src/pki/key-algorithms.js';
+import type { EncodedKeyPair as KeyPair, KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { KEY_GENERATION_NICE } from '../../src/pki/key-generator-threads.js';
 import { KeyPool } from '../../src/pki/key-pool.js';
 
@@ -46,11 +46,9 @@ class ControlledGenerator {
   }
 }
 
-const realKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-
 /** A distinct object per generation; `label` tells which generation it came from. */
 function fakeKey(algorithm: KeyAlgorithm, label: number): KeyPair & { label: number } {
-  return { algorithm, privateKey: realKey.privateKey, publicKey: realKey.publicKey, label };
+  return { algorithm, spki: Buffer.from([label]), pkcs8Pem: `fake ${label}`, label };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -58,7 +56,7 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 const backgroundOnly = () => undefined;
 
 describe('key pool', () => {
-  test('refill fills each algorithm to its size, never more than `concurrency` at once', async () => {
+  test('refill fills each algorithm to its size: RSA `concurrency` at once, EC one at a time', async () => {
     const generator = new ControlledGenerator();
     const pool = new KeyPool({
       sizes: { 'ec-p256': 5, 'rsa-2048': 3 },
@@ -67,11 +65,14 @@ describe('key pool', () => {
       generateNow: backgroundOnly,
     });
     pool.refill();
-    assert.equal(generator.running, 2);
+    assert.deepEqual(
+      generator.pending.map((call) => call.algorithm),
+      ['rsa-2048', 'rsa-2048', 'ec-p256'],
+    );
     await generator.completeAll();
     assert.equal(pool.depth('ec-p256'), 5);
     assert.equal(pool.depth('rsa-2048'), 3);
-    assert.equal(generator.maxRunning, 2);
+    assert.equal(generator.maxRunning, 3);
     assert.equal(generator.made, 8);
     // Full: a second refill starts nothing.
     pool.refill();
@@ -184,7 +185,7 @@ describe('key pool', () => {
     await assert.rejects(pool.take('rsa-2048'), /closed/);
   });
 
-  test('background threads make distinct, usable keys at the lowest priority', async () => {
+  test('background threads make distinct, usable keys; RSA threads at the lowest priority', async () => {
     const pool = new KeyPool({ sizes: { 'ec-p256': 4, 'rsa-2048': 1 }, concurrency: 2 });
     try {
       pool.refill();
@@ -192,31 +193,40 @@ describe('key pool', () => {
       if (process.platform === 'linux') {
         const deadline = Date.now() + 10_000;
         let niceValues: number[] = [];
-        while (niceValues.filter((nice) => nice === KEY_GENERATION_NICE).length < 2) {
+        while (niceValues.filter((nice) => nice === KEY_GENERATION_NICE).length < 1) {
           assert.ok(Date.now() < deadline, `thread nice values ${niceValues.join(',')}`);
           await new Promise((resolve) => setTimeout(resolve, 10));
           niceValues = threadNiceValues();
         }
         assert.equal(threadNiceValues().filter((nice) => nice !== KEY_GENERATION_NICE && nice !== 0).length, 0);
-        assert.equal(niceValues.filter((nice) => nice === KEY_GENERATION_NICE).length, 2, 'one per thread');
+        assert.ok(
+          niceValues.filter((nice) => nice === KEY_GENERATION_NICE).length <= 2,
+          'at most `concurrency` threads',
+        );
       }
       const keys = [
         ...(await Promise.all(Array.from({ length: 6 }, () => pool.take('ec-p256')))),
         await pool.take('rsa-2048'),
         await pool.take('rsa-2048'),
       ];
-      const publicKeys = keys.map((key) => key.publicKey.export({ type: 'spki', format: 'der' }).toString('hex'));
-      assert.equal(new Set(publicKeys).size, keys.length);
+      assert.equal(new Set(keys.map((key) => key.spki.toString('hex'))).size, keys.length);
+      for (const key of keys) {
+        // The encoded halves are one key pair: the PKCS#8 PEM's public key is the SPKI.
+        const privateKey = createPrivateKey(key.pkcs8Pem);
+        const publicKey = createPublicKey({ key: key.spki, format: 'der', type: 'spki' });
+        assert.ok(Buffer.isBuffer(key.spki));
+        assert.match(key.pkcs8Pem, /^-----BEGIN PRIVATE KEY-----\n/);
+        assert.deepEqual(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }), key.spki);
+        const signature = sign('sha256', Buffer.from('x'), privateKey);
+        assert.ok(verify('sha256', Buffer.from('x'), publicKey, signature));
+      }
       for (const key of keys.slice(0, 6)) {
         assert.equal(key.algorithm, 'ec-p256');
-        assert.equal(key.privateKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+        assert.equal(createPrivateKey(key.pkcs8Pem).asymmetricKeyDetails?.namedCurve, 'prime256v1');
       }
       for (const key of keys.slice(6)) {
         assert.equal(key.algorithm, 'rsa-2048');
-        assert.equal(key.privateKey.asymmetricKeyDetails?.modulusLength, 2048);
-        // The private key works with its public key.
-        const signature = sign('sha256', Buffer.from('x'), key.privateKey);
-        assert.ok(verify('sha256', Buffer.from('x'), key.publicKey, signature));
+        assert.equal(createPrivateKey(key.pkcs8Pem).asymmetricKeyDetails?.modulusLength, 2048);
       }
     } finally {
       await pool.close();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
@@ -81,7 +82,12 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
   const { authority, metrics } = options;
   const failedAuthPolicy = options.failedAuthPolicy ?? DEFAULT_FAILED_AUTH_POLICY;
   const failures = new FailureThrottle(failedAuthPolicy, () => authority.clock.now().getTime());
-  const nonces = new NonceAuthority(await authority.digestNonceSecret(), options.nonceLifetimeSeconds);
+  const nonces = new NonceAuthority(
+    await authority.digestNonceSecret(),
+    options.nonceLifetimeSeconds,
+    // Uses kept in memory are lost on restart: nonces then carry this process's tag.
+    authority.store.digestNonceUses.sharedAcrossRestarts ? undefined : randomBytes(2).toString('hex'),
+  );
 
   const purge = setInterval(() => {
     authority.store.digestNonceUses.purgeExpired(authority.clock.now()).catch((error: unknown) => {
