@@ -36,7 +36,17 @@ export function addCalendarMonths(instant: Date, months: number): Date {
 
 /** ISO-8601 UTC with second precision and a `Z`, as Atlas prints dates: 2019-12-03T21:00:42Z. */
 export function formatAtlasDate(instant: Date): string {
-  return `${truncateToSecond(instant).toISOString().slice(0, 19)}Z`;
+  // toISOString always ends in `.sssZ`; cutting the milliseconds floors to the second,
+  // negative instants and six-digit years included.
+  const iso = instant.toISOString();
+  return `${iso.slice(0, -5)}Z`;
+}
+
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/;
+
+/** The Atlas form of an instant written as `toISOString` writes it (cut, not parsed). */
+export function atlasDateFromIso(iso: string): string {
+  return ISO_INSTANT.test(iso) ? `${iso.slice(0, 19)}Z` : formatAtlasDate(new Date(iso));
 }
 
 export interface ValidityPeriod {

@@ -68,6 +68,7 @@ export class Store extends Repositories {
     readonly poolStats: (() => PoolStats) | undefined,
   ) {
     super(db, dialect);
+    this.#groupCommit = new GroupCommit(db, dialect);
     this.digestNonceUses = dialect === 'sqlite' ? new InMemoryNonceUses() : new DigestNonceUsesRepository(db);
   }
 
@@ -90,10 +91,87 @@ export class Store extends Repositories {
 
   /** Runs `work` atomically: every write in it lands, or none does. */
   transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
+    if (this.dialect === 'sqlite') return this.#groupCommit.run(work);
     return this.db.transaction().execute((trx) => work(new Repositories(trx, this.dialect)));
   }
 
+  readonly #groupCommit: GroupCommit;
+
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+}
+
+interface QueuedWork {
+  work: (repositories: Repositories) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for the embedded store. SQLite has one writer, and most of a small write
+ * transaction's cost is its commit; so transactions that arrive while another one runs are
+ * run together in the next database transaction, each inside its own savepoint, and
+ * committed once. A work that fails rolls back to its savepoint alone; a failed commit
+ * fails all of them. Each caller is answered only after the commit.
+ */
+class GroupCommit {
+  #queue: QueuedWork[] = [];
+  #draining = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  run<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#draining) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue;
+        this.#queue = [];
+        const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+        try {
+          await this.db.transaction().execute(async (trx) => {
+            const repositories = new Repositories(trx, this.dialect);
+            if (batch.length === 1) {
+              // Alone: no savepoint needed; a failure rolls the transaction back.
+              outcomes.push({ ok: true, value: await batch[0]!.work(repositories) });
+              return;
+            }
+            for (const item of batch) {
+              await sql`savepoint grouped_work`.execute(trx);
+              try {
+                const value = await item.work(repositories);
+                await sql`release savepoint grouped_work`.execute(trx);
+                outcomes.push({ ok: true, value });
+              } catch (error) {
+                await sql`rollback to savepoint grouped_work`.execute(trx);
+                await sql`release savepoint grouped_work`.execute(trx);
+                outcomes.push({ ok: false, error });
+              }
+            }
+          });
+        } catch (error) {
+          // The commit failed (or the lone work did): nothing of the batch landed.
+          for (const item of batch) item.reject(error);
+          continue;
+        }
+        batch.forEach((item, index) => {
+          const outcome = outcomes[index]!;
+          if (outcome.ok) item.resolve(outcome.value);
+          else item.reject(outcome.error);
+        });
+      }
+    } finally {
+      this.#draining = false;
+    }
   }
 }

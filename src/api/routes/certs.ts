@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { formatAtlasDate } from '../../domain/validity.js';
+import { atlasDateFromIso } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, sendPage } from '../context.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { dateParameter, inventoryView, statusesParameter } from '../inventory.js';
@@ -39,9 +39,9 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
       const result = await certificates.list(request.principal, groupId, username, page);
       return sendPage(context, request, reply, page, result, (certificate) => ({
         _id: certificate.serial,
-        createdAt: formatAtlasDate(certificate.createdAt),
+        createdAt: atlasDateFromIso(certificate.createdAt),
         groupId: certificate.groupId,
-        notAfter: formatAtlasDate(certificate.notAfter),
+        notAfter: atlasDateFromIso(certificate.notAfter),
         subject: certificate.subject,
       }));
     },

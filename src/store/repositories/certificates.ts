@@ -123,7 +123,15 @@ export interface InventoryFilter {
 }
 
 /** What the Atlas list shows of a certificate. */
-export type ListedCertificate = Pick<UserCertificate, 'serial' | 'groupId' | 'subject' | 'createdAt' | 'notAfter'>;
+/**
+ * One line of the Atlas list. Its instants stay as stored (ISO-8601 text, as
+ * `Date.prototype.toISOString` writes them): a page of 100 would otherwise parse and
+ * re-format 200 dates only to print them at second precision.
+ */
+export interface ListedCertificate extends Pick<UserCertificate, 'serial' | 'groupId' | 'subject'> {
+  createdAt: string;
+  notAfter: string;
+}
 
 export class CertificatesRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -176,8 +184,8 @@ export class CertificatesRepository {
       serial: toBigInt(row.serial),
       groupId: row.project_id,
       subject: row.subject,
-      createdAt: toDate(row.created_at),
-      notAfter: toDate(row.not_after),
+      createdAt: row.created_at,
+      notAfter: row.not_after,
     }));
   }
 
