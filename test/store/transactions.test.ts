@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Store } from '../../src/store/store.js';
+import { createPostgresDatabase, TEST_BACKEND } from '../helpers/backend.js';
+
+/**
+ * Store.transaction under concurrency. On the embedded store, transactions that arrive
+ * together share one commit (group commit); each must still be atomic on its own: its
+ * writes land together or not at all, a failing one takes nothing of the others with it,
+ * and every caller gets its own result or error.
+ */
+
+describe(`concurrent transactions (${TEST_BACKEND})`, () => {
+  let store: Store;
+  let dataDir: string;
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-transactions-'));
+    database = TEST_BACKEND === 'postgres' ? await createPostgresDatabase() : undefined;
+    store = await Store.open({ dataDir, databaseUrl: database?.url });
+  });
+  after(async () => {
+    await store?.close();
+    await database?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('60 at once, every third failing after its first write: the others land whole, the failures leave nothing', async () => {
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 60 }, (_unused, index) =>
+        store.transaction(async (repositories) => {
+          await repositories.settings.insert(`a-${index}`, String(index));
+          // Let other transactions queue up behind this one.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (index % 3 === 0) throw new Error(`work ${index} fails`);
+          await repositories.settings.insert(`b-${index}`, String(index));
+          return index * 2;
+        }),
+      ),
+    );
+    for (const [index, outcome] of outcomes.entries()) {
+      if (index % 3 === 0) {
+        assert.equal(outcome.status, 'rejected');
+        assert.equal((outcome as PromiseRejectedResult).reason.message, `work ${index} fails`);
+        assert.equal(await store.settings.get(`a-${index}`), undefined, `a-${index} survived its rollback`);
+      } else {
+        assert.deepEqual(outcome, { status: 'fulfilled', value: index * 2 });
+        assert.equal(await store.settings.get(`a-${index}`), String(index));
+        assert.equal(await store.settings.get(`b-${index}`), String(index));
+      }
+    }
+  });
+
+  test('a database error in one work (a unique violation) fails that work alone', async () => {
+    await store.settings.insert('taken', 'first');
+    const outcomes = await Promise.allSettled([
+      store.transaction((repositories) => repositories.settings.insert('free-1', 'x')),
+      store.transaction(async (repositories) => {
+        await repositories.settings.insert('half', 'x');
+        await repositories.settings.insert('taken', 'second');
+      }),
+      store.transaction((repositories) => repositories.settings.insert('free-2', 'x')),
+    ]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.equal(await store.settings.get('taken'), 'first');
+    assert.equal(await store.settings.get('half'), undefined);
+    assert.equal(await store.settings.get('free-1'), 'x');
+    assert.equal(await store.settings.get('free-2'), 'x');
+  });
+
+  // The embedded store has one writer, so transactions run in arrival order; PostgreSQL runs them side by side.
+  const oneWriter = TEST_BACKEND === 'sqlite';
+  test(
+    'one writer: a later transaction sees what an earlier one wrote, in arrival order',
+    { skip: !oneWriter },
+    async () => {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_unused, index) =>
+          store.transaction(async (repositories) => {
+            const previous = index === 0 ? undefined : await repositories.settings.get(`chain-${index - 1}`);
+            await repositories.settings.insert(`chain-${index}`, String(index));
+            return previous;
+          }),
+        ),
+      );
+      assert.deepEqual(results, [undefined, ...Array.from({ length: 19 }, (_unused, index) => String(index))]);
+    },
+  );
+});
