@@ -42,25 +42,30 @@ export interface LoadResult {
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
-class Worker {
+/** One keep-alive connection with its own Digest session (nonce reused, nc counting up). */
+export class DigestConnection {
   readonly #client: Client;
   #nonce = '';
   #opaque = '';
   #nc = 0;
   readonly #ha1: string | undefined;
 
-  constructor(private readonly spec: LoadSpec) {
-    this.#client = new Client(spec.origin, { pipelining: 1, keepAliveTimeout: 60_000 });
-    this.#ha1 = spec.digest && md5(`${spec.digest.username}:MMS Public API:${spec.digest.password}`);
+  constructor(
+    origin: string,
+    private readonly digest?: { username: string; password: string },
+    private readonly contentType = 'application/json',
+  ) {
+    this.#client = new Client(origin, { pipelining: 1, keepAliveTimeout: 60_000 });
+    this.#ha1 = digest && md5(`${digest.username}:MMS Public API:${digest.password}`);
   }
 
   #authorization(method: string, path: string): string | undefined {
-    if (!this.spec.digest || !this.#nonce) return undefined;
+    if (!this.digest || !this.#nonce) return undefined;
     const nc = (++this.#nc).toString(16).padStart(8, '0');
     const cnonce = randomBytes(8).toString('hex');
     const response = md5(`${this.#ha1}:${this.#nonce}:${nc}:${cnonce}:auth:${md5(`${method}:${path}`)}`);
     return (
-      `Digest username="${this.spec.digest.username}", realm="MMS Public API", nonce="${this.#nonce}", ` +
+      `Digest username="${this.digest.username}", realm="MMS Public API", nonce="${this.#nonce}", ` +
       `uri="${path}", algorithm=MD5, qop=auth, nc=${nc}, cnonce="${cnonce}", response="${response}"` +
       (this.#opaque ? `, opaque="${this.#opaque}"` : '')
     );
@@ -70,12 +75,12 @@ class Worker {
   async send(method: string, path: string, body: string | undefined): Promise<{ status: number; text: string }> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const headers: Record<string, string> = {};
-      if (body !== undefined) headers['content-type'] = this.spec.contentType ?? 'application/json';
+      if (body !== undefined) headers['content-type'] = this.contentType;
       const authorization = this.#authorization(method, path);
       if (authorization) headers.authorization = authorization;
       const response = await this.#client.request({ method: method as 'GET', path, headers, body });
       const text = await response.body.text();
-      if (response.statusCode === 401 && this.spec.digest && attempt === 0) {
+      if (response.statusCode === 401 && this.digest && attempt === 0) {
         const challenge = String(response.headers['www-authenticate'] ?? '');
         this.#nonce = /nonce="([^"]+)"/.exec(challenge)?.[1] ?? '';
         this.#opaque = /opaque="([^"]*)"/.exec(challenge)?.[1] ?? '';
@@ -93,7 +98,10 @@ class Worker {
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const workers = Array.from({ length: spec.concurrency }, () => new Worker(spec));
+  const workers = Array.from(
+    { length: spec.concurrency },
+    () => new DigestConnection(spec.origin, spec.digest, spec.contentType),
+  );
   try {
     // Warm-up: connect, get a nonce, let both sides' JIT settle. Not measured.
     await Promise.all(

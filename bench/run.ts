@@ -1,209 +1,498 @@
 /**
- * `npm run bench`: issuance and listing over HTTP + Digest on the embedded store, on
- * loopback, with bounded request counts. Prints a Markdown section and, with --write,
- * appends it to docs/benchmarks.md.
+ * `npm run bench`: dbcerts against its references in one run, on loopback only, with
+ * bounded request counts. The server runs as `dbcerts serve` in its own process on the
+ * embedded store; load comes from separate load-generator processes speaking Digest the
+ * way Python `requests` does. Prints a Markdown section; `--write` appends it to
+ * docs/benchmarks.md.
+ *
+ * `--only=references,issuance,listing` runs a subset (for working on one part).
  */
-import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildServer } from '../src/api/server.js';
-import { Authority } from '../src/authority/authority.js';
+import { fileURLToPath } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
 import type { KeyAlgorithm } from '../src/pki/key-algorithms.js';
-import { newMasterKey, SecretBox } from '../src/pki/secret-box.js';
-import { Store } from '../src/store/store.js';
+import { type RunningServer, startDbcerts } from './dbcerts-server.js';
+import { DigestConnection, type LoadResult, type LoadSpec } from './load-generator.js';
+import { loadFromOtherProcess } from './process.js';
+import * as references from './reference-summary.js';
+import { certificateCount, seedCertificates } from './seed.js';
 
 const V1 = '/api/atlas/v1.0';
+const only = new Set(
+  (process.argv.find((arg) => arg.startsWith('--only='))?.slice(7) ?? 'references,issuance,listing').split(','),
+);
+const lines: string[] = [];
+const say = (line = '') => {
+  lines.push(line);
+  process.stdout.write(`${line}\n`);
+};
+const progress = (text: string) => process.stderr.write(`bench: ${text}\n`);
 
-/** A Digest session the way Python `requests` keeps one: one nonce, nc counting up. */
-class DigestSession {
-  private nonce = '';
-  private nc = 0;
-  constructor(
-    private readonly origin: string,
-    private readonly user: string,
-    private readonly password: string,
-  ) {}
+const fixed = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const ratio = (value: number | undefined, reference: number | undefined) =>
+  value !== undefined && reference ? `${fixed(value / reference, 2)}×` : 'n/a';
 
-  private header(method: string, uri: string): string {
-    const nc = (++this.nc).toString(16).padStart(8, '0');
-    const cnonce = randomBytes(8).toString('hex');
-    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-    const ha1 = md5(`${this.user}:MMS Public API:${this.password}`);
-    const response = md5(`${ha1}:${this.nonce}:${nc}:${cnonce}:auth:${md5(`${method}:${uri}`)}`);
-    return `Digest username="${this.user}", realm="MMS Public API", nonce="${this.nonce}", uri="${uri}", qop=auth, nc=${nc}, cnonce="${cnonce}", response="${response}"`;
+function loadRow(scenario: string, result: LoadResult, extra = ''): string {
+  const failures = result.failures ? ` (${result.failures} failed: ${result.firstFailure})` : '';
+  return `| ${scenario} | ${result.requests} | ${fixed(result.perSecond, result.perSecond < 20 ? 1 : 0)} | ${fixed(result.p50, 1)} | ${fixed(result.p99, 1)} | ${extra}${failures} |`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// dbcerts setup through its own API
+
+class Admin {
+  readonly connection: DigestConnection;
+  constructor(readonly server: RunningServer) {
+    this.connection = new DigestConnection(server.origin, {
+      username: server.credentials.publicKey,
+      password: server.credentials.privateKey,
+    });
   }
 
-  async request(method: string, uri: string, body?: string): Promise<{ status: number; text: string }> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (this.nonce) headers.authorization = this.header(method, uri);
-      const response = await fetch(this.origin + uri, { method, headers, body });
-      const text = await response.text();
-      if (response.status !== 401) return { status: response.status, text };
-      this.nonce = /nonce="([0-9a-f]+)"/.exec(response.headers.get('www-authenticate') ?? '')?.[1] ?? '';
-      this.nc = 0;
-    }
-    throw new Error(`${method} ${uri}: not authenticated`);
+  async call(method: 'GET' | 'POST', path: string, body?: unknown, expect = [200, 201]): Promise<string> {
+    const response = await this.connection.send(method, path, body === undefined ? undefined : JSON.stringify(body));
+    if (!expect.includes(response.status)) throw new Error(`${method} ${path}: ${response.status} ${response.text}`);
+    return response.text;
   }
-}
 
-interface Measurement {
-  requests: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-}
+  async createProject(name: string): Promise<string> {
+    const text = await this.call('POST', `${V1}/groups`, { name, orgId: this.server.credentials.orgId });
+    return (JSON.parse(text) as { id: string }).id;
+  }
 
-async function measure(
-  total: number,
-  concurrency: number,
-  call: (worker: number) => Promise<void>,
-): Promise<Measurement> {
-  const latencies: number[] = [];
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_unused, worker) => {
-      while (next < total) {
-        next++;
-        const t0 = performance.now();
-        await call(worker);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-  return { requests: total, seconds, p50: at(0.5), p99: at(0.99) };
-}
-
-async function startServer(keyAlgorithm: KeyAlgorithm, caKeyAlgorithm: KeyAlgorithm) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-bench-'));
-  const started = performance.now();
-  const store = await Store.open({ dataDir });
-  const authority = await Authority.open({
-    store,
-    secrets: new SecretBox(newMasterKey()),
-    keyAlgorithm,
-    caKeyAlgorithm,
-  });
-  const { credentials } = await authority.bootstrap.bootstrap();
-  const app = await buildServer({ authority });
-  const origin = await app.listen({ port: 0, host: '127.0.0.1' });
-  const readyMs = performance.now() - started;
-  const sessions = Array.from(
-    { length: 16 },
-    () => new DigestSession(origin, credentials.publicKey, credentials.privateKey),
-  );
-  const users = `${V1}/groups/${credentials.groupId}/databaseUsers`;
-  const createUser = async (username: string) => {
-    const body = JSON.stringify({
+  async createUser(groupId: string, username: string): Promise<void> {
+    await this.call('POST', `${V1}/groups/${groupId}/databaseUsers`, {
       databaseName: '$external',
       username,
       x509Type: 'MANAGED',
       roles: [{ roleName: 'readWrite', databaseName: 'app' }],
     });
-    const response = await sessions[0]!.request('POST', users, body);
-    if (response.status !== 201) throw new Error(response.text);
-  };
+  }
+
+  certsPath(groupId: string, username: string, query = ''): string {
+    return `${V1}/groups/${groupId}/databaseUsers/${encodeURIComponent(username)}/certs${query}`;
+  }
+
+  async issue(groupId: string, username: string): Promise<void> {
+    await this.call('POST', this.certsPath(groupId, username), { monthsUntilExpiration: 12 });
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}
+
+function digestOf(server: RunningServer) {
+  return { username: server.credentials.publicKey, password: server.credentials.privateKey };
+}
+
+async function withServer<T>(
+  env: Record<string, string>,
+  work: (server: RunningServer, admin: Admin) => Promise<T>,
+  dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-bench-')),
+): Promise<T> {
+  const server = await startDbcerts(dataDir, env);
+  const admin = new Admin(server);
+  try {
+    return await work(server, admin);
+  } finally {
+    await admin.close();
+    await server.stop();
+  }
+}
+
+function keyEnv(user: KeyAlgorithm, ca: KeyAlgorithm, pool?: string): Record<string, string> {
   return {
-    readyMs,
-    sessions,
-    createUser,
-    certs: (username: string, query = '') => `${users}/${username}/certs${query}`,
-    async close() {
-      await app.close();
-      await store.close();
-      rmSync(dataDir, { recursive: true, force: true });
+    DBCERTS_KEY_ALGORITHM: user,
+    DBCERTS_CA_KEY_ALGORITHM: ca,
+    ...(pool === undefined ? {} : { DBCERTS_KEY_POOL: pool }),
+  };
+}
+
+async function waitForPool(server: RunningServer, algorithm: KeyAlgorithm, depth: number): Promise<number> {
+  const started = performance.now();
+  while ((await server.poolDepth(algorithm)) < depth) await new Promise((resolve) => setTimeout(resolve, 100));
+  return performance.now() - started;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issuance
+
+interface IssuanceResults {
+  p256?: LoadResult;
+  p256UnderRsa?: LoadResult;
+  rsa2048?: LoadResult;
+  rsa4096?: LoadResult;
+  burst?: { result: LoadResult; fillSeconds: number };
+  burstP256Ca?: { result: LoadResult; fillSeconds: number };
+  csr?: LoadResult;
+  readyMs?: number;
+}
+
+async function postCerts(
+  server: RunningServer,
+  admin: Admin,
+  username: string,
+  requests: number,
+  concurrency: number,
+  body: unknown = { monthsUntilExpiration: 3 },
+): Promise<LoadResult> {
+  await admin.createUser(server.credentials.groupId, username);
+  const spec: LoadSpec = {
+    origin: server.origin,
+    method: 'POST',
+    paths: [admin.certsPath(server.credentials.groupId, username)],
+    body: JSON.stringify(body),
+    digest: digestOf(server),
+    concurrency,
+    requests,
+    // Connections and nonces are set up with a cheap GET, so no pooled key is spent before the clock starts.
+    warmupPath: `${V1}/groups/${server.credentials.groupId}`,
+    warmupRequests: 3,
+    expectStatus: 201,
+  };
+  return loadFromOtherProcess(spec);
+}
+
+async function issuance(): Promise<IssuanceResults> {
+  const results: IssuanceResults = {};
+  progress('issuance: P-256 keys under a P-256 CA');
+  await withServer(keyEnv('ec-p256', 'ec-p256'), async (server, admin) => {
+    results.readyMs = server.readyMs;
+    await admin.createUser(server.credentials.groupId, 'first');
+    await admin.issue(server.credentials.groupId, 'first'); // creates the project CA
+    results.p256 = await postCerts(server, admin, 'p256', 6000, 16);
+    progress('issuance: CSR signing (P-256 CSR under a P-256 CA)');
+    const csr = execFileSync(
+      'bash',
+      [
+        '-c',
+        'openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=bench 2>/dev/null',
+      ],
+      { encoding: 'utf8' },
+    );
+    results.csr = await postCerts(server, admin, 'csr', 4000, 16, { csr, monthsUntilExpiration: 3 });
+  });
+
+  progress('issuance: P-256 keys under an RSA-4096 CA');
+  await withServer(keyEnv('ec-p256', 'rsa-4096'), async (server, admin) => {
+    await admin.createUser(server.credentials.groupId, 'first');
+    await admin.issue(server.credentials.groupId, 'first');
+    results.p256UnderRsa = await postCerts(server, admin, 'p256', 1500, 16);
+  });
+
+  progress('issuance: RSA-2048 keys under an RSA-4096 CA, sustained (no pool)');
+  await withServer(keyEnv('rsa-2048', 'rsa-4096', 'off'), async (server, admin) => {
+    await admin.createUser(server.credentials.groupId, 'first');
+    await admin.issue(server.credentials.groupId, 'first');
+    results.rsa2048 = await postCerts(server, admin, 'rsa2048', 60, 4);
+  });
+
+  progress('issuance: RSA-4096 keys under an RSA-4096 CA, sustained (no pool)');
+  await withServer(keyEnv('rsa-4096', 'rsa-4096', 'off'), async (server, admin) => {
+    await admin.createUser(server.credentials.groupId, 'first');
+    await admin.issue(server.credentials.groupId, 'first');
+    results.rsa4096 = await postCerts(server, admin, 'rsa4096', 8, 2);
+  });
+
+  for (const ca of ['rsa-4096', 'ec-p256'] as const) {
+    progress(`issuance: burst of 50 RSA-4096 keys from a warm pool, ${ca} CA (filling the pool first)`);
+    await withServer(keyEnv('rsa-4096', ca, 'rsa-4096:50'), async (server, admin) => {
+      await admin.createUser(server.credentials.groupId, 'first');
+      await admin.issue(server.credentials.groupId, 'first');
+      const fillMs = await waitForPool(server, 'rsa-4096', 50);
+      const result = await postCerts(server, admin, 'burst', 50, 50);
+      const entry = { result, fillSeconds: fillMs / 1000 };
+      if (ca === 'rsa-4096') results.burst = entry;
+      else results.burstP256Ca = entry;
+    });
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing
+
+interface ListingStage {
+  size: number;
+  readyMs: number;
+  listed: LoadResult;
+  big?: LoadResult;
+  duringRsa?: LoadResult;
+  rsaIssued?: number;
+  peakRssMb: number;
+}
+
+const LISTED_USER = 'listed';
+const LISTED_CERTIFICATES = 200;
+const BIG_USER = 'big';
+const BIG_CERTIFICATES = 10_000;
+const PROJECTS = 20;
+const USERS_PER_PROJECT = 50;
+const LIST_CONCURRENCY = 8;
+const LIST_REQUESTS = 8000;
+
+function listSpec(server: RunningServer, admin: Admin, username: string, pageNum: number): LoadSpec {
+  return {
+    origin: server.origin,
+    method: 'GET',
+    paths: [admin.certsPath(server.credentials.groupId, username, `?itemsPerPage=100&pageNum=${pageNum}`)],
+    digest: digestOf(server),
+    concurrency: LIST_CONCURRENCY,
+    requests: LIST_REQUESTS,
+    warmupRequests: 50,
+    expectStatus: 200,
+  };
+}
+
+/** A POST load of RSA-4096 keys (no pool: every request waits for a key) until stopped. */
+function rsaIssuanceInBackground(server: RunningServer, admin: Admin): { stop(): Promise<number> } {
+  const spec: LoadSpec = {
+    origin: server.origin,
+    method: 'POST',
+    paths: [admin.certsPath(server.credentials.groupId, 'rsa-background')],
+    body: JSON.stringify({ monthsUntilExpiration: 3 }),
+    digest: digestOf(server),
+    concurrency: 4,
+    requests: 1000,
+    warmupPath: `${V1}/groups/${server.credentials.groupId}`,
+    expectStatus: 201,
+  };
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./load-generator.js', import.meta.url)), JSON.stringify(spec)],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      return 0;
     },
   };
 }
 
-const row = (name: string, m: Measurement) =>
-  `| ${name} | ${m.requests} | ${(m.requests / m.seconds).toFixed(0)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} |`;
-
-async function issuance(keyAlgorithm: KeyAlgorithm, caKeyAlgorithm: KeyAlgorithm, total: number, concurrency: number) {
-  const server = await startServer(keyAlgorithm, caKeyAlgorithm);
+async function listing(): Promise<ListingStage[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-bench-list-'));
+  const stages: ListingStage[] = [];
   try {
-    await server.createUser('bench');
-    const body = JSON.stringify({ monthsUntilExpiration: 3 });
-    await server.sessions[0]!.request('POST', server.certs('bench'), body); // creates the CA
-    const result = await measure(total, concurrency, async (worker) => {
-      const response = await server.sessions[worker]!.request('POST', server.certs('bench'), body);
-      if (response.status !== 201) throw new Error(response.text);
-    });
-    return { result, readyMs: server.readyMs };
+    progress(`listing: ${PROJECTS} projects × ${USERS_PER_PROJECT} users through the API`);
+    let groupId = '';
+    await withServer(
+      keyEnv('ec-p256', 'ec-p256', 'off'),
+      async (server, admin) => {
+        groupId = server.credentials.groupId;
+        const projects = [groupId];
+        for (let index = 1; index < PROJECTS; index++) projects.push(await admin.createProject(`bench-${index}`));
+        for (const [index, project] of projects.entries()) {
+          for (let user = 0; user < USERS_PER_PROJECT; user++) await admin.createUser(project, `user-${index}-${user}`);
+          await admin.issue(project, `user-${index}-0`); // the project CA, and a real certificate to copy
+        }
+        await admin.createUser(groupId, LISTED_USER);
+        await admin.createUser(groupId, BIG_USER);
+        await admin.createUser(groupId, 'rsa-background');
+        for (let index = 0; index < LISTED_CERTIFICATES; index++) await admin.issue(groupId, LISTED_USER);
+      },
+      dataDir,
+    );
+
+    const exclude = [LISTED_USER, BIG_USER, 'rsa-background'];
+    for (const size of [1_000, 100_000, 1_000_000]) {
+      const current = certificateCount(dataDir);
+      const bigRows = size >= 100_000 && current < BIG_CERTIFICATES ? BIG_CERTIFICATES : 0;
+      progress(`listing: filling the store to ${size} certificates`);
+      seedCertificates(dataDir, groupId, {
+        ...(bigRows ? { forUser: { username: BIG_USER, count: bigRows } } : {}),
+        spread: Math.max(0, size - current - bigRows),
+        exclude,
+      });
+      const atSize = certificateCount(dataDir);
+      progress(`listing: ${atSize} certificates; GET pages`);
+      // User keys are RSA-4096 here (Atlas' default), so the RSA phase below makes real RSA work.
+      stages.push(
+        await withServer(
+          keyEnv('rsa-4096', 'ec-p256', 'off'),
+          async (server, admin) => {
+            const listed = await loadFromOtherProcess(listSpec(server, admin, LISTED_USER, 2));
+            const big = size >= 100_000 ? await loadFromOtherProcess(listSpec(server, admin, BIG_USER, 50)) : undefined;
+            let duringRsa: LoadResult | undefined;
+            if (size === 1_000_000) {
+              const background = rsaIssuanceInBackground(server, admin);
+              // Let key generation get going on every core first.
+              await new Promise((resolve) => setTimeout(resolve, 2000));
+              duringRsa = await loadFromOtherProcess(listSpec(server, admin, LISTED_USER, 2));
+              await background.stop();
+            }
+            return {
+              size: atSize,
+              readyMs: server.readyMs,
+              listed,
+              ...(big ? { big } : {}),
+              ...(duringRsa ? { duringRsa } : {}),
+              peakRssMb: server.peakRssMb(),
+            };
+          },
+          dataDir,
+        ),
+      );
+    }
   } finally {
-    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
+  return stages;
 }
 
-async function listing(certificates: number, total: number, concurrency: number) {
-  const server = await startServer('ec-p256', 'ec-p256');
-  try {
-    await server.createUser('lister');
-    const body = JSON.stringify({ monthsUntilExpiration: 12 });
-    await measure(certificates, 16, async (worker) => {
-      const response = await server.sessions[worker]!.request('POST', server.certs('lister'), body);
-      if (response.status !== 201) throw new Error(response.text);
-    });
-    const rssBefore = process.memoryUsage().rss;
-    const result = await measure(total, concurrency, async (worker) => {
-      const response = await server.sessions[worker]!.request(
-        'GET',
-        server.certs('lister', '?itemsPerPage=100&pageNum=3'),
-      );
-      if (response.status !== 200) throw new Error(response.text);
-    });
-    return { result, rssMb: Math.max(rssBefore, process.memoryUsage().rss) / 2 ** 20 };
-  } finally {
-    await server.close();
-  }
+// ---------------------------------------------------------------------------------------------
+
+function versions(): string {
+  const openssl = execFileSync('openssl', ['version']).toString().trim();
+  const memory = new SqliteDatabase(':memory:');
+  const sqlite = (memory.prepare('select sqlite_version() as v').get() as { v: string }).v;
+  memory.close();
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `dbcerts ${pkg.version}, Node ${process.version}, ${openssl}, SQLite ${sqlite}`;
 }
 
 async function main(): Promise<void> {
-  const lines: string[] = [];
+  const started = performance.now();
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  const openssl = execFileSync('openssl', ['version']).toString().trim();
-  lines.push(`## ${new Date().toISOString().slice(0, 10)} — issuance and listing (in-process server, loopback)`);
-  lines.push('');
-  lines.push(
-    `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${openssl}. ` +
-      'Digest as Python requests does it (one nonce, nc counting up); embedded SQLite store.',
+  say(`## ${new Date().toISOString().slice(0, 10)} — \`npm run bench\``);
+  say();
+  say(
+    `Machine: ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB. ${versions()}. ` +
+      'Server: `dbcerts serve` on the embedded store, its own process, Atlas rate limits off, access log on. ' +
+      'Load: separate processes, keep-alive, Digest with one nonce per connection and nc counting up.',
   );
-  lines.push('');
-  lines.push('| scenario | requests | req/s | p50 ms | p99 ms |');
-  lines.push('|---|---|---|---|---|');
-  const p256 = await issuance('ec-p256', 'ec-p256', 400, 8);
-  lines.push(row('POST certs, P-256 key under a P-256 CA, 8 concurrent', p256.result));
-  lines.push(
-    row(
-      'POST certs, RSA-2048 key under an RSA-4096 CA, 4 concurrent',
-      (await issuance('rsa-2048', 'rsa-4096', 16, 4)).result,
-    ),
-  );
-  lines.push(
-    row(
-      "POST certs, RSA-4096 key under an RSA-4096 CA (Atlas' choice), 2 concurrent",
-      (await issuance('rsa-4096', 'rsa-4096', 6, 2)).result,
-    ),
-  );
-  const list = await listing(1000, 3000, 8);
-  lines.push(row('GET certs, page 3 of 100 out of 1,000 certificates, 8 concurrent', list.result));
-  lines.push('');
-  lines.push(
-    `Start-up to ready (open store, migrate, bootstrap, listen): ${p256.readyMs.toFixed(0)} ms. ` +
-      `Peak RSS of the process (server and load generator together) during the list load: ${list.rssMb.toFixed(0)} MB.`,
-  );
-  lines.push('');
-  const section = lines.join('\n');
-  process.stdout.write(`${section}\n`);
-  if (process.argv.includes('--write'))
-    appendFileSync(new URL('../../docs/benchmarks.md', import.meta.url), `\n${section}`);
+  say();
+
+  let refs: references.ReferenceResults | undefined;
+  if (only.has('references')) {
+    progress('references: openssl speed, raw key generation, cfssl');
+    refs = await references.measureReferences();
+    say('### References');
+    say();
+    for (const line of references.describe(refs)) say(line);
+    say();
+  }
+
+  let issued: IssuanceResults | undefined;
+  if (only.has('issuance')) {
+    issued = await issuance();
+    say('### Issuance: `POST …/databaseUsers/{user}/certs` over HTTP + Digest + store');
+    say();
+    say('| scenario | requests | certs/s | p50 ms | p99 ms | vs reference |');
+    say('|---|---|---|---|---|---|');
+    const cfssl = (user: KeyAlgorithm, ca: KeyAlgorithm) => references.cfsslRate(refs, user, ca);
+    const rawKeys = (algorithm: KeyAlgorithm) => references.rawKeyRate(refs, algorithm);
+    const caSigns = (algorithm: KeyAlgorithm) => references.signRate(refs, algorithm);
+    if (issued.p256) {
+      say(
+        loadRow(
+          'P-256 key, P-256 CA, 16 concurrent',
+          issued.p256,
+          `${ratio(issued.p256.perSecond, cfssl('ec-p256', 'ec-p256'))} cfssl newcert`,
+        ),
+      );
+    }
+    if (issued.p256UnderRsa) {
+      say(
+        loadRow(
+          'P-256 key, RSA-4096 CA, 16 concurrent',
+          issued.p256UnderRsa,
+          `${ratio(issued.p256UnderRsa.perSecond, caSigns('rsa-4096'))} of RSA-4096 signing (all cores)`,
+        ),
+      );
+    }
+    if (issued.rsa2048) {
+      say(
+        loadRow(
+          'RSA-2048 key, RSA-4096 CA, sustained (no pool), 4 concurrent',
+          issued.rsa2048,
+          `${ratio(issued.rsa2048.perSecond, rawKeys('rsa-2048'))} of RSA-2048 key generation (all cores); ` +
+            `${ratio(issued.rsa2048.perSecond, cfssl('rsa-2048', 'rsa-4096'))} cfssl`,
+        ),
+      );
+    }
+    if (issued.rsa4096) {
+      say(
+        loadRow(
+          'RSA-4096 key, RSA-4096 CA (Atlas), sustained (no pool), 2 concurrent',
+          issued.rsa4096,
+          `${ratio(issued.rsa4096.perSecond, rawKeys('rsa-4096'))} of RSA-4096 key generation (all cores); ` +
+            `${ratio(issued.rsa4096.perSecond, cfssl('rsa-4096', 'rsa-4096'))} cfssl`,
+        ),
+      );
+    }
+    for (const [name, burst] of [
+      ['RSA-4096 CA', issued.burst],
+      ['P-256 CA', issued.burstP256Ca],
+    ] as const) {
+      if (burst) {
+        say(
+          loadRow(
+            `burst of 50 RSA-4096 keys from a warm pool, ${name}`,
+            burst.result,
+            `pool of 50 filled in ${fixed(burst.fillSeconds, 1)} s`,
+          ),
+        );
+      }
+    }
+    if (issued.csr) say(loadRow('CSR (P-256) signed by a P-256 CA, 16 concurrent', issued.csr));
+    say();
+  }
+
+  let stages: ListingStage[] = [];
+  if (only.has('listing')) {
+    stages = await listing();
+    say(`### Listing: \`GET …/certs?itemsPerPage=100\`, ${LIST_CONCURRENCY} concurrent, over HTTP + Digest + store`);
+    say();
+    say('| certificates in the store | user (certificates) | page | requests | req/s | p50 ms | p99 ms | |');
+    say('|---|---|---|---|---|---|---|---|');
+    for (const stage of stages) {
+      const row = (user: string, count: number, page: number, result: LoadResult, note = '') =>
+        say(
+          `| ${stage.size.toLocaleString('en')} | ${user} (${count.toLocaleString('en')}) | ${page} | ${result.requests} | ${fixed(result.perSecond)} | ${fixed(result.p50, 1)} | ${fixed(result.p99, 1)} | ${note}${result.failures ? ` ${result.failures} failed: ${result.firstFailure}` : ''} |`,
+        );
+      row(LISTED_USER, LISTED_CERTIFICATES, 2, stage.listed);
+      if (stage.big) row(BIG_USER, BIG_CERTIFICATES, 50, stage.big);
+      if (stage.duringRsa)
+        row(LISTED_USER, LISTED_CERTIFICATES, 2, stage.duringRsa, 'while RSA-4096 keys are generated');
+    }
+    say();
+    const first = stages[0];
+    const last = stages.at(-1);
+    if (first && last) {
+      // Cost per request = 1 / throughput at the same concurrency.
+      say(
+        `List cost at ${last.size.toLocaleString('en')} ÷ at ${first.size.toLocaleString('en')} certificates: ` +
+          `${fixed(first.listed.perSecond / last.listed.perSecond, 2)} (throughput), ` +
+          `${fixed(last.listed.p50 / first.listed.p50, 2)} (p50 latency).` +
+          (last.duringRsa
+            ? ` While RSA-4096 keys are generated: ${fixed((100 * last.duringRsa.perSecond) / last.listed.perSecond)}% of the throughput.`
+            : ''),
+      );
+      say(
+        `Server peak RSS during the list loads: ${stages.map((stage) => `${fixed(stage.peakRssMb)} MB at ${stage.size.toLocaleString('en')}`).join(', ')}. ` +
+          `Start-up to ready: ${issued?.readyMs ? `${fixed(issued.readyMs)} ms on an empty store, ` : ''}` +
+          stages
+            .map((stage) => `${fixed(stage.readyMs)} ms with ${stage.size.toLocaleString('en')} certificates`)
+            .join(', ') +
+          ' (spawning `dbcerts serve` to its banner).',
+      );
+      say();
+    }
+  }
+
+  say(`Bench duration: ${fixed((performance.now() - started) / 60_000, 1)} min.`);
+  say();
+  if (process.argv.includes('--write')) {
+    appendFileSync(new URL('../../docs/benchmarks.md', import.meta.url), `\n${lines.join('\n')}`);
+  }
 }
 
 await main();
