@@ -232,6 +232,19 @@ export class ApiKeyService {
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   }
 
+  /**
+   * The live API key a public and private key pair names, or undefined: the private key
+   * is checked against the key's sealed Digest HA1 (MD5), in constant time, and an
+   * unknown public key costs the same comparison.
+   */
+  async verifyApiKeySecret(publicKey: string, privateKey: string): Promise<ApiKey | undefined> {
+    const identity = await this.digestIdentity(publicKey);
+    const actual = Buffer.from(digestHa1('md5', publicKey, privateKey));
+    const expected = Buffer.from(identity?.secrets.md5 ?? '0'.repeat(actual.length));
+    const equal = expected.length === actual.length && timingSafeEqual(expected, actual);
+    return identity && equal ? identity.apiKey : undefined;
+  }
+
   // --- organization API keys ---------------------------------------------------------
 
   async requireKey(

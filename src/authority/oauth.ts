@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { ApiKey } from '../domain/api-key.js';
 import { ACCESS_TOKEN_LIFETIME_SECONDS } from '../domain/service-account.js';
 import type { SecretBox } from '../pki/secret-box.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from './clock.js';
 import type { ServiceAccountService } from './service-accounts.js';
+
+/** jose, loaded on first use: most deployments never issue a token, and start faster without it. */
+const jose = () => import('jose');
 
 const ISSUER = 'dbcerts';
 const AUDIENCE = 'dbcerts-atlas-api';
@@ -61,6 +63,7 @@ export class OAuthService {
     const authenticated = await this.serviceAccounts.authenticateClient(clientId, clientSecret);
     if (!authenticated) throw new OAuthError('invalid_client', 'Invalid credentials provided.', 401);
     const now = Math.floor(this.clock.now().getTime() / 1000);
+    const { SignJWT } = await jose();
     const accessToken = await new SignJWT({ sid: authenticated.secretId, org: authenticated.account.orgId })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setIssuer(ISSUER)
@@ -81,6 +84,7 @@ export class OAuthService {
     const authenticated = await this.serviceAccounts.authenticateClient(clientId, clientSecret);
     if (!authenticated) throw new OAuthError('invalid_client', 'Invalid credentials provided.', 401);
     try {
+      const { jwtVerify } = await jose();
       const { payload } = await jwtVerify(token, await this.signingKey(), {
         issuer: ISSUER,
         audience: AUDIENCE,
@@ -91,13 +95,14 @@ export class OAuthService {
         await this.store.revokedTokens.revoke(payload.jti, new Date(payload.exp * 1000));
       }
     } catch (error) {
-      if (!(error instanceof joseErrors.JOSEError)) throw error;
+      if (!(error instanceof (await jose()).errors.JOSEError)) throw error;
     }
   }
 
   /** The service account a bearer token stands for, or undefined (bad signature, expired, revoked…). */
   async authenticate(token: string): Promise<ApiKey | undefined> {
     try {
+      const { jwtVerify } = await jose();
       const { payload } = await jwtVerify(token, await this.signingKey(), {
         issuer: ISSUER,
         audience: AUDIENCE,
@@ -110,7 +115,7 @@ export class OAuthService {
       if (await this.store.revokedTokens.isRevoked(payload.jti)) return undefined;
       return await this.serviceAccounts.accountForToken(payload.sub, payload.sid);
     } catch (error) {
-      if (error instanceof joseErrors.JOSEError) return undefined;
+      if (error instanceof (await jose()).errors.JOSEError) return undefined;
       throw error;
     }
   }

@@ -125,6 +125,12 @@ export const ATLAS_ERRORS = {
   // authentication and authorisation
   USER_UNAUTHORIZED: [401, 'Current user is not authorized to perform this action.'],
   NOT_ORG_GROUP_CREATOR: [401, 'The currently logged in user does not have the group creator role in organization %s.'],
+  // The web console's session writes (a dbcerts code): the X-CSRF-Token header is missing or wrong,
+  // or the request came from another origin.
+  CSRF_TOKEN_INVALID: [
+    403,
+    'The request carries no valid CSRF token for its console session, or comes from another origin.',
+  ],
   // versions
   INVALID_VERSION_DATE: [406, 'Invalid accept header or version date.'],
   // server

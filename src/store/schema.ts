@@ -191,6 +191,23 @@ export interface WebhookDeliveriesTable {
   created_at: Timestamp;
 }
 
+/** Web console sessions: only the SHA-256 of the session id is kept (docs/extensions.md). */
+export interface ConsoleSessionsTable {
+  id_sha256: string;
+  api_key_id: string;
+  org_id: string;
+  /** `API_KEY` or `SERVICE_ACCOUNT`, as in api_keys. */
+  kind: string;
+  /** The API key's public key, or the service account's client id. */
+  public_key: string;
+  /** Service accounts: the secret signed in with (deleting it ends the session). */
+  secret_id: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  /** The absolute end of the session, whatever its activity. */
+  expires_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   organizations: OrganizationsTable;
@@ -211,4 +228,5 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   service_account_secrets: ServiceAccountSecretsTable;
   revoked_access_tokens: { jti: string; expires_at: Timestamp };
+  console_sessions: ConsoleSessionsTable;
 }

@@ -6,6 +6,7 @@ import { AccessListsRepository } from './repositories/access-lists.js';
 import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
 import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
+import { ConsoleSessionsRepository } from './repositories/console-sessions.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
 import { DigestNonceUsesRepository, InMemoryNonceUses, type NonceUseLedger } from './repositories/digest-nonces.js';
 import { EventsRepository } from './repositories/events.js';
@@ -35,6 +36,7 @@ export class Repositories {
   readonly alerts: AlertsRepository;
   readonly serviceAccountSecrets: ServiceAccountSecretsRepository;
   readonly revokedTokens: RevokedTokensRepository;
+  readonly consoleSessions: ConsoleSessionsRepository;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.settings = new SettingsRepository(db);
@@ -53,6 +55,7 @@ export class Repositories {
     this.alerts = new AlertsRepository(db);
     this.serviceAccountSecrets = new ServiceAccountSecretsRepository(db);
     this.revokedTokens = new RevokedTokensRepository(db);
+    this.consoleSessions = new ConsoleSessionsRepository(db);
   }
 }
 
@@ -74,7 +77,7 @@ export class Store extends Repositories {
 
   /** Opens the database and brings its schema up to date. */
   static async open(options: DatabaseOptions): Promise<Store> {
-    const opened = openDatabase(options);
+    const opened = await openDatabase(options);
     try {
       await migrateToLatest(opened.db, opened.dialect);
     } catch (error) {
