@@ -394,10 +394,8 @@ describe('serve', () => {
       .privateKey;
     const uri = `${V1}/groups/${first.banner.groupId}`;
     const url = `${first.banner.origin}${uri}`;
-    let challenge;
-    try {
-      challenge = parseChallenge((await fetch(url)).headers.get('www-authenticate'));
-      const used = await fetch(url, {
+    const signedGet = (challenge: ReturnType<typeof parseChallenge>, nc: number) =>
+      fetch(url, {
         headers: {
           authorization: authorizationHeader({
             username: publicKey,
@@ -405,10 +403,14 @@ describe('serve', () => {
             method: 'GET',
             uri,
             challenge,
-            nc: 1,
+            nc,
           }),
         },
       });
+    let challenge;
+    try {
+      challenge = parseChallenge((await fetch(url)).headers.get('www-authenticate'));
+      const used = await signedGet(challenge, 1);
       assert.equal(used.status, 200);
     } finally {
       await first.stop();
@@ -416,34 +418,12 @@ describe('serve', () => {
     const second = await serve(['--port', String(port), '--host', '127.0.0.1', '--data', dir], FAST_KEYS);
     try {
       // The same nonce, a new nc: valid in the first process, stale in the second.
-      const replayed = await fetch(url, {
-        headers: {
-          authorization: authorizationHeader({
-            username: publicKey,
-            password: privateKey,
-            method: 'GET',
-            uri,
-            challenge,
-            nc: 2,
-          }),
-        },
-      });
+      const replayed = await signedGet(challenge, 2);
       assert.equal(replayed.status, 401);
       const renewed = parseChallenge(replayed.headers.get('www-authenticate'));
       assert.equal(renewed.stale, 'true');
       assert.notEqual(renewed.nonce, challenge.nonce);
-      const fresh = await fetch(url, {
-        headers: {
-          authorization: authorizationHeader({
-            username: publicKey,
-            password: privateKey,
-            method: 'GET',
-            uri,
-            challenge: renewed,
-            nc: 1,
-          }),
-        },
-      });
+      const fresh = await signedGet(renewed, 1);
       assert.equal(fresh.status, 200);
     } finally {
       await second.stop();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { seededRandom } from '../helpers/random.js';
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,18 +30,6 @@ import {
 const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-template-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** mulberry32: a small seeded generator, so a failure names a reproducible case. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = [
   ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
@@ -74,7 +63,7 @@ const VERIFICATION_TIME = new Date('2025-06-01T00:00:00Z');
 const BOUNDARY_SERIALS = [1n, 127n, 128n, 255n, 256n, 32767n, 32768n, 2n ** 53n + 1n, 2n ** 62n, MAX_SERIAL];
 
 function cases(count: number, seed: number): Case[] {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const result: Case[] = [];
   for (let index = 0; index < count; index++) {
     let subject: string;
