@@ -716,7 +716,8 @@ describe('enforcement over IPv4', () => {
     const eventsBefore = (await eventIds(server)).size;
     const response = await call(
       server,
-      { ...key, privateKey: `${key.privateKey.slice(0, -1)}0` },
+      // The last character changed (to a different one: a key may end in 0 already).
+      { ...key, privateKey: `${key.privateKey.slice(0, -1)}${key.privateKey.endsWith('0') ? '1' : '0'}` },
       'GET',
       orgPath(server),
       {

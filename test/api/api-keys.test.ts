@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server.js';
 import { Authority } from '../../src/authority/authority.js';
 import { newObjectId } from '../../src/domain/ids.js';
-import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
+import { newMasterKey } from '../../src/pki/secret-box.js';
 import { Store } from '../../src/store/store.js';
 import {
   assertAtlasError,
@@ -18,9 +18,10 @@ import {
   missingAttribute,
   UNAUTHORIZED_BODY,
 } from '../helpers/atlas-assert.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { type ApiResponse, authorizationHeader, DigestClient, parseChallenge, send } from '../helpers/digest-client.js';
-import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+import { openTestAuthority, startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
 
 /**
  * Organization and project API keys (`/orgs/{orgId}/apiKeys…`, `/groups/{groupId}/apiKeys…`)
@@ -441,21 +442,15 @@ describe('a second instance over the same data sees key changes at once', () => 
   const masterKey = newMasterKey();
   const clock = new TestClock(START);
   let dataDir: string;
+  /** The one store both instances use (on PostgreSQL, a database of its own). */
+  let database: TestDatabase;
   let a: Instance;
   let b: Instance;
   let orgId: string;
   let owner: { publicKey: string; privateKey: string };
 
   async function instance(): Promise<Instance> {
-    const store = await Store.open({ dataDir });
-    const authority = await Authority.open({
-      store,
-      secrets: new SecretBox(masterKey),
-      clock,
-      keyAlgorithm: 'ec-p256',
-      caKeyAlgorithm: 'ec-p256',
-      rateLimits: false,
-    });
+    const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock);
     const app = await buildServer({ authority, nonceLifetimeSeconds: 300 });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as { port: number };
@@ -464,6 +459,7 @@ describe('a second instance over the same data sees key changes at once', () => 
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-two-instances-'));
+    database = await createTestDatabase();
     a = await instance();
     const { credentials } = await a.authority.bootstrap.bootstrap();
     orgId = credentials.orgId;
@@ -475,6 +471,7 @@ describe('a second instance over the same data sees key changes at once', () => 
       await each.app.close();
       await each.store.close();
     }
+    await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

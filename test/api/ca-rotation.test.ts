@@ -8,14 +8,20 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { buildServer } from '../../src/api/server.js';
-import { Authority } from '../../src/authority/authority.js';
 import { PROJECT_ROLES, type OrgRole, type ProjectRole } from '../../src/domain/roles.js';
-import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
-import { Store } from '../../src/store/store.js';
+import { newMasterKey } from '../../src/pki/secret-box.js';
 import { assertAtlasError, atlasError } from '../helpers/atlas-assert.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { authorizationHeader, DigestClient } from '../helpers/digest-client.js';
-import { createManagedUser, startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+import {
+  createManagedUser,
+  openTestAuthority,
+  startTestServer,
+  storeSnapshot,
+  type TestServer,
+  V1,
+} from '../helpers/server.js';
 
 /**
  * Rotation of a project's Atlas-managed CA (docs/extensions.md "The managed CA"): the new
@@ -316,14 +322,14 @@ describe('rotating the managed CA', () => {
 
   test('only a Project Owner may rotate: every other role gets 401 USER_UNAUTHORIZED and nothing changes', async () => {
     const unauthorized = atlasError(401, 'USER_UNAUTHORIZED', 'Current user is not authorized to perform this action.');
-    const callers: Array<[string, Promise<DigestClient>]> = [
-      ...PROJECT_ROLES.filter((role) => role !== 'GROUP_OWNER').map(
-        (role) => [role, clientWith(server, ['ORG_MEMBER'], [role])] as [string, Promise<DigestClient>],
-      ),
-      ['ORG_READ_ONLY', clientWith(server, ['ORG_READ_ONLY'], [])],
-    ];
-    for (const [name, pending] of callers) {
-      const client = await pending;
+    // Every caller's key is made before the first snapshot, one after the other: a key still
+    // being made while a refused request runs would change the store under the check.
+    const callers: Array<[string, DigestClient]> = [];
+    for (const role of PROJECT_ROLES.filter((candidate) => candidate !== 'GROUP_OWNER')) {
+      callers.push([role, await clientWith(server, ['ORG_MEMBER'], [role])]);
+    }
+    callers.push(['ORG_READ_ONLY', await clientWith(server, ['ORG_READ_ONLY'], [])]);
+    for (const [name, client] of callers) {
       const snapshot = await storeSnapshot(server.store);
       const response = await client.post(`${managedX509(server)}/ca/rotate`);
       assertAtlasError(response, unauthorized, name);
@@ -572,6 +578,8 @@ function cleanEnvironment(): NodeJS.ProcessEnv {
 
 describe('`dbcerts ca-cert --bundle` during a rotation', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-rotation-cli-'));
+  /** The store the server and the CLI share (on PostgreSQL, a database of its own). */
+  let database: TestDatabase;
   let server: TestServer;
 
   before(async () => {
@@ -579,16 +587,9 @@ describe('`dbcerts ca-cert --bundle` during a rotation', () => {
     // where the CLI looks for it. Its clock is the real time's (the CLI's own) and stays put.
     const masterKey = newMasterKey();
     writeFileSync(join(dataDir, 'master.key'), `${masterKey.toString('base64')}\n`, { mode: 0o600 });
-    const store = await Store.open({ dataDir });
+    database = await createTestDatabase();
     const clock = new TestClock();
-    const authority = await Authority.open({
-      store,
-      secrets: new SecretBox(masterKey),
-      clock,
-      keyAlgorithm: 'ec-p256',
-      caKeyAlgorithm: 'ec-p256',
-      rateLimits: false,
-    });
+    const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock);
     const { credentials } = await authority.bootstrap.bootstrap();
     const app = await buildServer({ authority, nonceLifetimeSeconds: 300, backgroundJobs: false });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -605,6 +606,7 @@ describe('`dbcerts ca-cert --bundle` during a rotation', () => {
       async close() {
         await app.close();
         await store.close();
+        await database.drop();
       },
     };
     await createManagedUser(server, 'cliuser');
@@ -626,7 +628,11 @@ describe('`dbcerts ca-cert --bundle` during a rotation', () => {
 
     const group = server.credentials.groupId;
     const dbcerts = (...args: string[]) =>
-      run(process.execPath, [BIN, ...args, '--data', dataDir, '--group', group], cleanEnvironment());
+      run(
+        process.execPath,
+        [BIN, ...args, '--data', dataDir, ...database.cliArgs, '--group', group],
+        cleanEnvironment(),
+      );
     const printedBundle = await dbcerts('ca-cert', '--bundle');
     assert.equal(printedBundle.code, 0, printedBundle.stderr);
     assert.equal(printedBundle.stdout, bundle);

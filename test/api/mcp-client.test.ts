@@ -16,11 +16,13 @@ import {
 import { buildServer } from '../../src/api/server.js';
 import { Authority } from '../../src/authority/authority.js';
 import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
-import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
+import { newMasterKey } from '../../src/pki/secret-box.js';
 import { Store } from '../../src/store/store.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { DigestClient } from '../helpers/digest-client.js';
 import { openssl } from '../helpers/openssl.js';
+import { openTestAuthority } from '../helpers/server.js';
 
 /**
  * A real Atlas v2 client against dbcerts: the MongoDB MCP server's Atlas API client
@@ -93,6 +95,8 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
   let dir: string;
   let ca: string;
   let store: Store;
+  /** The store (on PostgreSQL, a database of its own). */
+  let database: TestDatabase | undefined;
   let authority: Authority;
   let credentials: BootstrapCredentials;
   let tlsApp: FastifyInstance;
@@ -153,16 +157,14 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     );
     ca = readFileSync(file('ca.pem'), 'utf8');
 
-    store = await Store.open({ dataDir: file('data') });
-    authority = await Authority.open({
-      store,
-      secrets: new SecretBox(newMasterKey()),
-      // The client caches its token by the real clock; the server's clock is the real time too.
-      clock: new TestClock(new Date()),
-      keyAlgorithm: 'ec-p256',
-      caKeyAlgorithm: 'ec-p256',
-      rateLimits: false,
-    });
+    database = await createTestDatabase();
+    // The client caches its token by the real clock; the server's clock is the real time too.
+    ({ store, authority } = await openTestAuthority(
+      file('data'),
+      database.url,
+      newMasterKey(),
+      new TestClock(new Date()),
+    ));
     ({ credentials } = await authority.bootstrap.bootstrap());
     groupId = credentials.groupId;
     tlsApp = await buildServer({
@@ -209,6 +211,7 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     await tlsApp?.close();
     await plainApp?.close();
     await store?.close();
+    await database?.drop();
     await dispatcher?.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -9,12 +9,13 @@ import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
 import { buildServer } from '../../src/api/server.js';
 import { Authority } from '../../src/authority/authority.js';
-import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
+import { newMasterKey } from '../../src/pki/secret-box.js';
 import { Store } from '../../src/store/store.js';
 import { assertAtlasError, atlasError, type AtlasErrorBody, UNAUTHORIZED_BODY } from '../helpers/atlas-assert.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { DigestClient, parseJsonExact } from '../helpers/digest-client.js';
-import { startTestServer, storeSnapshot, type TestServer } from '../helpers/server.js';
+import { openTestAuthority, startTestServer, storeSnapshot, type TestServer } from '../helpers/server.js';
 
 /**
  * OAuth 2.0 client credentials for service accounts (shared/spec/atlas-api.md §8,
@@ -789,21 +790,15 @@ describe('every instance of a deployment honours its tokens (two Authorities ove
   const masterKey = newMasterKey();
   const clock = new TestClock(START);
   let dataDir: string;
+  /** The one store both instances use (on PostgreSQL, a database of its own). */
+  let database: TestDatabase;
   let a: Instance;
   let b: Instance;
   let orgId: string;
   let owner: DigestClient;
 
   async function instance(): Promise<Instance> {
-    const store = await Store.open({ dataDir });
-    const authority = await Authority.open({
-      store,
-      secrets: new SecretBox(masterKey),
-      clock,
-      keyAlgorithm: 'ec-p256',
-      caKeyAlgorithm: 'ec-p256',
-      rateLimits: false,
-    });
+    const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock);
     const app = await buildServer({
       authority,
       nonceLifetimeSeconds: 300,
@@ -817,6 +812,7 @@ describe('every instance of a deployment honours its tokens (two Authorities ove
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-oauth-instances-'));
+    database = await createTestDatabase();
     a = await instance();
     const { credentials } = await a.authority.bootstrap.bootstrap();
     orgId = credentials.orgId;
@@ -828,6 +824,7 @@ describe('every instance of a deployment honours its tokens (two Authorities ove
       await each.app.close();
       await each.store.close();
     }
+    await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

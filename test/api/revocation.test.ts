@@ -12,14 +12,16 @@ import { buildServer } from '../../src/api/server.js';
 import { Authority } from '../../src/authority/authority.js';
 import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
 import type { ProjectRole } from '../../src/domain/roles.js';
-import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
+import { newMasterKey } from '../../src/pki/secret-box.js';
 import { Store } from '../../src/store/store.js';
 import { assertAtlasError, atlasError, invalidAttribute } from '../helpers/atlas-assert.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { type ApiResponse, authorizationHeader, DigestClient } from '../helpers/digest-client.js';
 import {
   certsPath,
   createManagedUser,
+  openTestAuthority,
   startTestServer,
   storeSnapshot,
   type TestServer,
@@ -905,7 +907,10 @@ describe('the CRLs (openssl as the oracle)', () => {
  * the master key in `<data>/master.key`, where the CLI looks for it. The clock is the real
  * time's (the CLI's own), and is not moved.
  */
-async function startServerOnDataDir(dataDir: string): Promise<{
+async function startServerOnDataDir(
+  dataDir: string,
+  database: TestDatabase,
+): Promise<{
   origin: string;
   credentials: BootstrapCredentials;
   client: DigestClient;
@@ -916,15 +921,7 @@ async function startServerOnDataDir(dataDir: string): Promise<{
 }> {
   const masterKey = newMasterKey();
   writeFileSync(join(dataDir, 'master.key'), `${masterKey.toString('base64')}\n`, { mode: 0o600 });
-  const store = await Store.open({ dataDir });
-  const authority = await Authority.open({
-    store,
-    secrets: new SecretBox(masterKey),
-    clock: new TestClock(),
-    keyAlgorithm: 'ec-p256',
-    caKeyAlgorithm: 'ec-p256',
-    rateLimits: false,
-  });
+  const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, new TestClock());
   const { credentials } = await authority.bootstrap.bootstrap();
   const app = await buildServer({ authority, nonceLifetimeSeconds: 300, backgroundJobs: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -969,17 +966,21 @@ async function dbcertsBytes(args: string[]): Promise<{ code: number; stdout: Buf
 
 describe('`dbcerts crl` prints the CRLs the API serves', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-crl-cli-'));
+  /** The store the server and the CLI share (on PostgreSQL, a database of its own). */
+  let database: TestDatabase;
   let served: Awaited<ReturnType<typeof startServerOnDataDir>>;
   let server: TestServer;
 
   before(async () => {
-    served = await startServerOnDataDir(dataDir);
+    database = await createTestDatabase();
+    served = await startServerOnDataDir(dataDir, database);
     // The helpers above take a TestServer; this one has what they use.
     server = { ...served, clock: new TestClock(), dataDir } as unknown as TestServer;
     await createManagedUser(server, 'frank');
   });
   after(async () => {
     await served.close();
+    await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -991,10 +992,10 @@ describe('`dbcerts crl` prints the CRLs the API serves', () => {
     const der = await crlDer(server);
 
     const group = served.credentials.groupId;
-    const printed = await dbcertsBytes(['crl', '--data', dataDir, '--group', group]);
+    const printed = await dbcertsBytes(['crl', '--data', dataDir, ...database.cliArgs, '--group', group]);
     assert.equal(printed.code, 0, printed.stderr);
     assert.equal(printed.stdout.toString('utf8'), pem);
-    const printedDer = await dbcertsBytes(['crl', '--data', dataDir, '--group', group, '--der']);
+    const printedDer = await dbcertsBytes(['crl', '--data', dataDir, ...database.cliArgs, '--group', group, '--der']);
     assert.equal(printedDer.code, 0, printedDer.stderr);
     assert.deepEqual(printedDer.stdout, der);
 

@@ -17,6 +17,7 @@ import {
   type Role,
 } from '../../src/domain/roles.js';
 import { atlasError, type AtlasErrorBody } from '../helpers/atlas-assert.js';
+import { tableNames } from '../helpers/backend.js';
 import { type ApiResponse, DigestClient } from '../helpers/digest-client.js';
 import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
@@ -439,32 +440,30 @@ function cellText(_key: string, value: unknown): unknown {
 }
 
 async function stateSnapshot(): Promise<string> {
-  const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(
-    server.store.db,
-  );
+  const tables = (await tableNames(server.store)).filter((name) => !UNSNAPSHOTTED.has(name));
   const snapshot: Record<string, string[]> = {};
-  for (const { name } of tables.rows) {
-    if (UNSNAPSHOTTED.has(name) || name.startsWith('sqlite_')) continue;
+  for (const name of tables) {
     const rows = await sql<Record<string, unknown>>`select * from ${sql.table(name)}`.execute(server.store.db);
     snapshot[name] = rows.rows.map((row) => JSON.stringify(row, cellText)).sort();
   }
   return JSON.stringify(snapshot);
 }
 
-/** Where the events table ends now (SQLite's implicit rowid: inserts only ever append). */
-async function eventsMark(): Promise<number> {
-  const { rows } = await sql<{ mark: number | bigint | null }>`select max(rowid) as mark from events`.execute(
-    server.store.db,
-  );
-  return Number(rows[0]?.mark ?? 0);
+/**
+ * The events there are now, by id (on either engine: PostgreSQL has no rowid, and ids do
+ * not sort by insertion across clock changes), so that every event added after is found.
+ */
+async function eventsMark(): Promise<ReadonlySet<string>> {
+  const rows = await server.store.db.selectFrom('events').select('id').execute();
+  return new Set(rows.map((row) => row.id));
 }
 
-async function eventsSince(mark: number) {
-  return server.store.db
-    .selectFrom('events')
-    .selectAll()
-    .where(sql<boolean>`rowid > ${mark}`)
-    .execute();
+async function eventsSince(mark: ReadonlySet<string>) {
+  const ids = (await server.store.db.selectFrom('events').select('id').execute())
+    .map((row) => row.id)
+    .filter((id) => !mark.has(id));
+  if (ids.length === 0) return [];
+  return server.store.db.selectFrom('events').selectAll().where('id', 'in', ids).execute();
 }
 
 // --- one request ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ import { Store } from '../../src/store/store.js';
 import { createTestDatabase, storedCells, TEST_BACKEND, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { type ApiResponse, DigestClient, type RequestOptions, send } from '../helpers/digest-client.js';
-import { V1 } from '../helpers/server.js';
+import { openTestAuthority, V1 } from '../helpers/server.js';
 
 /**
  * Secrets never appear in logs, list responses, events or error bodies, nor in the clear
@@ -256,15 +256,7 @@ async function storedBytes(over: Store = store): Promise<Array<{ where: string; 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-secrets-'));
   database = await createTestDatabase();
-  store = await Store.open({ dataDir, databaseUrl: database.url });
-  authority = await Authority.open({
-    store,
-    secrets: new SecretBox(masterKey),
-    clock,
-    keyAlgorithm: 'ec-p256',
-    caKeyAlgorithm: 'ec-p256',
-    rateLimits: false,
-  });
+  ({ store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock));
   ({ credentials } = await authority.bootstrap.bootstrap());
   app = await buildServer({
     authority,

@@ -47,3 +47,54 @@ export async function tableNames(store: Store): Promise<string[]> {
         }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`;
   return (await query.execute(store.db)).rows.map((row) => row.name);
 }
+
+/**
+ * A database of the test backend for a test that opens its stores itself (several
+ * instances over one store, the command line, a known master key): on SQLite nothing (the
+ * file lives in the data directory), on PostgreSQL a new database. `url` goes to
+ * `Store.open({ dataDir, databaseUrl: url })`; `cliArgs` to a `dbcerts` command.
+ */
+export interface TestDatabase {
+  url: string | undefined;
+  cliArgs: string[];
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (TEST_BACKEND === 'sqlite') return { url: undefined, cliArgs: [], drop: async () => undefined };
+  const database = await createPostgresDatabase();
+  return { url: database.url, cliArgs: ['--database-url', database.url], drop: database.drop };
+}
+
+/** One cell of a table, as the bytes a search for secrets must look at. */
+export interface StoredCell {
+  table: string;
+  column: string;
+  bytes: Buffer;
+}
+
+/**
+ * Every non-null cell of every table of the store (the whole content of a PostgreSQL
+ * database, where there is no file to read): bytes (BLOB/bytea) as they are, text as
+ * UTF-8, numbers in decimal, anything else as JSON.
+ */
+export async function storedCells(store: Store): Promise<StoredCell[]> {
+  const cells: StoredCell[] = [];
+  for (const table of await tableNames(store)) {
+    const { rows } = await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(store.db);
+    for (const row of rows) {
+      for (const [column, value] of Object.entries(row)) {
+        if (value === null || value === undefined) continue;
+        let bytes: Buffer;
+        if (value instanceof Uint8Array) bytes = Buffer.from(value);
+        else if (typeof value === 'string') bytes = Buffer.from(value, 'utf8');
+        else if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+          bytes = Buffer.from(String(value), 'utf8');
+        } else if (value instanceof Date) bytes = Buffer.from(value.toISOString(), 'utf8');
+        else bytes = Buffer.from(JSON.stringify(value), 'utf8');
+        cells.push({ table, column, bytes });
+      }
+    }
+  }
+  return cells;
+}

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { buildServer } from '../../src/api/server.js';
-import { Authority } from '../../src/authority/authority.js';
+import { Authority, type AuthorityOptions } from '../../src/authority/authority.js';
+import type { Clock } from '../../src/authority/clock.js';
 import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
 import type { WebhookSender } from '../../src/authority/expiry-alerts.js';
 import type { RateLimitSettings } from '../../src/authority/rate-limits.js';
@@ -59,6 +60,33 @@ export interface TestServer {
  * A real server on a random loopback port, over a fresh store (the embedded SQLite file,
  * or a new PostgreSQL database when DBCERTS_TEST_BACKEND=postgres), bootstrapped.
  */
+/**
+ * A store and an authority over a data directory and a database of the test backend
+ * (`createTestDatabase().url`), for a test that opens its instances itself: several over
+ * one store, or one beside the command line. P-256 keys, no rate limits and no key pool
+ * unless `options` says otherwise.
+ */
+export async function openTestAuthority(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  masterKey: Buffer,
+  clock: Clock,
+  options: Partial<AuthorityOptions> = {},
+): Promise<{ store: Store; authority: Authority }> {
+  const store = await Store.open({ dataDir, databaseUrl });
+  const authority = await Authority.open({
+    store,
+    secrets: new SecretBox(masterKey),
+    clock,
+    keyAlgorithm: 'ec-p256',
+    caKeyAlgorithm: 'ec-p256',
+    rateLimits: false,
+    keyPool: { sizes: {} },
+    ...options,
+  });
+  return { store, authority };
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-test-'));
   const clock = options.clock ?? new TestClock();
