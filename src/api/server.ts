@@ -25,6 +25,7 @@ import { certificateRoutes } from './routes/certs.js';
 import { databaseUserRoutes } from './routes/database-users.js';
 import { groupRoutes } from './routes/groups.js';
 import { managedX509Routes } from './routes/managed-x509.js';
+import { consoleRoutes } from './console/routes.js';
 
 export const ATLAS_V1_PREFIX = '/api/atlas/v1.0';
 export const ATLAS_V2_PREFIX = '/api/atlas/v2';
@@ -166,6 +167,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ...(options.failedAuthPolicy ? { failedAuthPolicy: options.failedAuthPolicy } : {}),
     nonceLifetimeSeconds: options.nonceLifetimeSeconds ?? 300,
     protectedPrefixes: ['/api/atlas/'],
+    publicUrl: options.publicUrl,
   });
 
   if (options.backgroundJobs !== false) await app.register(backgroundJobs, { authority: options.authority });
@@ -175,6 +177,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   await registerOpenApi(app);
   await app.register(oauthRoutes, { authority: options.authority, metrics });
+  await app.register(consoleRoutes, { authority: options.authority, publicUrl: options.publicUrl });
 
   // One routing table, two dialects: every resource is served under v1.0 and under v2,
   // by the same handlers; v2 adds its versioned media types.

@@ -12,6 +12,7 @@ import { BootstrapService } from './bootstrap.js';
 import { CertificateAuthorityService } from './certificate-authorities.js';
 import { CertificateService } from './certificates.js';
 import { type Clock, systemClock } from './clock.js';
+import { type ConsoleSessionSettings, ConsoleSessionService } from './console-sessions.js';
 import { DatabaseUserService } from './database-users.js';
 import { EventService } from './events.js';
 import { ExpiryAlertService, type WebhookSender } from './expiry-alerts.js';
@@ -39,6 +40,8 @@ export interface AuthorityOptions {
   webhookSender?: WebhookSender;
   /** Ready user keys to keep per algorithm (default: 50 of the configured kind) and refill concurrency. */
   keyPool?: { sizes?: Partial<Record<KeyAlgorithm, number>>; concurrency?: number };
+  /** Web console session timeouts (default: 15 minutes idle, 8 hours in all). */
+  consoleSessions?: Partial<ConsoleSessionSettings>;
 }
 
 /** True when a failure means the store is unreachable right now (the API answers 503). */
@@ -70,6 +73,7 @@ export class Authority {
   readonly expiryAlerts: ExpiryAlertService;
   readonly serviceAccounts: ServiceAccountService;
   readonly oauth: OAuthService;
+  readonly consoleSessions: ConsoleSessionService;
   readonly #secrets: SecretBox;
 
   private constructor(options: AuthorityOptions) {
@@ -111,6 +115,13 @@ export class Authority {
     this.events = new EventService(this.store, access, audit);
     this.serviceAccounts = new ServiceAccountService(this.store, this.clock, access, audit, this.apiKeys);
     this.oauth = new OAuthService(this.store, this.clock, this.#secrets, this.serviceAccounts);
+    this.consoleSessions = new ConsoleSessionService(
+      this.store,
+      this.clock,
+      this.apiKeys,
+      this.serviceAccounts,
+      options.consoleSessions,
+    );
     this.userSecurity = new UserSecurityService(this.store, this.clock, access, audit);
     this.expiryAlerts = new ExpiryAlertService(
       this.store,

@@ -117,6 +117,7 @@ async function serve(config: Config): Promise<void> {
       '',
       `dbcerts: the MongoDB Atlas Administration API at ${origin}${ATLAS_V1_PREFIX} and ${origin}/api/atlas/v2`,
       `  OpenAPI:       ${origin}/api/openapi.json`,
+      `  web console:   ${origin}/console (sign in with the API key below)`,
       `  store:         ${runtime.authority.store.location}`,
       `  organization:  ${credentials.orgId}`,
       `  project:       ${credentials.groupId}`,

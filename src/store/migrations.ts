@@ -324,9 +324,17 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('last_seen_at', 'text', (c) => c.notNull())
           .addColumn('expires_at', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('console_sessions_by_api_key').on('console_sessions').column('api_key_id').execute();
+        await db.schema
+          .createIndex('console_sessions_by_api_key')
+          .on('console_sessions')
+          .column('api_key_id')
+          .execute();
         // Purged when idle too long or past their lifetime.
-        await db.schema.createIndex('console_sessions_by_last_seen').on('console_sessions').column('last_seen_at').execute();
+        await db.schema
+          .createIndex('console_sessions_by_last_seen')
+          .on('console_sessions')
+          .column('last_seen_at')
+          .execute();
         await db.schema.createIndex('console_sessions_by_expiry').on('console_sessions').column('expires_at').execute();
       },
     },

@@ -6,6 +6,13 @@ import type { Principal } from '../../authority/principal.js';
 import type { ApiKey } from '../../domain/api-key.js';
 import { AtlasError } from '../../domain/errors.js';
 import { type BucketPolicy, type BucketState, takeToken } from '../../domain/rate-limit.js';
+import {
+  carriesSessionCookie,
+  comesFromAnotherOrigin,
+  isSafeMethod,
+  presentedCsrfToken,
+  sessionIdOf,
+} from '../console/session-http.js';
 import type { DigestFailure, Metrics } from '../metrics.js';
 import {
   challengeHeader,
@@ -24,6 +31,14 @@ declare module 'fastify' {
     /** The authenticated caller; set on every `/api/atlas` request that reaches a handler. */
     principal: Principal;
   }
+  interface FastifyInstance {
+    /**
+     * Counts a failed authentication outside /api/atlas (the console's sign-in) against
+     * its source, as Digest failures are: throws Atlas' 429 once the source has failed
+     * too often.
+     */
+    authenticationFailed(request: FastifyRequest, reply: FastifyReply, reason: DigestFailure): void;
+  }
 }
 
 export interface DigestAuthOptions {
@@ -34,10 +49,12 @@ export interface DigestAuthOptions {
   failedAuthPolicy?: BucketPolicy;
   /** Path prefixes that require authentication. */
   protectedPrefixes: readonly string[];
+  /** The public origin (`--public-url`), also accepted as the Origin of console writes. */
+  publicUrl?: string | undefined;
 }
 
 // Atlas' 401 body for credential failures: no errorCode, and this member order.
-const UNAUTHORIZED_BODY = JSON.stringify({
+export const UNAUTHORIZED_BODY = JSON.stringify({
   error: 401,
   reason: 'Unauthorized',
   detail: 'You are not authorized for this resource.',
@@ -75,8 +92,11 @@ class FailureThrottle {
 
 /**
  * Authenticates every protected request — HTTP Digest for API keys, Bearer tokens for
- * service accounts — before anything else looks at it: before the body is read, parsed or validated (curl's first POST carries no body
- * and must get the challenge, not a 400). All failures look alike to the client.
+ * service accounts, and the web console's session cookie when there is no Authorization
+ * header — before anything else looks at it: before the body is read, parsed or validated
+ * (curl's first POST carries no body and must get the challenge, not a 400). All
+ * failures look alike to the client. A console session's writes must also carry its
+ * CSRF token and come from this server's own origin.
  */
 async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Promise<void> {
   const { authority, metrics } = options;
@@ -99,6 +119,23 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
 
   app.decorateRequest('principal', null as unknown as Principal);
 
+  function countFailure(request: FastifyRequest, reply: FastifyReply, reason: DigestFailure): void {
+    metrics.digestFailures.inc({ reason });
+    const throttled = failures.take(request.ip);
+    if (!throttled) return;
+    metrics.authenticationThrottled.inc();
+    reply.header('Retry-After', throttled.retryAfterSeconds);
+    throw new AtlasError(
+      'RATE_LIMITED_TOKEN_BUCKET',
+      'authentication',
+      throttled.retryAfterSeconds,
+      failedAuthPolicy.capacity,
+      failedAuthPolicy.refillRate,
+      failedAuthPolicy.refillSeconds,
+    );
+  }
+  app.decorate('authenticationFailed', countFailure);
+
   function challenge(reply: FastifyReply, stale = false): FastifyReply {
     return reply
       .code(401)
@@ -107,11 +144,24 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       .send(UNAUTHORIZED_BODY);
   }
 
-  type Outcome = { apiKey: ApiKey } | { stale: true } | { failure: DigestFailure } | { missing: true };
+  type Outcome =
+    | { apiKey: ApiKey; sessionId?: string }
+    | { stale: true }
+    | { failure: DigestFailure }
+    | { sessionEnded: true }
+    | { missing: true };
 
   async function authenticate(request: FastifyRequest): Promise<Outcome> {
     const header = request.headers.authorization;
-    if (!header) return { missing: true };
+    if (!header) {
+      // The web console: a session cookie. An unknown or ended session costs the source
+      // nothing, but gets no Digest challenge: the browser would prompt for a password
+      // (or, driven by a script, wait for one) instead of letting the console sign in again.
+      const sessionId = sessionIdOf(request);
+      const session = sessionId === undefined ? undefined : await authority.consoleSessions.resolve(sessionId);
+      if (session) return { apiKey: session.apiKey, sessionId: sessionId! };
+      return carriesSessionCookie(request) ? { sessionEnded: true } : { missing: true };
+    }
     // Service accounts: an OAuth 2.0 access token from /api/oauth/token.
     const bearer = /^\s*bearer\s+(\S+)\s*$/i.exec(header);
     if (bearer) {
@@ -168,28 +218,25 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
     if (!isProtected(request)) return;
     const outcome = await authenticate(request);
     if ('missing' in outcome) return challenge(reply);
+    if ('sessionEnded' in outcome) {
+      return reply.code(401).header('cache-control', 'no-store').type('application/json').send(UNAUTHORIZED_BODY);
+    }
     if ('stale' in outcome) return challenge(reply, true);
     if ('failure' in outcome) {
-      metrics.digestFailures.inc({ reason: outcome.failure });
-      const throttled = failures.take(request.ip);
-      if (throttled) {
-        metrics.authenticationThrottled.inc();
-        reply.header('Retry-After', throttled.retryAfterSeconds);
-        throw new AtlasError(
-          'RATE_LIMITED_TOKEN_BUCKET',
-          'authentication',
-          throttled.retryAfterSeconds,
-          failedAuthPolicy.capacity,
-          failedAuthPolicy.refillRate,
-          failedAuthPolicy.refillSeconds,
-        );
-      }
+      countFailure(request, reply, outcome.failure);
       return challenge(reply);
     }
     const resource = (request.url.split('?')[0] ?? '').replace(/^\/+/, '');
     // Throws Atlas' 403s for an address the key's access list does not admit.
     const principal = await authority.apiKeys.admit(outcome.apiKey, request.ip, { method: request.method, resource });
     request.principal = principal;
+    // A session's write must prove it comes from the console itself: another site can make
+    // the browser send the cookie, but can neither read the token nor forge the Origin.
+    // Refused with the principal known, so the refusal is on the audit trail.
+    if (outcome.sessionId !== undefined && !isSafeMethod(request.method)) {
+      const tokenOk = authority.consoleSessions.csrfTokenMatches(outcome.sessionId, presentedCsrfToken(request));
+      if (!tokenOk || comesFromAnotherOrigin(request, options.publicUrl)) throw new AtlasError('CSRF_TOKEN_INVALID');
+    }
   });
 }
 

@@ -1,0 +1,261 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ApiKey, ProjectRoleAssignment } from '../domain/api-key.js';
+import { effectiveOrgRoles, effectiveProjectRoles, type OrgRole, type ProjectRole } from '../domain/roles.js';
+import type { IdentityKind, StoredApiKey } from '../store/repositories/api-keys.js';
+import type { StoredConsoleSession } from '../store/repositories/console-sessions.js';
+import type { Store } from '../store/store.js';
+import type { ApiKeyService } from './api-keys.js';
+import type { Clock } from './clock.js';
+import { type Operation, REQUIRED_ROLES } from './required-roles.js';
+import type { ServiceAccountService } from './service-accounts.js';
+
+/**
+ * Web console sessions. A person signs in once with an API key or a service account's
+ * client credentials; the browser then holds a random session id (in an HttpOnly
+ * cookie) that authenticates the ordinary Atlas API routes as that key. Only the id's
+ * SHA-256 is stored, so a copy of the database opens no session. Every request re-reads
+ * the key (a deleted key, account or secret ends its sessions at once) and its roles.
+ */
+
+export interface ConsoleSessionSettings {
+  /** A session ends this long after its last recorded activity. */
+  idleTimeoutSeconds: number;
+  /** And this long after it began, however active. */
+  lifetimeSeconds: number;
+}
+
+export const DEFAULT_CONSOLE_SESSION_SETTINGS: ConsoleSessionSettings = {
+  idleTimeoutSeconds: 15 * 60,
+  lifetimeSeconds: 8 * 3600,
+};
+
+/** Activity is recorded at most this often: a busy session writes once a minute, not per request. */
+export const ACTIVITY_RESOLUTION_MS = 60_000;
+
+const SESSION_ID_BYTES = 32;
+/** 32 random bytes, base64url: 43 characters. */
+const SESSION_ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+const CSRF_LABEL = 'dbcerts console CSRF token v1';
+
+export type ConsoleCredentials = { publicKey: string; privateKey: string } | { clientId: string; clientSecret: string };
+
+/** A key or service account whose credentials were just checked, before it is admitted. */
+export interface VerifiedIdentity {
+  kind: IdentityKind;
+  apiKey: ApiKey & { name?: string };
+  /** Service accounts: the secret presented. */
+  secretId?: string;
+}
+
+/** A live session and the key or account it stands for, as of this request. */
+export interface ConsoleIdentity {
+  kind: IdentityKind;
+  apiKey: ApiKey & { name?: string };
+  session: StoredConsoleSession;
+}
+
+/** What a session may do: the operation names of REQUIRED_ROLES its roles reach. */
+export interface AllowedOperations {
+  organization: Operation[];
+  /** What the organization roles alone allow in every project of the organization. */
+  everyProject: Operation[];
+  /** Per assigned project: its roles there together with the organization's. */
+  projects: Record<string, Operation[]>;
+}
+
+/** The answer of `GET /console/session`. */
+export interface SessionDescription {
+  csrfToken: string;
+  expiresAt: string;
+  idleTimeoutSeconds: number;
+  identity:
+    | { kind: 'API_KEY'; id: string; publicKey: string; description: string }
+    | { kind: 'SERVICE_ACCOUNT'; id: string; clientId: string; name: string; description: string };
+  /** The server's clock, so the console computes "expiring soon" from the same now. */
+  now: string;
+  operations: AllowedOperations;
+  orgId: string;
+  orgRoles: OrgRole[];
+  projectRoles: ProjectRoleAssignment[];
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The operations of REQUIRED_ROLES a key with these roles may call, by scope. */
+export function allowedOperations(
+  orgRoles: readonly OrgRole[],
+  projectRoles: readonly ProjectRoleAssignment[],
+): AllowedOperations {
+  const operations = Object.keys(REQUIRED_ROLES) as Operation[];
+  const heldInOrg = effectiveOrgRoles(orgRoles);
+  const inProject = (assigned: readonly ProjectRole[]) => {
+    const held = effectiveProjectRoles(orgRoles, assigned);
+    return operations.filter((operation) => {
+      const requirement = REQUIRED_ROLES[operation];
+      return requirement.scope === 'project' && requirement.anyOf.some((role) => held.has(role));
+    });
+  };
+  return {
+    organization: operations.filter((operation) => {
+      const requirement = REQUIRED_ROLES[operation];
+      return requirement.scope === 'organization' && requirement.anyOf.some((role) => heldInOrg.has(role));
+    }),
+    everyProject: inProject([]),
+    projects: Object.fromEntries(projectRoles.map((assignment) => [assignment.groupId, inProject(assignment.roles)])),
+  };
+}
+
+/** The key's public members only (never its sealed secrets). */
+function publicKeyView(stored: StoredApiKey): ApiKey & { name?: string } {
+  return {
+    id: stored.id,
+    orgId: stored.orgId,
+    publicKey: stored.publicKey,
+    description: stored.description,
+    roles: stored.roles,
+    projectRoles: stored.projectRoles,
+    privateKeyTail: stored.privateKeyTail,
+    createdAt: stored.createdAt,
+    ...(stored.name !== undefined ? { name: stored.name } : {}),
+  };
+}
+
+export class ConsoleSessionService {
+  readonly settings: ConsoleSessionSettings;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly apiKeys: ApiKeyService,
+    private readonly serviceAccounts: ServiceAccountService,
+    settings: Partial<ConsoleSessionSettings> = {},
+  ) {
+    this.settings = { ...DEFAULT_CONSOLE_SESSION_SETTINGS, ...settings };
+  }
+
+  /**
+   * The key or account the credentials name, or undefined when they are wrong: an API
+   * key's private key is checked against its Digest HA1, a service account's secret as
+   * the OAuth token endpoint checks it (live secrets only). Both in constant time.
+   */
+  async verify(credentials: ConsoleCredentials): Promise<VerifiedIdentity | undefined> {
+    if ('publicKey' in credentials) {
+      const apiKey = await this.apiKeys.verifyApiKeySecret(credentials.publicKey, credentials.privateKey);
+      return apiKey && { kind: 'API_KEY', apiKey };
+    }
+    const authenticated = await this.serviceAccounts.authenticateClient(credentials.clientId, credentials.clientSecret);
+    if (!authenticated) return undefined;
+    return { kind: 'SERVICE_ACCOUNT', apiKey: publicKeyView(authenticated.account), secretId: authenticated.secretId };
+  }
+
+  /** Opens a session for an admitted identity; returns the session id (shown to the browser only). */
+  async open(verified: VerifiedIdentity): Promise<{ sessionId: string; identity: ConsoleIdentity }> {
+    const now = this.clock.now();
+    const sessionId = randomBytes(SESSION_ID_BYTES).toString('base64url');
+    const session: StoredConsoleSession = {
+      idSha256: sha256Hex(sessionId),
+      apiKeyId: verified.apiKey.id,
+      orgId: verified.apiKey.orgId,
+      kind: verified.kind,
+      publicKey: verified.apiKey.publicKey,
+      ...(verified.secretId !== undefined ? { secretId: verified.secretId } : {}),
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: new Date(now.getTime() + this.settings.lifetimeSeconds * 1000),
+    };
+    await this.store.transaction(async (repositories) => {
+      // Sign-ins sweep the sessions nobody will use again.
+      await repositories.consoleSessions.purgeExpired(now, this.idleCutoff(now));
+      await repositories.consoleSessions.insert(session);
+    });
+    return { sessionId, identity: { kind: verified.kind, apiKey: verified.apiKey, session } };
+  }
+
+  private idleCutoff(now: Date): Date {
+    return new Date(now.getTime() - this.settings.idleTimeoutSeconds * 1000);
+  }
+
+  /**
+   * The live session an id names, with its key or account as they are now; undefined
+   * (and the session deleted) when it is idle too long, past its lifetime, or its key,
+   * account or secret is gone. Activity is recorded at most once a minute.
+   */
+  async resolve(sessionId: string): Promise<ConsoleIdentity | undefined> {
+    if (!SESSION_ID_SHAPE.test(sessionId)) return undefined;
+    const idSha256 = sha256Hex(sessionId);
+    const session = await this.store.consoleSessions.find(idSha256);
+    if (!session) return undefined;
+    const now = this.clock.now();
+    const idle = now.getTime() - session.lastSeenAt.getTime() >= this.settings.idleTimeoutSeconds * 1000;
+    const apiKey = idle || now >= session.expiresAt ? undefined : await this.identityOf(session);
+    if (!apiKey) {
+      await this.store.consoleSessions.delete(idSha256);
+      return undefined;
+    }
+    if (now.getTime() - session.lastSeenAt.getTime() >= ACTIVITY_RESOLUTION_MS) {
+      await this.store.consoleSessions.touch(idSha256, now);
+      session.lastSeenAt = now;
+    }
+    return { kind: session.kind, apiKey, session };
+  }
+
+  private async identityOf(session: StoredConsoleSession): Promise<(ApiKey & { name?: string }) | undefined> {
+    if (session.kind === 'SERVICE_ACCOUNT') {
+      if (session.secretId === undefined) return undefined;
+      const account = await this.serviceAccounts.accountForToken(session.publicKey, session.secretId);
+      return account && account.id === session.apiKeyId ? publicKeyView(account) : undefined;
+    }
+    const key = await this.store.apiKeys.find(session.orgId, session.apiKeyId, 'API_KEY');
+    return key && key.publicKey === session.publicKey ? publicKeyView(key) : undefined;
+  }
+
+  /** Ends a session (sign-out); false if it had already ended. */
+  async close(sessionId: string): Promise<boolean> {
+    if (!SESSION_ID_SHAPE.test(sessionId)) return false;
+    return this.store.consoleSessions.delete(sha256Hex(sessionId));
+  }
+
+  /**
+   * The session's CSRF token: an HMAC of a fixed label keyed with the session id. Only
+   * the holder of the id can compute it, the stored hash cannot give it, and no second
+   * secret needs storing.
+   */
+  csrfToken(sessionId: string): string {
+    return createHmac('sha256', sessionId).update(CSRF_LABEL).digest('base64url');
+  }
+
+  /** True when `presented` is the session's CSRF token (constant time). */
+  csrfTokenMatches(sessionId: string, presented: string | undefined): boolean {
+    if (presented === undefined) return false;
+    const expected = Buffer.from(this.csrfToken(sessionId));
+    const actual = Buffer.from(presented);
+    return expected.length === actual.length && timingSafeEqual(expected, actual);
+  }
+
+  /** Who the session is, what it may do, and its CSRF token (the console's start-up read). */
+  describe(sessionId: string, identity: ConsoleIdentity): SessionDescription {
+    const { apiKey, session } = identity;
+    return {
+      csrfToken: this.csrfToken(sessionId),
+      expiresAt: session.expiresAt.toISOString(),
+      idleTimeoutSeconds: this.settings.idleTimeoutSeconds,
+      identity:
+        identity.kind === 'SERVICE_ACCOUNT'
+          ? {
+              kind: 'SERVICE_ACCOUNT',
+              id: apiKey.id,
+              clientId: apiKey.publicKey,
+              name: apiKey.name ?? '',
+              description: apiKey.description,
+            }
+          : { kind: 'API_KEY', id: apiKey.id, publicKey: apiKey.publicKey, description: apiKey.description },
+      now: this.clock.now().toISOString(),
+      operations: allowedOperations(apiKey.roles, apiKey.projectRoles),
+      orgId: apiKey.orgId,
+      orgRoles: apiKey.roles,
+      projectRoles: apiKey.projectRoles,
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import { badge } from './dom.js';
+
+/** Presentation helpers shared by the views. */
+
+/** `2025-03-01 10:00 UTC`: unambiguous wherever the reader is. */
+export function formatInstant(value: string | Date | undefined): string {
+  if (value === undefined) return '—';
+  const date = typeof value === 'string' ? new Date(value) : value;
+  if (Number.isNaN(date.getTime())) return String(value);
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function formatDay(value: string | Date): string {
+  const date = typeof value === 'string' ? new Date(value) : value;
+  return date.toISOString().slice(0, 10);
+}
+
+/** A serial as exact decimal (it is the Atlas `_id`), whatever JSON gave us. */
+export function serialText(value: unknown): string {
+  return typeof value === 'bigint' || typeof value === 'number' || typeof value === 'string' ? String(value) : '?';
+}
+
+/** The serial as OpenSSL prints it (upper-case hex, even length). */
+export function serialHex(value: unknown): string {
+  try {
+    const hex = BigInt(serialText(value)).toString(16).toUpperCase();
+    return hex.length % 2 === 1 ? `0${hex}` : hex;
+  } catch {
+    return '?';
+  }
+}
+
+export interface DatabaseUser {
+  username: string;
+  databaseName: string;
+  x509Type: string;
+  awsIAMType: string;
+  ldapAuthType: string;
+  oidcAuthType: string;
+  roles: Array<{ roleName: string; databaseName: string; collectionName?: string }>;
+  labels: Array<{ key: string; value: string }>;
+  description?: string;
+}
+
+export function authMethod(user: DatabaseUser): string {
+  if (user.x509Type === 'MANAGED') return 'X.509 (dbcerts-managed)';
+  if (user.x509Type === 'CUSTOMER') return 'X.509 (customer CA)';
+  if (user.awsIAMType !== 'NONE') return 'AWS IAM';
+  if (user.ldapAuthType !== 'NONE') return 'LDAP';
+  if (user.oidcAuthType !== 'NONE') return 'OIDC';
+  return 'Password (SCRAM)';
+}
+
+export function roleText(role: { roleName: string; databaseName: string; collectionName?: string }): string {
+  return `${role.roleName}@${role.databaseName}${role.collectionName ? `.${role.collectionName}` : ''}`;
+}
+
+export interface InventoryCertificate {
+  _id: bigint | number;
+  createdAt: string;
+  notAfter: string;
+  subject: string;
+  status?: string;
+  revokedAt?: string;
+  revocationReason?: string;
+  keyAlgorithm?: string;
+  source?: string;
+}
+
+export type DisplayStatus = 'active' | 'expiring' | 'expired' | 'revoked';
+
+/** active, expiring soon (within the alert lead time), expired or revoked, as of `now`. */
+export function displayStatus(certificate: InventoryCertificate, now: Date, leadTimeDays: number): DisplayStatus {
+  if (certificate.status === 'revoked' || certificate.revokedAt) return 'revoked';
+  const notAfter = new Date(certificate.notAfter).getTime();
+  if (notAfter <= now.getTime()) return 'expired';
+  if (notAfter <= now.getTime() + leadTimeDays * 86_400_000) return 'expiring';
+  return 'active';
+}
+
+export const STATUS_LABELS: Record<DisplayStatus, string> = {
+  active: 'Active',
+  expiring: 'Expiring soon',
+  expired: 'Expired',
+  revoked: 'Revoked',
+};
+
+export function statusBadge(status: DisplayStatus): HTMLSpanElement {
+  return badge(STATUS_LABELS[status], status);
+}
+
+/** Atlas' default expiry-alert lead time, when a project has not set its own. */
+export const DEFAULT_LEAD_TIME_DAYS = 30;

@@ -1,0 +1,183 @@
+import { SessionEndedError } from './api.js';
+import { errorMessage, h, replace } from './dom.js';
+import { session } from './session.js';
+import { renderProject, type ProjectTab, PROJECT_TABS } from './view-project.js';
+import { renderProjects } from './view-projects.js';
+import { renderSignIn } from './view-signin.js';
+
+/**
+ * The dbcerts web console: a single page with hash routes.
+ *   #/signin · #/projects · #/projects/<groupId>/<tab> · #/projects/<groupId>/users/<db>/<username>
+ */
+
+export interface ViewContext {
+  main: HTMLElement;
+  /** True once another view has started rendering: an async view stops drawing then. */
+  stale(): boolean;
+  navigate(hash: string): void;
+  /** A short message for screen readers (and the visible status line). */
+  announce(text: string): void;
+  /** Re-renders the current route. */
+  refresh(): void;
+  /** After signing in: show who, then go on to `hash`. */
+  signedIn(hash: string): void;
+}
+
+type Route =
+  | { name: 'signin' }
+  | { name: 'projects' }
+  | { name: 'project'; groupId: string; tab: ProjectTab; user?: { databaseName: string; username: string } };
+
+function parseRoute(hash: string): Route {
+  const parts = hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter((part) => part !== '')
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    });
+  if (parts[0] === 'signin') return { name: 'signin' };
+  if (parts[0] === 'projects' && parts[1] !== undefined) {
+    const tab = (PROJECT_TABS as readonly string[]).includes(parts[2] ?? '') ? (parts[2] as ProjectTab) : 'users';
+    if (tab === 'users' && parts[3] !== undefined && parts[4] !== undefined) {
+      return {
+        name: 'project',
+        groupId: parts[1],
+        tab,
+        user: { databaseName: parts[3], username: parts.slice(4).join('/') },
+      };
+    }
+    return { name: 'project', groupId: parts[1], tab };
+  }
+  return { name: 'projects' };
+}
+
+const main = document.getElementById('main') as HTMLElement;
+const identityBar = document.getElementById('identity') as HTMLElement;
+const announcer = document.getElementById('announcer') as HTMLElement;
+let renderCount = 0;
+let endedMessage: string | undefined;
+
+function announce(text: string): void {
+  announcer.textContent = '';
+  // A new text node each time, so the same message twice is still announced.
+  window.setTimeout(() => {
+    announcer.textContent = text;
+  }, 50);
+}
+
+function renderIdentity(): void {
+  const info = session.info;
+  if (!info) {
+    replace(identityBar);
+    return;
+  }
+  const who =
+    info.identity.kind === 'API_KEY'
+      ? `API key ${info.identity.publicKey}`
+      : `Service account ${info.identity.name || info.identity.clientId}`;
+  replace(
+    identityBar,
+    h('span', { class: 'who' }, who),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary small',
+        onclick: async () => {
+          try {
+            await session.signOut();
+          } finally {
+            endedMessage = 'You signed out.';
+            renderIdentity();
+            go('#/signin');
+          }
+        },
+      },
+      'Sign out',
+    ),
+  );
+}
+
+/** Shows `hash`: a new hash renders through hashchange, the same one is rendered again. */
+function go(hash: string): void {
+  if (location.hash === hash) void route();
+  else location.hash = hash;
+}
+
+async function route(): Promise<void> {
+  const id = ++renderCount;
+  const context: ViewContext = {
+    main,
+    stale: () => id !== renderCount,
+    navigate: go,
+    announce,
+    refresh: () => void route(),
+    signedIn: (hash) => {
+      endedMessage = undefined;
+      renderIdentity();
+      go(hash);
+    },
+  };
+  const current = parseRoute(location.hash);
+  try {
+    if (current.name === 'signin' || !session.info) {
+      renderIdentity();
+      renderSignIn(context, endedMessage, current.name === 'signin' ? '#/projects' : location.hash || '#/projects');
+    } else if (current.name === 'projects') {
+      await renderProjects(context);
+    } else {
+      await renderProject(context, current.groupId, current.tab, current.user);
+    }
+  } catch (error) {
+    if (context.stale()) return;
+    if (error instanceof SessionEndedError) return; // the ended listener shows the sign-in page
+    replace(main, errorMessage(error instanceof Error ? error.message : String(error)));
+  }
+  if (!context.stale()) {
+    // Move focus to the new page's heading so keyboard and screen-reader users start there.
+    const heading = main.querySelector('h1');
+    if (heading && document.activeElement === document.body) {
+      heading.setAttribute('tabindex', '-1');
+      heading.focus({ preventScroll: true });
+    }
+    const title = heading?.textContent;
+    document.title = title ? `${title} · dbcerts console` : 'dbcerts console';
+  }
+}
+
+session.onEnded(() => {
+  endedMessage = 'Your session has ended. Sign in again to continue.';
+  renderIdentity();
+  void route();
+});
+
+window.addEventListener('hashchange', (event) => {
+  // In-page anchors (the skip link) are not routes.
+  if (!location.hash.startsWith('#/') && location.hash !== '') {
+    event.preventDefault();
+    return;
+  }
+  void route();
+});
+
+// Coming back to the tab: if the session may have timed out meanwhile, ask the server.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && session.info && session.probablyEnded()) void session.ensureAlive();
+});
+
+export function start(): void {
+  session
+    .load()
+    .catch(() => undefined)
+    .then(() => {
+      renderIdentity();
+      void route();
+    });
+}
+
+start();

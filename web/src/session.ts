@@ -1,0 +1,144 @@
+import { ApiError, errorFrom, setApiHooks } from './api.js';
+import { parseJson } from './json.js';
+
+/**
+ * The signed-in session, as `GET /console/session` describes it. The session id stays in
+ * its HttpOnly cookie (this code never sees it); the CSRF token lives in memory only.
+ * What the key may do comes from the server, computed from the same role table as the
+ * API's own checks: the console only hides what the API would refuse anyway.
+ */
+
+export interface SessionInfo {
+  csrfToken: string;
+  expiresAt: string;
+  idleTimeoutSeconds: number;
+  identity:
+    | { kind: 'API_KEY'; id: string; publicKey: string; description: string }
+    | { kind: 'SERVICE_ACCOUNT'; id: string; clientId: string; name: string; description: string };
+  now: string;
+  operations: { organization: string[]; everyProject: string[]; projects: Record<string, string[]> };
+  orgId: string;
+  orgRoles: string[];
+  projectRoles: Array<{ groupId: string; roles: string[] }>;
+}
+
+export type Credentials = { publicKey: string; privateKey: string } | { clientId: string; clientSecret: string };
+
+/** The server records activity at most once a minute: check in a little earlier than the timeout. */
+const ACTIVITY_SLACK_MS = 75_000;
+
+let current: SessionInfo | undefined;
+let clockOffsetMs = 0;
+let lastActivityMs = 0;
+const endedListeners: Array<() => void> = [];
+
+function adopt(info: SessionInfo): SessionInfo {
+  current = info;
+  clockOffsetMs = new Date(info.now).getTime() - Date.now();
+  lastActivityMs = Date.now();
+  return info;
+}
+
+function end(): void {
+  if (!current) return;
+  current = undefined;
+  for (const listener of endedListeners) listener();
+}
+
+async function sessionRequest(method: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method === 'DELETE' && current) headers['X-CSRF-Token'] = current.csrfToken;
+  return fetch('/console/session', {
+    method,
+    headers,
+    credentials: 'same-origin',
+    cache: 'no-store',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+}
+
+export const session = {
+  get info(): SessionInfo | undefined {
+    return current;
+  },
+
+  /** Now, by the server's clock (statuses are computed as the server computes them). */
+  now(): Date {
+    return new Date(Date.now() + clockOffsetMs);
+  },
+
+  /** Whether the key may call `operation` (an operation name of the server's role table). */
+  can(operation: string, groupId?: string): boolean {
+    if (!current) return false;
+    const { operations } = current;
+    if (operations.organization.includes(operation)) return true;
+    if (groupId === undefined) return false;
+    return (operations.projects[groupId] ?? operations.everyProject).includes(operation);
+  },
+
+  onEnded(listener: () => void): void {
+    endedListeners.push(listener);
+  },
+
+  /** The current session, if the browser has one (start-up). */
+  async load(): Promise<SessionInfo | undefined> {
+    const response = await sessionRequest('GET');
+    if (response.status === 401) {
+      end();
+      return undefined;
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return adopt(parseJson(await response.text()) as unknown as SessionInfo);
+  },
+
+  async signIn(credentials: Credentials): Promise<SessionInfo> {
+    const response = await sessionRequest('POST', credentials);
+    if (!response.ok) throw await errorFrom(response);
+    return adopt(parseJson(await response.text()) as unknown as SessionInfo);
+  },
+
+  async signOut(): Promise<void> {
+    try {
+      const response = await sessionRequest('DELETE');
+      if (!response.ok && response.status !== 401) throw await errorFrom(response);
+    } finally {
+      current = undefined;
+    }
+  },
+
+  /** True when the session may have timed out by now (idle or past its lifetime). */
+  probablyEnded(): boolean {
+    if (!current) return true;
+    const idleMs = current.idleTimeoutSeconds * 1000;
+    return (
+      Date.now() - lastActivityMs > idleMs - ACTIVITY_SLACK_MS ||
+      this.now().getTime() >= new Date(current.expiresAt).getTime()
+    );
+  },
+
+  /**
+   * Checks with the server when the session may have ended, so an API call never meets
+   * the Digest challenge (which would make the browser ask for a password).
+   */
+  async ensureAlive(): Promise<boolean> {
+    if (!current) return false;
+    if (!this.probablyEnded()) return true;
+    try {
+      if (await this.load()) return true;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+    }
+    end();
+    return false;
+  },
+};
+
+setApiHooks({
+  csrfToken: () => current?.csrfToken,
+  beforeCall: () => session.ensureAlive(),
+  afterCall: () => {
+    lastActivityMs = Date.now();
+  },
+  ended: end,
+});

@@ -1,0 +1,38 @@
+import { listAll } from './api.js';
+import { h, loading, replace, row, table } from './dom.js';
+import { formatInstant } from './format.js';
+import type { ViewContext } from './main.js';
+import { session } from './session.js';
+
+interface Project {
+  id: string;
+  name: string;
+  orgId: string;
+  created: string;
+}
+
+/** The projects the key can see (Atlas' own listing decides which). */
+export async function renderProjects(context: ViewContext): Promise<void> {
+  replace(context.main, h('h1', null, 'Projects'), loading('projects'));
+  const projects = await listAll<Project>('/groups');
+  if (context.stale()) return;
+  const info = session.info!;
+  replace(
+    context.main,
+    h('h1', null, 'Projects'),
+    h('p', { class: 'lead' }, `Organization ${info.orgId}. Roles: ${info.orgRoles.join(', ') || 'none'}.`),
+    projects.length === 0
+      ? h('p', { class: 'empty' }, 'This key sees no project.')
+      : table(
+          `${projects.length} project${projects.length === 1 ? '' : 's'}`,
+          ['Name', 'Project ID', 'Created'],
+          projects.map((project) =>
+            row(
+              h('a', { href: `#/projects/${encodeURIComponent(project.id)}/users` }, project.name),
+              h('code', null, project.id),
+              formatInstant(project.created),
+            ),
+          ),
+        ),
+  );
+}
