@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
+
+const brotliCompressAsync = promisify(brotliCompress);
+const gzipAsync = promisify(gzip);
 
 /**
  * The web console's files, read once at start-up and kept in memory with their gzip and
- * Brotli forms. Only these files can be served: a request names a key of a map, never a
+ * Brotli forms (compressed on the thread pool, so start-up does not wait for them). Only these files can be served: a request names a key of a map, never a
  * path on disk, so no `..` or encoded trick reaches anything else.
  */
 
@@ -18,6 +22,8 @@ export interface Asset {
   bodies: Partial<Record<Encoding, Buffer>> & { identity: Buffer };
   /** Strong validator of the content; each encoding gets its own suffix. */
   hash: string;
+  /** Settles once the compressed forms are in `bodies` (or known not to be worth it). */
+  compressed: Promise<void>;
 }
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -29,8 +35,21 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.png': 'image/png',
 };
 
-/** The repository root, from dist/src/api/console/ (compiled) where this module runs. */
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+/**
+ * The installation's root: the nearest directory above this module with a package.json
+ * (this module runs from dist/src/api/console/, or bundled from dist/bundle/).
+ */
+function installationRoot(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(directory, 'package.json'))) {
+    const parent = dirname(directory);
+    if (parent === directory) break;
+    directory = parent;
+  }
+  return directory;
+}
+
+const ROOT = installationRoot();
 
 /** Where the console's files are: hand-written static files, and the compiled modules. */
 export const DEFAULT_ASSET_DIRECTORIES = [join(ROOT, 'web', 'static'), join(ROOT, 'dist', 'web')];
@@ -39,19 +58,26 @@ export function assetOf(name: string, content: Buffer): Asset {
   const contentType = CONTENT_TYPES[extname(name)] ?? 'application/octet-stream';
   const bodies: Asset['bodies'] = { identity: content };
   const compressible = !contentType.startsWith('image/') || contentType === 'image/svg+xml';
-  if (compressible) {
-    const br = brotliCompressSync(content, {
-      params: {
-        [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
-        [zlibConstants.BROTLI_PARAM_SIZE_HINT]: content.length,
-      },
-    });
-    const gzip = gzipSync(content, { level: 9 });
-    if (br.length < content.length) bodies.br = br;
-    if (gzip.length < content.length) bodies.gzip = gzip;
-  }
+  const compressed = compressible
+    ? Promise.all([
+        brotliCompressAsync(content, {
+          params: {
+            [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
+            [zlibConstants.BROTLI_PARAM_SIZE_HINT]: content.length,
+          },
+        }),
+        gzipAsync(content, { level: 9 }),
+      ]).then(
+        ([br, gzipped]) => {
+          if (br.length < content.length) bodies.br = br;
+          if (gzipped.length < content.length) bodies.gzip = gzipped;
+        },
+        // Compression cannot fail on a buffer in memory; if it did, the file goes as it is.
+        () => undefined,
+      )
+    : Promise.resolve();
   const hash = createHash('sha256').update(content).digest('base64url').slice(0, 27);
-  return { contentType, bodies, hash };
+  return { contentType, bodies, hash, compressed };
 }
 
 /**

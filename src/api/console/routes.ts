@@ -149,7 +149,8 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     return noStore(reply).header('set-cookie', clearedSessionCookie(request)).code(204).send();
   });
 
-  function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset): FastifyReply {
+  async function sendAsset(request: FastifyRequest, reply: FastifyReply, asset: Asset): Promise<FastifyReply> {
+    await asset.compressed;
     const encoding = chooseEncoding(request.headers['accept-encoding'], asset);
     const etag = etagOf(asset, encoding);
     reply
