@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AccessListEntry } from '../../domain/access-list.js';
 import type { ApiKeyAccessListTable, Database } from '../schema.js';
 import { toDate, toOptionalDate } from './codec.js';
+import { ReusableQuery } from './reusable-query.js';
 
 function fromRow(row: ApiKeyAccessListTable): AccessListEntry {
   const entry: AccessListEntry = {
@@ -17,18 +18,21 @@ function fromRow(row: ApiKeyAccessListTable): AccessListEntry {
 }
 
 /** API key access lists: the addresses each key may be used from. */
+/** Read on every authenticated request. */
+const KEY_ACCESS_LIST = new ReusableQuery(1, (db, apiKeyId: string) =>
+  db
+    .selectFrom('api_key_access_list')
+    .selectAll()
+    .where('api_key_id', '=', apiKeyId)
+    .orderBy('created_at')
+    .orderBy('cidr_block'),
+);
+
 export class AccessListsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async all(apiKeyId: string): Promise<AccessListEntry[]> {
-    const rows = await this.db
-      .selectFrom('api_key_access_list')
-      .selectAll()
-      .where('api_key_id', '=', apiKeyId)
-      .orderBy('created_at')
-      .orderBy('cidr_block')
-      .execute();
-    return rows.map(fromRow);
+    return (await KEY_ACCESS_LIST.execute(this.db, apiKeyId)).map(fromRow);
   }
 
   async list(apiKeyId: string, offset: number, limit: number): Promise<AccessListEntry[]> {

@@ -3,6 +3,7 @@ import type { ApiKey, ProjectRoleAssignment } from '../../domain/api-key.js';
 import type { OrgRole, ProjectRole } from '../../domain/roles.js';
 import type { ApiKeysTable, Database } from '../schema.js';
 import { toDate } from './codec.js';
+import { ReusableQuery } from './reusable-query.js';
 
 /** Programmatic identities share this table: API keys, and service accounts (no Digest secrets). */
 export type IdentityKind = 'API_KEY' | 'SERVICE_ACCOUNT';
@@ -31,6 +32,14 @@ function fromRow(row: ApiKeysTable, projectRoles: ProjectRoleAssignment[]): Stor
   };
 }
 
+// Read on every request a key authenticates.
+const KEY_BY_PUBLIC_KEY = new ReusableQuery(2, (db, publicKey: string, kind: IdentityKind) =>
+  db.selectFrom('api_keys').selectAll().where('public_key', '=', publicKey).where('kind', '=', kind),
+);
+const PROJECT_ROLES_OF_KEY = new ReusableQuery(1, (db, apiKeyId: string) =>
+  db.selectFrom('api_key_project_roles').selectAll().where('api_key_id', '=', apiKeyId).orderBy('project_id'),
+);
+
 export class ApiKeysRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -56,16 +65,19 @@ export class ApiKeysRepository {
 
   private async withProjectRoles(rows: ApiKeysTable[]): Promise<StoredApiKey[]> {
     if (rows.length === 0) return [];
-    const assignments = await this.db
-      .selectFrom('api_key_project_roles')
-      .selectAll()
-      .where(
-        'api_key_id',
-        'in',
-        rows.map((row) => row.id),
-      )
-      .orderBy('project_id')
-      .execute();
+    const assignments =
+      rows.length === 1
+        ? await PROJECT_ROLES_OF_KEY.execute(this.db, rows[0]!.id)
+        : await this.db
+            .selectFrom('api_key_project_roles')
+            .selectAll()
+            .where(
+              'api_key_id',
+              'in',
+              rows.map((row) => row.id),
+            )
+            .orderBy('project_id')
+            .execute();
     return rows.map((row) =>
       fromRow(
         row,
@@ -80,12 +92,7 @@ export class ApiKeysRepository {
   }
 
   async findByPublicKey(publicKey: string, kind: IdentityKind = 'API_KEY'): Promise<StoredApiKey | undefined> {
-    const row = await this.db
-      .selectFrom('api_keys')
-      .selectAll()
-      .where('public_key', '=', publicKey)
-      .where('kind', '=', kind)
-      .executeTakeFirst();
+    const row = await KEY_BY_PUBLIC_KEY.executeTakeFirst(this.db, publicKey, kind);
     return row && (await this.withProjectRoles([row]))[0];
   }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { CertificateAuthority, UserCertificate } from '../../domain/certificate.js';
 import type { CertificateAuthoritiesTable, CertificatesTable, Database } from '../schema.js';
 import { toBigInt, toBytes, toDate, toOptionalDate } from './codec.js';
+import { ReusableQuery, reusableInsert } from './reusable-query.js';
 
 export interface StoredCertificateAuthority extends CertificateAuthority {
   sealedPrivateKey: string;
@@ -25,16 +26,53 @@ function authorityFromRow(row: CertificateAuthoritiesTable): StoredCertificateAu
   return authority;
 }
 
+// The queries of every certificate request and every certificate list, built once.
+const ACTIVE_CA = new ReusableQuery(1, (db, groupId: string) =>
+  db
+    .selectFrom('certificate_authorities')
+    .selectAll()
+    .where('project_id', '=', groupId)
+    .where('retired_at', 'is', null),
+);
+const insertCertificate = reusableInsert('certificates', [
+  'serial',
+  'project_id',
+  'user_id',
+  'ca_id',
+  'subject',
+  'key_algorithm',
+  'created_at',
+  'not_before',
+  'not_after',
+  'certificate_der',
+  'revoked_at',
+  'revocation_reason',
+  'source',
+]);
+function unexpiredOf(db: Kysely<Database>, userId: string, instant: string) {
+  return db
+    .selectFrom('certificates')
+    .where('user_id', '=', userId)
+    .where('not_after', '>', instant)
+    .where('revoked_at', 'is', null);
+}
+const LIST_UNEXPIRED = new ReusableQuery(4, (db, userId: string, instant: string, offset: number, limit: number) =>
+  unexpiredOf(db, userId, instant)
+    .select(['serial', 'project_id', 'subject', 'created_at', 'not_after'])
+    .orderBy('created_at')
+    .orderBy('serial')
+    .offset(offset)
+    .limit(limit),
+);
+const COUNT_UNEXPIRED = new ReusableQuery(2, (db, userId: string, instant: string) =>
+  unexpiredOf(db, userId, instant).select((eb) => eb.fn.countAll().as('count')),
+);
+
 export class CertificateAuthoritiesRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async findActive(groupId: string): Promise<StoredCertificateAuthority | undefined> {
-    const row = await this.db
-      .selectFrom('certificate_authorities')
-      .selectAll()
-      .where('project_id', '=', groupId)
-      .where('retired_at', 'is', null)
-      .executeTakeFirst();
+    const row = await ACTIVE_CA.executeTakeFirst(this.db, groupId);
     return row && authorityFromRow(row);
   }
 
@@ -138,24 +176,21 @@ export class CertificatesRepository {
 
   /** Fails with a unique violation if the serial is taken (the caller draws another). */
   async insert(certificate: UserCertificate): Promise<void> {
-    await this.db
-      .insertInto('certificates')
-      .values({
-        serial: certificate.serial,
-        project_id: certificate.groupId,
-        user_id: certificate.userId,
-        ca_id: certificate.caId,
-        subject: certificate.subject,
-        key_algorithm: certificate.keyAlgorithm,
-        created_at: certificate.createdAt.toISOString(),
-        not_before: certificate.notBefore.toISOString(),
-        not_after: certificate.notAfter.toISOString(),
-        certificate_der: certificate.der,
-        revoked_at: certificate.revokedAt?.toISOString() ?? null,
-        revocation_reason: certificate.revocationReason ?? null,
-        source: certificate.source,
-      })
-      .execute();
+    await insertCertificate(this.db, {
+      serial: certificate.serial,
+      project_id: certificate.groupId,
+      user_id: certificate.userId,
+      ca_id: certificate.caId,
+      subject: certificate.subject,
+      key_algorithm: certificate.keyAlgorithm,
+      created_at: certificate.createdAt.toISOString(),
+      not_before: certificate.notBefore.toISOString(),
+      not_after: certificate.notAfter.toISOString(),
+      certificate_der: certificate.der,
+      revoked_at: certificate.revokedAt?.toISOString() ?? null,
+      revocation_reason: certificate.revocationReason ?? null,
+      source: certificate.source,
+    });
   }
 
   async find(serial: bigint): Promise<UserCertificate | undefined> {
@@ -163,23 +198,9 @@ export class CertificatesRepository {
     return row && certificateFromRow(row);
   }
 
-  private unexpired(userId: string, now: Date) {
-    return this.db
-      .selectFrom('certificates')
-      .where('user_id', '=', userId)
-      .where('not_after', '>', now.toISOString())
-      .where('revoked_at', 'is', null);
-  }
-
   /** A user's unexpired, unrevoked certificates, oldest first (the Atlas list). */
   async listUnexpired(userId: string, now: Date, offset: number, limit: number): Promise<ListedCertificate[]> {
-    const rows = await this.unexpired(userId, now)
-      .select(['serial', 'project_id', 'subject', 'created_at', 'not_after'])
-      .orderBy('created_at')
-      .orderBy('serial')
-      .offset(offset)
-      .limit(limit)
-      .execute();
+    const rows = await LIST_UNEXPIRED.execute(this.db, userId, now.toISOString(), offset, limit);
     return rows.map((row) => ({
       serial: toBigInt(row.serial),
       groupId: row.project_id,
@@ -190,10 +211,8 @@ export class CertificatesRepository {
   }
 
   async countUnexpired(userId: string, now: Date): Promise<number> {
-    const row = await this.unexpired(userId, now)
-      .select((eb) => eb.fn.countAll().as('count'))
-      .executeTakeFirstOrThrow();
-    return Number(row.count);
+    const row = await COUNT_UNEXPIRED.executeTakeFirst(this.db, userId, now.toISOString());
+    return Number(row!.count);
   }
 
   /** How many certificates were ever issued, and how many of those are revoked. */

@@ -12,6 +12,7 @@ import type {
 } from '../../domain/database-user.js';
 import type { Database, DatabaseUsersTable } from '../schema.js';
 import { toDate, toOptionalDate } from './codec.js';
+import { ReusableQuery } from './reusable-query.js';
 
 /** SCRAM-SHA-256 credentials as mongod keeps them: never the password itself. */
 export interface ScramCredentials {
@@ -68,6 +69,17 @@ function toRow(user: StoredDatabaseUser): DatabaseUsersTable {
     updated_at: user.updatedAt.toISOString(),
   };
 }
+
+/** Read by every certificate request (the certs routes name the user without its database). */
+const USERS_BY_USERNAME = new ReusableQuery(3, (db, instant: string, groupId: string, username: string) =>
+  db
+    .selectFrom('database_users')
+    .selectAll()
+    .where((eb) => eb.or([eb('delete_after', 'is', null), eb('delete_after', '>', instant)]))
+    .where('project_id', '=', groupId)
+    .where('username', '=', username)
+    .orderBy('database_name'),
+);
 
 /**
  * Database users. A temporary user (`deleteAfterDate`) stops existing at that instant:
@@ -127,12 +139,7 @@ export class DatabaseUsersRepository {
 
   /** Users of a project with this username, on any authentication database. */
   async findByUsername(groupId: string, username: string, now: Date): Promise<StoredDatabaseUser[]> {
-    const rows = await this.live(now)
-      .where('project_id', '=', groupId)
-      .where('username', '=', username)
-      .orderBy('database_name')
-      .execute();
-    return rows.map(fromRow);
+    return (await USERS_BY_USERNAME.execute(this.db, now.toISOString(), groupId, username)).map(fromRow);
   }
 
   async list(groupId: string, now: Date, offset: number, limit: number): Promise<StoredDatabaseUser[]> {

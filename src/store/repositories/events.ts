@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AuditEvent, EventOutcome, EventTarget, EventType } from '../../domain/events.js';
 import type { Database, EventsTable } from '../schema.js';
 import { toDate } from './codec.js';
+import { reusableInsert } from './reusable-query.js';
 
 function targetToJson(target: EventTarget): string {
   return JSON.stringify(target, (_key, value) => (typeof value === 'bigint' ? value.toString() : value));
@@ -34,27 +35,39 @@ export interface EventFilter {
   maxDate?: Date;
 }
 
+/** Every write records an event: built once. */
+const insertEvent = reusableInsert('events', [
+  'id',
+  'org_id',
+  'group_id',
+  'event_type_name',
+  'created_at',
+  'api_key_id',
+  'public_key',
+  'remote_address',
+  'target',
+  'outcome',
+  'error_code',
+]);
+
 /** The audit trail, newest first. */
 export class EventsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(event: AuditEvent): Promise<void> {
-    await this.db
-      .insertInto('events')
-      .values({
-        id: event.id,
-        org_id: event.orgId,
-        group_id: event.groupId ?? null,
-        event_type_name: event.eventTypeName,
-        created_at: event.createdAt.toISOString(),
-        api_key_id: event.apiKeyId ?? null,
-        public_key: event.publicKey ?? null,
-        remote_address: event.remoteAddress ?? null,
-        target: targetToJson(event.target),
-        outcome: event.outcome,
-        error_code: event.errorCode ?? null,
-      })
-      .execute();
+    await insertEvent(this.db, {
+      id: event.id,
+      org_id: event.orgId,
+      group_id: event.groupId ?? null,
+      event_type_name: event.eventTypeName,
+      created_at: event.createdAt.toISOString(),
+      api_key_id: event.apiKeyId ?? null,
+      public_key: event.publicKey ?? null,
+      remote_address: event.remoteAddress ?? null,
+      target: targetToJson(event.target),
+      outcome: event.outcome,
+      error_code: event.errorCode ?? null,
+    });
   }
 
   private filtered(filter: EventFilter) {

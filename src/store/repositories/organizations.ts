@@ -2,6 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Organization, Project, ResourceTag } from '../../domain/project.js';
 import type { Database, ProjectsTable } from '../schema.js';
 import { toDate } from './codec.js';
+import { ReusableQuery } from './reusable-query.js';
+
+// Read on every authenticated request.
+const ORGANIZATION_BY_ID = new ReusableQuery(1, (db, id: string) =>
+  db.selectFrom('organizations').selectAll().where('id', '=', id),
+);
+const PROJECT_BY_ID = new ReusableQuery(1, (db, id: string) =>
+  db.selectFrom('projects').selectAll().where('id', '=', id),
+);
 
 export class OrganizationsRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -20,7 +29,7 @@ export class OrganizationsRepository {
   }
 
   async find(id: string): Promise<Organization | undefined> {
-    const row = await this.db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await ORGANIZATION_BY_ID.executeTakeFirst(this.db, id);
     return (
       row && {
         id: row.id,
@@ -80,7 +89,7 @@ export class ProjectsRepository {
   }
 
   async find(id: string): Promise<Project | undefined> {
-    const row = await this.db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await PROJECT_BY_ID.executeTakeFirst(this.db, id);
     return row && projectFromRow(row);
   }
 
