@@ -39,6 +39,12 @@ const XSS = {
   dn: 'CN=\\<script\\>alert(\\"dn\\")\\</script\\>,O=\\"\\>\\<img src=x onerror=alert(\\"dn2\\")\\>',
 };
 
+/** `openssl req` with a new P-256 key (`-new`: a CSR; `-x509`: a self-signed certificate). */
+function newP256Request(mode: '-new' | '-x509', keyFile: string, subject: string, out: string, ...extra: string[]) {
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile];
+  return openssl('req', mode, ...newKey, '-subj', subject, '-out', out, ...extra);
+}
+
 function serialHex(decimal: string): string {
   const hex = BigInt(decimal).toString(16).toUpperCase();
   return hex.length % 2 === 1 ? `0${hex}` : hex;
@@ -294,21 +300,7 @@ describe('the web console in Chromium', { timeout: 240_000 }, () => {
   test('issue from a CSR uploaded as a file: the certificate alone comes back', async () => {
     const keyFile = join(scratch, 'csr.key');
     const csrFile = join(scratch, 'request.csr');
-    await openssl(
-      'req',
-      '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-subj',
-      '/CN=ignored',
-      '-out',
-      csrFile,
-    );
+    await newP256Request('-new', keyFile, '/CN=ignored', csrFile);
     await page.getByLabel('I have a certificate signing request').check();
     await page.getByLabel('CSR file').setInputFiles(csrFile);
     await page.waitForFunction(() =>
@@ -353,22 +345,13 @@ describe('the web console in Chromium', { timeout: 240_000 }, () => {
   test('customer CA: a pasted bundle is previewed certificate by certificate, then saved', async () => {
     const keyFile = join(scratch, 'customer-ca.key');
     const caFile = join(scratch, 'customer-ca.pem');
-    await openssl(
-      'req',
+    await newP256Request(
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
       keyFile,
-      '-subj',
       '/O=Example Corp/OU=Platform/CN=Example Root CA',
+      caFile,
       '-days',
       '730',
-      '-out',
-      caFile,
       '-addext',
       'basicConstraints=critical,CA:TRUE',
       '-addext',
@@ -396,22 +379,13 @@ describe('the web console in Chromium', { timeout: 240_000 }, () => {
     // A certificate that is not a CA is flagged before saving, and saving stays disabled.
     const leafKey = join(scratch, 'leaf.key');
     const leaf = join(scratch, 'leaf.pem');
-    await openssl(
-      'req',
+    await newP256Request(
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
       leafKey,
-      '-subj',
       '/CN=not a ca',
+      leaf,
       '-days',
       '30',
-      '-out',
-      leaf,
       '-addext',
       'basicConstraints=critical,CA:FALSE',
     );
