@@ -4,12 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
-import * as tls from 'node:tls';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { atlasError, assertAtlasError, type AtlasErrorBody } from '../helpers/atlas-assert.js';
 import { storedCells, TEST_BACKEND } from '../helpers/backend.js';
 import { openssl, selfSignedP256 } from '../helpers/openssl.js';
+import { clientCertificateHandshake } from '../helpers/tls-handshake.js';
 import {
   certsPath,
   createManagedUser,
@@ -178,61 +178,6 @@ async function opensslRequestVerdict(path: string): Promise<'OK' | 'FAILURE'> {
   return 'FAILURE';
 }
 
-let tlsServerCredentials: { key: string; cert: string } | undefined;
-
-interface HandshakeResult {
-  authorized: boolean;
-  authorizationError: string | null;
-  peerCN: string | undefined;
-}
-
-/** A Node TLS server trusting only `trustedCa`, asking for a client certificate. */
-async function tlsHandshake(trustedCa: string, clientKey: string, clientCert: string): Promise<HandshakeResult> {
-  if (!tlsServerCredentials) {
-    const keyPath = scratchPath('tls-server.key');
-    const certPath = scratchPath('tls-server.crt');
-    await openssl(...selfSignedP256(keyPath), '-out', certPath, '-subj', '/CN=localhost', '-days', '2');
-    tlsServerCredentials = { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
-  }
-  const { key, cert } = tlsServerCredentials;
-  let resolveResult!: (result: HandshakeResult) => void;
-  const result = new Promise<HandshakeResult>((resolve) => (resolveResult = resolve));
-  const server = tls.createServer(
-    { key, cert, ca: [trustedCa], requestCert: true, rejectUnauthorized: false },
-    (socket) => {
-      const peer = socket.getPeerCertificate();
-      resolveResult({
-        authorized: socket.authorized,
-        authorizationError: socket.authorizationError ? String(socket.authorizationError) : null,
-        peerCN: typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined,
-      });
-      socket.end('done');
-    },
-  );
-  server.on('tlsClientError', (error) =>
-    resolveResult({ authorized: false, authorizationError: `handshake failed: ${error.message}`, peerCN: undefined }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  try {
-    const client = tls.connect({
-      host: '127.0.0.1',
-      port,
-      servername: 'localhost',
-      ca: [cert],
-      cert: clientCert,
-      key: clientKey,
-    });
-    client.on('error', () => {});
-    client.on('data', () => {});
-    const outcome = await result;
-    client.destroy();
-    return outcome;
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
 function walk(directory: string): string[] {
   const files: string[] = [];
   for (const entry of readdirSync(directory)) {
@@ -351,7 +296,7 @@ describe('a CSR of an accepted key is signed under dbcerts’ own profile', () =
       assert.equal(await opensslVerify(caPath, certPath), `${certPath}: OK\n`);
 
       // The client's key and the certificate authenticate a TLS client.
-      const handshake = await tlsHandshake(caPem, csr.keyPem, response.text);
+      const handshake = await clientCertificateHandshake(caPem, response.text, csr.keyPem);
       assert.equal(handshake.authorizationError, null);
       assert.equal(handshake.authorized, true);
       assert.equal(handshake.peerCN, username);

@@ -21,7 +21,7 @@ import { Store } from '../../src/store/store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { DigestClient } from '../helpers/digest-client.js';
-import { openssl } from '../helpers/openssl.js';
+import { NEW_P256_KEY, openssl } from '../helpers/openssl.js';
 import { openTestAuthority } from '../helpers/server.js';
 
 /**
@@ -115,11 +115,10 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     dir = mkdtempSync(join(tmpdir(), 'dbcerts-mcp-client-'));
     // A throwaway CA, and a certificate for 127.0.0.1 it signs.
     const file = (name: string) => join(dir, name);
-    const p256 = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
     await openssl(
       'req',
       '-x509',
-      ...p256,
+      ...NEW_P256_KEY,
       '-keyout',
       file('ca.key'),
       '-out',
@@ -133,7 +132,16 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
       '-addext',
       'keyUsage=critical,keyCertSign',
     );
-    await openssl('req', ...p256, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1');
+    await openssl(
+      'req',
+      ...NEW_P256_KEY,
+      '-keyout',
+      file('server.key'),
+      '-out',
+      file('server.csr'),
+      '-subj',
+      '/CN=127.0.0.1',
+    );
     writeFileSync(
       file('server.ext'),
       'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=critical,CA:FALSE\n',

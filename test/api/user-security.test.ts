@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertAtlasError, atlasError, invalidAttribute, usernameNotFound } from '../helpers/atlas-assert.js';
 import { DigestClient } from '../helpers/digest-client.js';
-import { opensslSync } from '../helpers/openssl.js';
+import { NEW_P256_KEY as EC_KEY, opensslSync } from '../helpers/openssl.js';
 import {
   certsPath,
   createManagedUser,
@@ -92,8 +92,6 @@ copy_extensions = none
 organizationName = optional
 commonName = supplied
 `;
-
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 
 function file(name: string): string {
   return join(dir, name);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { TestClock } from '../helpers/clock.js';
-import { openssl } from '../helpers/openssl.js';
+import { NEW_P256_KEY, openssl } from '../helpers/openssl.js';
 import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
 import { createProjectKey, createServiceAccount, http } from './helpers.js';
 
@@ -41,8 +41,7 @@ const XSS = {
 
 /** `openssl req` with a new P-256 key (`-new`: a CSR; `-x509`: a self-signed certificate). */
 function newP256Request(mode: '-new' | '-x509', keyFile: string, subject: string, out: string, ...extra: string[]) {
-  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile];
-  return openssl('req', mode, ...newKey, '-subj', subject, '-out', out, ...extra);
+  return openssl('req', mode, ...NEW_P256_KEY, '-keyout', keyFile, '-subj', subject, '-out', out, ...extra);
 }
 
 function serialHex(decimal: string): string {

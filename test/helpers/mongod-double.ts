@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { deserialize, serialize, type Document } from 'bson';
 import { formatRfc2253, type DnAttribute, type Rdn } from '../../src/domain/rfc2253.js';
-import { openssl } from './openssl.js';
+import { NEW_P256_KEY, openssl } from './openssl.js';
 
 /**
  * A TLS test double of mongod, for proving that the official driver can authenticate with a
@@ -311,10 +311,9 @@ function subjectRdns(der: Uint8Array): Rdn[] {
 /** A throwaway self-signed certificate for localhost/127.0.0.1 (it is also the CA the driver trusts). */
 async function throwawayServerCertificate(dir: string): Promise<{ cert: string; key: string }> {
   const [certFile, keyFile] = [join(dir, 'server.pem'), join(dir, 'server.key')];
-  const p256 = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
   const san = ['-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'];
   // O=mongod-double gives the server a member identity, so the cluster-member rule has teeth.
   const subject = ['-subj', '/O=mongod-double/CN=localhost', '-days', '2'];
-  await openssl('req', '-x509', ...p256, '-keyout', keyFile, '-out', certFile, ...subject, ...san);
+  await openssl('req', '-x509', ...NEW_P256_KEY, '-keyout', keyFile, '-out', certFile, ...subject, ...san);
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }

@@ -19,10 +19,13 @@ export function opensslSync(args: string[]): string {
   return execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 }
 
+/** `openssl req` arguments for a new, unencrypted P-256 key (the caller adds `-keyout`). */
+export const NEW_P256_KEY: readonly string[] = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 /**
  * The start of an `openssl req` that makes a self-signed certificate with a new P-256 key,
  * unencrypted, written to `keyOut`; the caller adds the subject, validity and output.
  */
 export function selfSignedP256(keyOut: string): string[] {
-  return ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyOut];
+  return ['req', '-x509', ...NEW_P256_KEY, '-keyout', keyOut];
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MongoClient, MongoServerError, MongoServerSelectionError, type Document } from 'mongodb';
 import { startMongodDouble, type MongodDouble, type MongodDoubleOptions } from '../helpers/mongod-double.js';
-import { openssl } from '../helpers/openssl.js';
+import { NEW_P256_KEY, openssl } from '../helpers/openssl.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
 /**
@@ -267,8 +267,12 @@ describe('RSA-4096 (Atlas’ key type), with the official driver', TEST_TIMEOUT,
 async function opensslCa(name: string) {
   const dir = mkdtempSync(join(scratch, `${name}-`));
   const args = (line: string) => line.trim().split(/\s+/);
-  const p256 = args('-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes');
-  await openssl(...args(`req -x509 -keyout ${dir}/ca.key -out ${dir}/ca.pem -days 2`), ...p256, '-subj', `/CN=${name}`);
+  await openssl(
+    ...args(`req -x509 -keyout ${dir}/ca.key -out ${dir}/ca.pem -days 2`),
+    ...NEW_P256_KEY,
+    '-subj',
+    `/CN=${name}`,
+  );
   const ca = args(`-CA ${dir}/ca.pem -CAkey ${dir}/ca.key`);
   writeFileSync(
     `${dir}/client.ext`,
@@ -280,7 +284,7 @@ async function opensslCa(name: string) {
     /** A client certificate; resolves to its cert file and to the cert + PKCS#8 key PEM file, as Atlas returns it. */
     async issue(subject: string): Promise<{ certFile: string; pemFile: string }> {
       const base = `${dir}/${++serial}`;
-      await openssl(...args(`req -new -keyout ${base}.key -out ${base}.csr`), ...p256, '-subj', subject);
+      await openssl(...args(`req -new -keyout ${base}.key -out ${base}.csr`), ...NEW_P256_KEY, '-subj', subject);
       await openssl(
         ...args(`x509 -req -in ${base}.csr -set_serial ${serial} -days 2 -extfile ${dir}/client.ext`),
         ...ca,

@@ -3,11 +3,11 @@ import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } fr
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { storedCells, tableNames, TEST_BACKEND } from '../helpers/backend.js';
-import { openssl, selfSignedP256 } from '../helpers/openssl.js';
+import { openssl } from '../helpers/openssl.js';
+import { clientCertificateHandshake } from '../helpers/tls-handshake.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
 /**
@@ -384,7 +384,7 @@ describe('certificate contents (ec-p256 under ec-p256)', () => {
   test('a Node TLS server trusting the project CA authorizes the issued certificate', async () => {
     await createManagedUser(server, 'tls-user');
     const issued = await issue(server, 'tls-user');
-    const result = await tlsHandshake(ca, issued.pem);
+    const result = await clientCertificateHandshake(ca, issued.pem, issued.pem);
     assert.equal(result.authorizationError, null);
     assert.equal(result.authorized, true);
     assert.equal(result.peerCN, 'tls-user');
@@ -407,11 +407,11 @@ describe('certificate contents (ec-p256 under ec-p256)', () => {
     const issued = await issue(server, 'tls-user', otherGroupId);
     const otherCa = await caPem(server, otherGroupId);
     assert.notEqual(otherCa, ca);
-    const result = await tlsHandshake(ca, issued.pem);
+    const result = await clientCertificateHandshake(ca, issued.pem, issued.pem);
     assert.equal(result.authorized, false);
     assert.ok(result.authorizationError, 'an authorization error is reported');
     // ... and the certificate is good under its own project's CA.
-    const trusted = await tlsHandshake(otherCa, issued.pem);
+    const trusted = await clientCertificateHandshake(otherCa, issued.pem, issued.pem);
     assert.equal(trusted.authorized, true);
     assert.equal(await opensslVerify(caPath, issued.certPath).then((out) => out.includes(': OK')), false);
   });
@@ -477,63 +477,3 @@ function walk(directory: string): string[] {
 
 // ---------------------------------------------------------------------------------------------
 // TLS: a Node server requesting client certificates, trusting only `trustedCa`.
-
-let serverCredentials: { key: string; cert: string } | undefined;
-
-async function tlsServerCredentials(): Promise<{ key: string; cert: string }> {
-  if (!serverCredentials) {
-    const keyPath = join(scratch, 'tls-server.key');
-    const certPath = join(scratch, 'tls-server.crt');
-    await openssl(...selfSignedP256(keyPath), '-out', certPath, '-subj', '/CN=localhost', '-days', '2');
-    serverCredentials = { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
-  }
-  return serverCredentials;
-}
-
-interface HandshakeResult {
-  authorized: boolean;
-  authorizationError: string | null;
-  peerCN: string | undefined;
-}
-
-async function tlsHandshake(trustedCa: string, clientPem: string): Promise<HandshakeResult> {
-  const { key, cert } = await tlsServerCredentials();
-  let resolveResult!: (result: HandshakeResult) => void;
-  const result = new Promise<HandshakeResult>((resolve) => (resolveResult = resolve));
-  const server = tls.createServer(
-    { key, cert, ca: [trustedCa], requestCert: true, rejectUnauthorized: false },
-    (socket) => {
-      const peer = socket.getPeerCertificate();
-      resolveResult({
-        authorized: socket.authorized,
-        authorizationError: socket.authorizationError ? String(socket.authorizationError) : null,
-        peerCN: typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined,
-      });
-      socket.end('done');
-    },
-  );
-  // A handshake that fails outright (rather than completing unauthorized) is reported too.
-  server.on('tlsClientError', (error) =>
-    resolveResult({ authorized: false, authorizationError: `handshake failed: ${error.message}`, peerCN: undefined }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  try {
-    const client = tls.connect({
-      host: '127.0.0.1',
-      port,
-      servername: 'localhost',
-      ca: [cert],
-      // The whole Atlas response, as drivers load tlsCertificateKeyFile.
-      cert: clientPem,
-      key: clientPem,
-    });
-    client.on('error', () => {});
-    client.on('data', () => {});
-    const outcome = await result;
-    client.destroy();
-    return outcome;
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
