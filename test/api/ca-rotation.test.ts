@@ -22,6 +22,7 @@ import {
   type TestServer,
   V1,
 } from '../helpers/server.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 /**
  * Rotation of a project's Atlas-managed CA (docs/extensions.md "The managed CA"): the new
@@ -35,15 +36,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'dbcerts.js');
 const execFileAsync = promisify(execFile);
 
-const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-rotation-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-let fileCounter = 0;
-function writeScratch(content: string | Uint8Array, name: string): string {
-  const path = join(scratch, `${++fileCounter}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
+const { write: writeScratch } = scratchDirectory('rotation');
 
 const caSubject = (groupId: string, generation = 1) =>
   `CN=dbcerts Atlas-managed X.509 CA${generation > 1 ? ` G${generation}` : ''},OU=${groupId},O=dbcerts`;

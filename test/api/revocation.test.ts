@@ -27,6 +27,7 @@ import {
   type TestServer,
   V1,
 } from '../helpers/server.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 /**
  * Revocation by serial and the CRLs dbcerts publishes (docs/extensions.md "Revocation and
@@ -39,15 +40,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'dbcerts.js');
 const execFileAsync = promisify(execFile);
 
-const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-revocation-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-let fileCounter = 0;
-function writeScratch(content: string | Uint8Array, name: string): string {
-  const path = join(scratch, `${++fileCounter}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
+const { write: writeScratch } = scratchDirectory('revocation');
 
 const DAY = 24 * 60 * 60 * 1000;
 

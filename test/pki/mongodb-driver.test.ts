@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MongoClient, MongoServerError, MongoServerSelectionError, type Document } from 'mongodb';
 import { startMongodDouble, type MongodDouble, type MongodDoubleOptions } from '../helpers/mongod-double.js';
 import { NEW_P256_KEY, openssl } from '../helpers/openssl.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 /**
  * The end-to-end proof that a certificate dbcerts issues is worth something: the official
@@ -18,15 +18,7 @@ import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } fr
  * byte for byte.
  */
 
-const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-driver-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-let fileCounter = 0;
-function writeScratch(content: string, name: string): string {
-  const path = join(scratch, `${++fileCounter}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
+const { dir: scratch, write: writeScratch } = scratchDirectory('driver');
 
 // A failure must fail fast, never hang CI: short driver timeouts, and a cap on every test.
 const TEST_TIMEOUT = { timeout: 30_000 };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
@@ -9,6 +8,7 @@ import { storedCells, tableNames, TEST_BACKEND } from '../helpers/backend.js';
 import { openssl } from '../helpers/openssl.js';
 import { clientCertificateHandshake } from '../helpers/tls-handshake.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
+import { scratchDirectory } from '../helpers/scratch.js';
 
 /**
  * Independent oracles on certificates issued through the API: the OpenSSL command line,
@@ -16,15 +16,7 @@ import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } fr
  * shares code with dbcerts' own X.509 writer.
  */
 
-const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-oracles-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-let fileCounter = 0;
-function writeScratch(content: string, name = 'file.pem'): string {
-  const path = join(scratch, `${++fileCounter}-${name}`);
-  writeFileSync(path, content);
-  return path;
-}
+const { write: writeScratch } = scratchDirectory('oracles');
 
 /** `openssl verify` with the client purpose; resolves to its stdout, or to its failure text. */
 async function opensslVerify(caPath: string, certPath: string): Promise<string> {
