@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { atlasError, assertAtlasError, type AtlasErrorBody } from '../helpers/atlas-assert.js';
 import { storedCells, TEST_BACKEND } from '../helpers/backend.js';
-import { openssl, selfSignedP256 } from '../helpers/openssl.js';
+import { extensionsOf, openssl, type OpensslExtension, selfSignedP256 } from '../helpers/openssl.js';
 import { clientCertificateHandshake } from '../helpers/tls-handshake.js';
 import {
   certsPath,
@@ -110,36 +110,6 @@ const csrError = (reason: string): AtlasErrorBody =>
   ]);
 const ONE_REQUEST = 'expected exactly one PEM CERTIFICATE REQUEST block';
 const BAD_SIGNATURE = 'the signature does not verify with the request’s own key';
-
-interface OpensslExtension {
-  critical: boolean;
-  value: string;
-}
-
-/** The X509v3 extensions of `openssl x509 -text`, by name. */
-async function extensionsOf(certPath: string): Promise<Map<string, OpensslExtension>> {
-  const text = await openssl('x509', '-in', certPath, '-noout', '-text');
-  const lines = text.split('\n');
-  const start = lines.findIndex((line) => line.trim() === 'X509v3 extensions:');
-  assert.ok(start >= 0, `no extensions in:\n${text}`);
-  const extensions = new Map<string, OpensslExtension>();
-  let current: OpensslExtension | undefined;
-  for (const line of lines.slice(start + 1)) {
-    const header = /^ {12}(\S[^:]*):( critical)?\s*$/.exec(line);
-    if (header) {
-      current = { critical: header[2] !== undefined, value: '' };
-      extensions.set(header[1]!, current);
-      continue;
-    }
-    const value = /^ {16}(.*)$/.exec(line);
-    if (value && current) {
-      current.value = current.value ? `${current.value}\n${value[1]!.trimEnd()}` : value[1]!.trimEnd();
-      continue;
-    }
-    break;
-  }
-  return extensions;
-}
 
 /** The extensions minus the subject key identifier (a hash of each certificate's own key). */
 async function comparableExtensions(certPath: string): Promise<Record<string, OpensslExtension>> {

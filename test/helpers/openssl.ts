@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -28,4 +29,34 @@ export const NEW_P256_KEY: readonly string[] = ['-newkey', 'ec', '-pkeyopt', 'ec
  */
 export function selfSignedP256(keyOut: string): string[] {
   return ['req', '-x509', ...NEW_P256_KEY, '-keyout', keyOut];
+}
+
+export interface OpensslExtension {
+  critical: boolean;
+  value: string;
+}
+
+/** The X509v3 extensions section of `openssl x509 -text`, by extension name. */
+export async function extensionsOf(certPath: string): Promise<Map<string, OpensslExtension>> {
+  const text = await openssl('x509', '-in', certPath, '-noout', '-text');
+  const lines = text.split('\n');
+  const start = lines.findIndex((line) => line.trim() === 'X509v3 extensions:');
+  assert.ok(start >= 0, `no extensions in:\n${text}`);
+  const extensions = new Map<string, OpensslExtension>();
+  let current: OpensslExtension | undefined;
+  for (const line of lines.slice(start + 1)) {
+    const header = /^ {12}(\S[^:]*):( critical)?\s*$/.exec(line);
+    if (header) {
+      current = { critical: header[2] !== undefined, value: '' };
+      extensions.set(header[1]!, current);
+      continue;
+    }
+    const value = /^ {16}(.*)$/.exec(line);
+    if (value && current) {
+      current.value = current.value ? `${current.value}\n${value[1]!.trimEnd()}` : value[1]!.trimEnd();
+      continue;
+    }
+    break;
+  }
+  return extensions;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { storedCells, tableNames, TEST_BACKEND } from '../helpers/backend.js';
-import { openssl } from '../helpers/openssl.js';
+import { extensionsOf, openssl } from '../helpers/openssl.js';
 import { clientCertificateHandshake } from '../helpers/tls-handshake.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
 import { scratchDirectory } from '../helpers/scratch.js';
@@ -81,36 +81,6 @@ function assertKeyMatchesCertificate(issued: Issued): void {
   const certificate = new X509Certificate(issued.certPem);
   assert.deepEqual(spkiDer(createPublicKey(privateKey)), spkiDer(certificate.publicKey));
   assert.ok(certificate.checkPrivateKey(privateKey));
-}
-
-interface OpensslExtension {
-  critical: boolean;
-  value: string;
-}
-
-/** The X509v3 extensions section of `openssl x509 -text`, by extension name. */
-async function extensionsOf(certPath: string): Promise<Map<string, OpensslExtension>> {
-  const text = await openssl('x509', '-in', certPath, '-noout', '-text');
-  const lines = text.split('\n');
-  const start = lines.findIndex((line) => line.trim() === 'X509v3 extensions:');
-  assert.ok(start >= 0, `no extensions in:\n${text}`);
-  const extensions = new Map<string, OpensslExtension>();
-  let current: OpensslExtension | undefined;
-  for (const line of lines.slice(start + 1)) {
-    const header = /^ {12}(\S[^:]*):( critical)?\s*$/.exec(line);
-    if (header) {
-      current = { critical: header[2] !== undefined, value: '' };
-      extensions.set(header[1]!, current);
-      continue;
-    }
-    const value = /^ {16}(.*)$/.exec(line);
-    if (value && current) {
-      current.value = current.value ? `${current.value}\n${value[1]!.trimEnd()}` : value[1]!.trimEnd();
-      continue;
-    }
-    break;
-  }
-  return extensions;
 }
 
 async function opensslText(certPath: string): Promise<string> {
