@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { OrgRole } from '../../src/domain/roles.js';
 import { assertAtlasError, atlasError, type AtlasErrorBody, UNAUTHORIZED_BODY } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
-import { type ApiResponse, authorizationHeader, parseChallenge, parseJsonExact } from '../helpers/digest-client.js';
+import { type ApiResponse, authorizationHeader, parseChallenge } from '../helpers/digest-client.js';
 import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+import { raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
 
 /**
  * API key access lists (`/orgs/{orgId}/apiKeys/{apiUserId}/accessList[/{entry}]`) and their
@@ -20,58 +20,17 @@ const START_SECOND = '2026-04-01T10:00:00Z';
 
 // --- a Digest client that chooses its source address -----------------------------------
 
-interface Response {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json(): any;
-}
-
-interface CallOptions {
-  /** Source address of the connection (127.0.0.2, ::1, …); the kernel's choice when absent. */
-  from?: string;
-  /** Where to connect; the server's own address by default. `::1` for IPv6. */
-  host?: string;
-  headers?: Record<string, string>;
+interface CallOptions extends Omit<RawOptions, 'body'> {
+  /** Sent as JSON. */
   body?: unknown;
 }
 
-function portOf(server: TestServer): number {
-  return Number(new URL(server.origin).port);
-}
-
 /** One request on a fresh connection from `options.from`. */
-function httpCall(server: TestServer, method: string, path: string, options: CallOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { ...options.headers };
-  const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-  if (body) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(body.length);
-  }
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: options.host ?? '127.0.0.1',
-        port: portOf(server),
-        method,
-        path,
-        headers,
-        agent: false,
-        ...(options.from ? { localAddress: options.from } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => parseJsonExact(text) });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+function httpCall(server: TestServer, method: string, path: string, options: CallOptions = {}): Promise<RawResponse> {
+  const { body, ...rest } = options;
+  if (body === undefined) return raw(server.origin, method, path, rest);
+  const headers = { ...rest.headers, 'content-type': 'application/json' };
+  return raw(server.origin, method, path, { ...rest, headers, body: JSON.stringify(body) });
 }
 
 interface Key {
@@ -87,7 +46,7 @@ async function call(
   method: string,
   path: string,
   options: CallOptions = {},
-): Promise<Response> {
+): Promise<RawResponse> {
   const probe = await httpCall(server, method, path, { ...options, body: undefined, headers: {} });
   assert.equal(probe.status, 401, `the probe of ${method} ${path} from ${options.from}: ${probe.text}`);
   const challenge = parseChallenge(String(probe.headers['www-authenticate']));
@@ -139,12 +98,12 @@ const entryNotFound = (entry: string, keyId: string): AtlasErrorBody =>
   ]);
 
 /** A 403 of the access list: Atlas' body, and no Digest challenge (the credentials were fine). */
-function assertRefused(response: Response, expected: AtlasErrorBody, message?: string): void {
+function assertRefused(response: RawResponse, expected: AtlasErrorBody, message?: string): void {
   assertAtlasError(response, expected, message);
   assert.equal(response.headers['www-authenticate'], undefined, message);
 }
 
-function assertOk(response: Response, status = 200, message?: string): void {
+function assertOk(response: RawResponse, status = 200, message?: string): void {
   assert.equal(response.status, status, `${message ?? ''} ${response.text}`);
 }
 
@@ -187,7 +146,7 @@ function assertEntry(server: TestServer, keyId: string, actual: unknown, expecte
 function assertList(
   server: TestServer,
   keyId: string,
-  response: Response | ApiResponse,
+  response: RawResponse | ApiResponse,
   status: number,
   expected: ExpectedEntry[],
 ) {
@@ -263,7 +222,7 @@ async function eventIds(server: TestServer): Promise<Set<string>> {
  */
 async function refusedWithoutChange(
   server: TestServer,
-  action: () => Promise<Response>,
+  action: () => Promise<RawResponse>,
   expected: AtlasErrorBody,
   options: { ignoreUse?: boolean } = {},
 ) {
@@ -326,7 +285,7 @@ async function addEntries(server: TestServer, key: Key, entries: Array<{ ipAddre
 }
 
 /** Whether `key` may read its organization from `from` (200), or the 403 it gets. */
-async function probe(server: TestServer, key: Key, from: string, host?: string): Promise<Response> {
+async function probe(server: TestServer, key: Key, from: string, host?: string): Promise<RawResponse> {
   return call(server, key, 'GET', orgPath(server), { from, ...(host ? { host } : {}) });
 }
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,8 +13,9 @@ import { Store } from '../../src/store/store.js';
 import { assertAtlasError, atlasError, type AtlasErrorBody, UNAUTHORIZED_BODY } from '../helpers/atlas-assert.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
-import { DigestClient, parseJsonExact } from '../helpers/digest-client.js';
+import { DigestClient } from '../helpers/digest-client.js';
 import { openTestAuthority, startTestServer, storeSnapshot, type TestServer } from '../helpers/server.js';
+import { raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
 
 /**
  * OAuth 2.0 client credentials for service accounts (shared/spec/atlas-api.md §8,
@@ -38,58 +38,11 @@ const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 // --- HTTP from a chosen source address ---------------------------------------------------
 
-interface Response {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  json(): any;
-}
-
-interface CallOptions {
-  /** Source address of the connection (127.0.0.2, …); the kernel's choice when absent. */
-  from?: string;
-  headers?: Record<string, string>;
-  /** Sent as given. */
-  body?: string;
-}
-
-/** One request on a fresh connection. */
-function call(origin: string, method: string, path: string, options: CallOptions = {}): Promise<Response> {
-  const url = new URL(origin);
-  const headers: Record<string, string> = { ...options.headers };
-  const body = options.body === undefined ? undefined : Buffer.from(options.body);
-  if (body) headers['content-length'] = String(body.length);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        headers,
-        agent: false,
-        ...(options.from ? { localAddress: options.from } : {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => parseJsonExact(text) });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 const basic = (clientId: string, secret: string) => `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
 
 /** POST /api/oauth/token with client credentials in HTTP Basic. */
-function mint(origin: string, clientId: string, secret: string, from?: string): Promise<Response> {
-  return call(origin, 'POST', '/api/oauth/token', {
+function mint(origin: string, clientId: string, secret: string, from?: string): Promise<RawResponse> {
+  return raw(origin, 'POST', '/api/oauth/token', {
     headers: { authorization: basic(clientId, secret), 'content-type': FORM },
     body: 'grant_type=client_credentials',
     ...(from ? { from } : {}),
@@ -110,11 +63,11 @@ function withToken(
   method: string,
   path: string,
   options: { body?: unknown; from?: string; headers?: Record<string, string> } = {},
-): Promise<Response> {
+): Promise<RawResponse> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...options.headers };
   if (path.startsWith('/api/atlas/v2/')) headers.accept ??= V2_TYPE;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  return call(origin, method, path, {
+  return raw(origin, method, path, {
     headers,
     ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     ...(options.from ? { from: options.from } : {}),
@@ -122,20 +75,20 @@ function withToken(
 }
 
 /** The 401 a request without valid credentials gets: the Digest challenge and Atlas' body. */
-function assertChallenge(response: Response, message?: string): void {
+function assertChallenge(response: RawResponse, message?: string): void {
   assert.equal(response.status, 401, `${message ?? ''} ${response.text}`);
   assert.match(String(response.headers['www-authenticate']), CHALLENGE, message);
   assert.equal(response.text, UNAUTHORIZED_BODY, message);
 }
 
-function assertInvalidClient(response: Response, message?: string): void {
+function assertInvalidClient(response: RawResponse, message?: string): void {
   assert.equal(response.status, 401, `${message ?? ''} ${response.text}`);
   assert.equal(response.text, INVALID_CLIENT, message);
   assert.match(String(response.headers['content-type']), /^application\/json/, message);
   assert.equal(response.headers['cache-control'], 'no-store', message);
 }
 
-function assertOAuthError(response: Response, status: number, error: string, description: string): void {
+function assertOAuthError(response: RawResponse, status: number, error: string, description: string): void {
   assert.equal(response.status, status, response.text);
   assert.equal(response.text, JSON.stringify({ error_description: description, error }));
   assert.match(String(response.headers['content-type']), /^application\/json/);
@@ -271,7 +224,7 @@ describe('POST /api/oauth/token', () => {
         .map((char) => (/[A-Za-z0-9]/.test(char) ? char : `%${char.charCodeAt(0).toString(16).toUpperCase()}`))
         .join('');
     assert.ok(formEncode(account.clientId).includes('%5F'));
-    const response = await call(server.origin, 'POST', '/api/oauth/token', {
+    const response = await raw(server.origin, 'POST', '/api/oauth/token', {
       headers: { authorization: basic(formEncode(account.clientId), formEncode(account.secret)), 'content-type': FORM },
       body: 'grant_type=client_credentials',
     });
@@ -280,7 +233,7 @@ describe('POST /api/oauth/token', () => {
   });
 
   test('client credentials in the form body (client_id, client_secret)', async () => {
-    const response = await call(server.origin, 'POST', '/api/oauth/token', {
+    const response = await raw(server.origin, 'POST', '/api/oauth/token', {
       headers: { 'content-type': FORM },
       body: new URLSearchParams({
         grant_type: 'client_credentials',
@@ -297,7 +250,7 @@ describe('POST /api/oauth/token', () => {
     const snapshot = await storeSnapshot(server.store);
     const formBody = (fields: Record<string, string>) =>
       new URLSearchParams({ grant_type: 'client_credentials', ...fields }).toString();
-    const cases: Array<[string, CallOptions]> = [
+    const cases: Array<[string, RawOptions]> = [
       ['wrong secret', { headers: { authorization: basic(account.clientId, `${account.secret}x`) } }],
       ["another account's secret", { headers: { authorization: basic(account.clientId, other.secret) } }],
       ['unknown client', { headers: { authorization: basic('mdb_sa_id_0123456789abcdef01234567', account.secret) } }],
@@ -320,7 +273,7 @@ describe('POST /api/oauth/token', () => {
       ['body: no client id', { body: formBody({ client_secret: account.secret }) }],
     ];
     for (const [name, options] of cases) {
-      const response = await call(server.origin, 'POST', '/api/oauth/token', {
+      const response = await raw(server.origin, 'POST', '/api/oauth/token', {
         body: 'grant_type=client_credentials',
         ...options,
         headers: { 'content-type': FORM, ...options.headers },
@@ -333,13 +286,13 @@ describe('POST /api/oauth/token', () => {
   test('no grant_type: 400 invalid_request; another grant: 400 unsupported_grant_type', async () => {
     const authorization = basic(account.clientId, account.secret);
     for (const body of ['', 'scope=x']) {
-      const response = await call(server.origin, 'POST', '/api/oauth/token', {
+      const response = await raw(server.origin, 'POST', '/api/oauth/token', {
         headers: { authorization, 'content-type': FORM },
         body,
       });
       assertOAuthError(response, 400, 'invalid_request', 'grant_type is required.');
     }
-    const noBody = await call(server.origin, 'POST', '/api/oauth/token', { headers: { authorization } });
+    const noBody = await raw(server.origin, 'POST', '/api/oauth/token', { headers: { authorization } });
     assertOAuthError(noBody, 400, 'invalid_request', 'grant_type is required.');
     for (const grant of [
       'password&username=a&password=b',
@@ -347,7 +300,7 @@ describe('POST /api/oauth/token', () => {
       'refresh_token&refresh_token=x',
       'CLIENT_CREDENTIALS',
     ]) {
-      const response = await call(server.origin, 'POST', '/api/oauth/token', {
+      const response = await raw(server.origin, 'POST', '/api/oauth/token', {
         headers: { authorization, 'content-type': FORM },
         body: `grant_type=${grant}`,
       });
@@ -355,7 +308,7 @@ describe('POST /api/oauth/token', () => {
     }
     // RFC 6749 §3.1: a parameter sent without a value is treated as omitted.
     for (const body of ['grant_type=', 'grant_type']) {
-      const response = await call(server.origin, 'POST', '/api/oauth/token', {
+      const response = await raw(server.origin, 'POST', '/api/oauth/token', {
         headers: { authorization, 'content-type': FORM },
         body,
       });
@@ -365,12 +318,12 @@ describe('POST /api/oauth/token', () => {
 
   test('a JSON body instead of a form: 400 invalid_request (its grant_type is not read); text/plain: 415', async () => {
     const authorization = basic(account.clientId, account.secret);
-    const json = await call(server.origin, 'POST', '/api/oauth/token', {
+    const json = await raw(server.origin, 'POST', '/api/oauth/token', {
       headers: { authorization, 'content-type': 'application/json' },
       body: JSON.stringify({ grant_type: 'client_credentials' }),
     });
     assertOAuthError(json, 400, 'invalid_request', 'grant_type is required.');
-    const text = await call(server.origin, 'POST', '/api/oauth/token', {
+    const text = await raw(server.origin, 'POST', '/api/oauth/token', {
       headers: { authorization, 'content-type': 'text/plain' },
       body: 'grant_type=client_credentials',
     });
@@ -381,7 +334,7 @@ describe('POST /api/oauth/token', () => {
   });
 
   test('the endpoint takes POST only', async () => {
-    const response = await call(server.origin, 'GET', '/api/oauth/token');
+    const response = await raw(server.origin, 'GET', '/api/oauth/token');
     assertAtlasError(
       response,
       atlasError(404, 'RESOURCE_NOT_FOUND', 'Cannot find resource /api/oauth/token.', ['/api/oauth/token']),
@@ -480,7 +433,7 @@ describe('Bearer tokens on the Atlas API: the account’s roles, under v1.0 and 
       response.text,
       '{"detail":"Invalid accept header or version date.","error":406,"errorCode":"INVALID_VERSION_DATE","parameters":[],"reason":"Not Acceptable"}',
     );
-    const lower = await call(server.origin, 'GET', users('v1.0'), { headers: { authorization: `bearer ${token}` } });
+    const lower = await raw(server.origin, 'GET', users('v1.0'), { headers: { authorization: `bearer ${token}` } });
     assert.equal(lower.status, 200, lower.text);
   });
 });
@@ -633,7 +586,7 @@ describe('a token stops working at its next use when…', () => {
     const token = await accessToken(server.origin, account);
     const kept = await accessToken(server.origin, account);
     await works(token);
-    const revoked = await call(server.origin, 'POST', '/api/oauth/revoke', {
+    const revoked = await raw(server.origin, 'POST', '/api/oauth/revoke', {
       headers: { authorization: basic(account.clientId, account.secret), 'content-type': FORM },
       body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
     });
@@ -644,7 +597,7 @@ describe('a token stops working at its next use when…', () => {
     await works(kept, 'another token of the account');
     // Revoking again, or a token that is not one, is 200 too (RFC 7009 §2.2).
     for (const again of [token, 'not-a-token']) {
-      const response = await call(server.origin, 'POST', '/api/oauth/revoke', {
+      const response = await raw(server.origin, 'POST', '/api/oauth/revoke', {
         headers: { 'content-type': FORM },
         body: new URLSearchParams({
           token: again,
@@ -660,23 +613,23 @@ describe('a token stops working at its next use when…', () => {
     const account = await createAccount(server, ['ORG_MEMBER']);
     const stranger = await createAccount(server, ['ORG_MEMBER'], { name: 'stranger' });
     const token = await accessToken(server.origin, account);
-    const wrong = await call(server.origin, 'POST', '/api/oauth/revoke', {
+    const wrong = await raw(server.origin, 'POST', '/api/oauth/revoke', {
       headers: { authorization: basic(account.clientId, stranger.secret), 'content-type': FORM },
       body: `token=${token}`,
     });
     assertInvalidClient(wrong);
-    const noCredentials = await call(server.origin, 'POST', '/api/oauth/revoke', {
+    const noCredentials = await raw(server.origin, 'POST', '/api/oauth/revoke', {
       headers: { 'content-type': FORM },
       body: `token=${token}`,
     });
     assertInvalidClient(noCredentials);
-    const foreign = await call(server.origin, 'POST', '/api/oauth/revoke', {
+    const foreign = await raw(server.origin, 'POST', '/api/oauth/revoke', {
       headers: { authorization: basic(stranger.clientId, stranger.secret), 'content-type': FORM },
       body: `token=${token}`,
     });
     assert.equal(foreign.status, 200, foreign.text);
     await works(token, 'revoked by another client');
-    const noToken = await call(server.origin, 'POST', '/api/oauth/revoke', {
+    const noToken = await raw(server.origin, 'POST', '/api/oauth/revoke', {
       headers: { authorization: basic(account.clientId, account.secret), 'content-type': FORM },
       body: '',
     });
@@ -745,7 +698,7 @@ describe('forged tokens are refused with the Digest challenge', () => {
       ['empty', 'Bearer '],
       ['two tokens', `Bearer ${token} ${token}`],
     ] as const) {
-      assertChallenge(await call(server.origin, 'GET', path(), { headers: { authorization } }), name);
+      assertChallenge(await raw(server.origin, 'GET', path(), { headers: { authorization } }), name);
     }
   });
 
@@ -865,7 +818,7 @@ describe('every instance of a deployment honours its tokens (two Authorities ove
   test('revoked on B: refused by A; account deleted through A: B refuses its token', async () => {
     const account = await createOn();
     const token = await accessToken(a.origin, account);
-    const revoked = await call(b.origin, 'POST', '/api/oauth/revoke', {
+    const revoked = await raw(b.origin, 'POST', '/api/oauth/revoke', {
       headers: { authorization: basic(account.clientId, account.secret), 'content-type': FORM },
       body: `token=${token}`,
     });

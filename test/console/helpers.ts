@@ -1,47 +1,12 @@
-import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import { parseJsonExact } from '../helpers/digest-client.js';
+import { raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
 import { type TestServer, V1 } from '../helpers/server.js';
 
 /** Test helpers for the web console: raw HTTP with cookies, signing in, and other identities. */
 
-export interface HttpResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** The body's bytes as sent (never decompressed). */
-  body: Buffer;
-  text: string;
-  json<T = any>(): T;
-}
-
-export interface HttpOptions {
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
-
+export type HttpOptions = RawOptions;
+export type HttpResponse = RawResponse;
 /** One request on a fresh connection, target and headers exactly as given. */
-export function http(origin: string, method: string, target: string, options: HttpOptions = {}): Promise<HttpResponse> {
-  const url = new URL(origin);
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path: target, headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          const text = body.toString('utf8');
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json: () => parseJsonExact(text) });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (options.body !== undefined) req.write(options.body);
-    req.end();
-  });
-}
+export const http = raw;
 
 export type Credentials = { publicKey: string; privateKey: string } | { clientId: string; clientSecret: string };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import { parseChallenge } from './digest-client.js';
+import { parseChallenge, parseJsonExact } from './digest-client.js';
 import { V1 } from './server.js';
 
 /**
@@ -12,11 +12,18 @@ export interface RawResponse {
   status: number;
   rawHeaders: string[];
   headers: IncomingHttpHeaders;
+  /** The body's bytes as sent (never decompressed). */
+  body: Buffer;
   text: string;
-  json(): any;
+  /** The body parsed with integers beyond 2^53 kept exact (as bigint). */
+  json<T = any>(): T;
 }
 
 export interface RawOptions {
+  /** Source address of the connection (127.0.0.2, ::1, …); the kernel's choice when absent. */
+  from?: string;
+  /** Where to connect (`::1` for IPv6); the origin's host by default. */
+  host?: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
   /** Send the body with Transfer-Encoding: chunked, in pieces of this size. */
@@ -44,21 +51,31 @@ export function raw(origin: string, method: string, target: string, options: Raw
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path: target, headers, agent: false },
+      {
+        host: options.host ?? url.hostname,
+        port: url.port,
+        method,
+        path: target,
+        headers,
+        agent: false,
+        ...(options.from ? { localAddress: options.from } : {}),
+      },
       (res) => {
         answered = true;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', reject);
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const body = Buffer.concat(chunks);
+          const text = body.toString('utf8');
           if (options.stallAfter !== undefined) req.destroy();
           resolve({
             status: res.statusCode ?? 0,
             rawHeaders: res.rawHeaders,
             headers: res.headers,
+            body,
             text,
-            json: () => JSON.parse(text),
+            json: () => parseJsonExact(text),
           });
         });
       },
