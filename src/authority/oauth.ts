@@ -84,13 +84,7 @@ export class OAuthService {
     const authenticated = await this.serviceAccounts.authenticateClient(clientId, clientSecret);
     if (!authenticated) throw new OAuthError('invalid_client', 'Invalid credentials provided.', 401);
     try {
-      const { jwtVerify } = await jose();
-      const { payload } = await jwtVerify(token, await this.signingKey(), {
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        algorithms: [ALGORITHM],
-        currentDate: this.clock.now(),
-      });
+      const payload = await this.verifiedClaims(token);
       if (payload.sub === clientId && typeof payload.jti === 'string' && typeof payload.exp === 'number') {
         await this.store.revokedTokens.revoke(payload.jti, new Date(payload.exp * 1000));
       }
@@ -99,16 +93,22 @@ export class OAuthService {
     }
   }
 
+  /** The claims of a token this server signed and that is valid now; throws jose's errors otherwise. */
+  private async verifiedClaims(token: string) {
+    const { jwtVerify } = await jose();
+    const { payload } = await jwtVerify(token, await this.signingKey(), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: [ALGORITHM],
+      currentDate: this.clock.now(),
+    });
+    return payload;
+  }
+
   /** The service account a bearer token stands for, or undefined (bad signature, expired, revoked…). */
   async authenticate(token: string): Promise<ApiKey | undefined> {
     try {
-      const { jwtVerify } = await jose();
-      const { payload } = await jwtVerify(token, await this.signingKey(), {
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        algorithms: [ALGORITHM],
-        currentDate: this.clock.now(),
-      });
+      const payload = await this.verifiedClaims(token);
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.jti !== 'string') {
         return undefined;
       }

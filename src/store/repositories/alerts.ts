@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../schema.js';
+import type { Database, WebhookDeliveriesTable } from '../schema.js';
 import { toDate, toOptionalDate } from './codec.js';
 
 export interface AlertSettings {
@@ -20,6 +20,23 @@ export interface WebhookDelivery {
   deliveredAt?: Date;
   lastError?: string;
   createdAt: Date;
+}
+
+function deliveryFromRow(row: WebhookDeliveriesTable): WebhookDelivery {
+  const delivery: WebhookDelivery = {
+    id: row.id,
+    groupId: row.project_id,
+    url: row.url,
+    payload: row.payload,
+    attempts: Number(row.attempts),
+    createdAt: toDate(row.created_at),
+  };
+  const next = toOptionalDate(row.next_attempt_at);
+  if (next) delivery.nextAttemptAt = next;
+  const delivered = toOptionalDate(row.delivered_at);
+  if (delivered) delivery.deliveredAt = delivered;
+  if (row.last_error !== null) delivery.lastError = row.last_error;
+  return delivery;
 }
 
 /** Expiry-alert settings per project, the alerts raised, and the webhook outbox. */
@@ -101,20 +118,7 @@ export class AlertsRepository {
       .orderBy('next_attempt_at')
       .limit(limit)
       .execute();
-    return rows.map((row) => {
-      const delivery: WebhookDelivery = {
-        id: row.id,
-        groupId: row.project_id,
-        url: row.url,
-        payload: row.payload,
-        attempts: Number(row.attempts),
-        createdAt: toDate(row.created_at),
-      };
-      const next = toOptionalDate(row.next_attempt_at);
-      if (next) delivery.nextAttemptAt = next;
-      if (row.last_error !== null) delivery.lastError = row.last_error;
-      return delivery;
-    });
+    return rows.map(deliveryFromRow);
   }
 
   /**
@@ -147,21 +151,6 @@ export class AlertsRepository {
       .where('project_id', '=', groupId)
       .orderBy('created_at')
       .execute();
-    return rows.map((row) => {
-      const delivery: WebhookDelivery = {
-        id: row.id,
-        groupId: row.project_id,
-        url: row.url,
-        payload: row.payload,
-        attempts: Number(row.attempts),
-        createdAt: toDate(row.created_at),
-      };
-      const next = toOptionalDate(row.next_attempt_at);
-      if (next) delivery.nextAttemptAt = next;
-      const delivered = toOptionalDate(row.delivered_at);
-      if (delivered) delivery.deliveredAt = delivered;
-      if (row.last_error !== null) delivery.lastError = row.last_error;
-      return delivery;
-    });
+    return rows.map(deliveryFromRow);
   }
 }
