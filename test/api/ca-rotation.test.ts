@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { buildServer } from '../../src/api/server.js';
 import { PROJECT_ROLES, type OrgRole, type ProjectRole } from '../../src/domain/roles.js';
@@ -22,7 +19,20 @@ import {
   type TestServer,
   V1,
 } from '../helpers/server.js';
+import {
+  assertRevoked,
+  assertUntrusted,
+  assertVerified,
+  inspectCrl,
+  issuerOf,
+  pemBlocks,
+  subjectOf,
+  verifyAt as verify,
+  verifyCrlSignature,
+} from '../helpers/openssl-verify.js';
 import { scratchDirectory } from '../helpers/scratch.js';
+import { dbcerts } from '../helpers/cli.js';
+import { openssl } from '../helpers/openssl.js';
 
 /**
  * Rotation of a project's Atlas-managed CA (docs/extensions.md "The managed CA"): the new
@@ -32,118 +42,12 @@ import { scratchDirectory } from '../helpers/scratch.js';
  * instant (`-attime`).
  */
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'dbcerts.js');
-const execFileAsync = promisify(execFile);
-
 const { write: writeScratch } = scratchDirectory('rotation');
 
 const caSubject = (groupId: string, generation = 1) =>
   `CN=dbcerts Atlas-managed X.509 CA${generation > 1 ? ` G${generation}` : ''},OU=${groupId},O=dbcerts`;
 
 // --- openssl, the oracle ----------------------------------------------------------------
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Run> {
-  try {
-    const { stdout, stderr } = await execFileAsync(file, args, { encoding: 'utf8', cwd: ROOT, env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof failure.code !== 'number') throw error;
-    return { code: failure.code, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
-
-async function openssl(...args: string[]): Promise<string> {
-  const result = await run('openssl', args);
-  assert.equal(result.code, 0, `openssl ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-
-async function subjectOf(certFile: string): Promise<string> {
-  return (await openssl('x509', '-in', certFile, '-noout', '-subject', '-nameopt', 'RFC2253')).replace(
-    /^subject=|\n$/g,
-    '',
-  );
-}
-
-async function issuerOf(certFile: string): Promise<string> {
-  return (await openssl('x509', '-in', certFile, '-noout', '-issuer', '-nameopt', 'RFC2253')).replace(
-    /^issuer=|\n$/g,
-    '',
-  );
-}
-
-interface CrlInfo {
-  issuer: string;
-  crlNumber: bigint;
-  serials: bigint[];
-}
-
-async function inspectCrl(file: string, inform: 'PEM' | 'DER'): Promise<CrlInfo> {
-  const fields = await openssl(
-    'crl',
-    '-in',
-    file,
-    '-inform',
-    inform,
-    '-noout',
-    '-issuer',
-    '-crlnumber',
-    '-nameopt',
-    'RFC2253',
-  );
-  const text = await openssl('crl', '-in', file, '-inform', inform, '-noout', '-text');
-  const issuer = /^issuer=(.*)$/m.exec(fields)?.[1];
-  const crlNumber = /^crlNumber=(.*)$/m.exec(fields)?.[1];
-  assert.ok(issuer && crlNumber, fields);
-  const serials = [...text.matchAll(/^ {4}Serial Number: ([0-9A-F]+)$/gm)].map((match) => BigInt(`0x${match[1]}`));
-  return { issuer, crlNumber: BigInt(crlNumber), serials };
-}
-
-function verifyCrlSignature(crlFile: string, inform: 'PEM' | 'DER', caFile: string): Promise<Run> {
-  return run('openssl', ['crl', '-in', crlFile, '-inform', inform, '-noout', '-CAfile', caFile, '-verify']);
-}
-
-/** `openssl verify` at `at`, with CRL checking (`-crl_check`, `-crl_check_all`) when given a CRL file. */
-function verify(certFile: string, caFile: string, at: Date, crl?: { file: string; flag: string }): Promise<Run> {
-  return run('openssl', [
-    'verify',
-    '-attime',
-    String(Math.floor(at.getTime() / 1000)),
-    ...(crl ? [crl.flag, '-CRLfile', crl.file] : []),
-    '-CAfile',
-    caFile,
-    certFile,
-  ]);
-}
-
-function assertVerified(result: Run, certFile: string, message?: string): void {
-  assert.equal(result.code, 0, `${message ?? ''} ${result.stderr}`);
-  assert.equal(result.stdout, `${certFile}: OK\n`, message);
-}
-
-function assertUntrusted(result: Run, message?: string): void {
-  assert.equal(result.code, 2, `${message ?? ''} ${result.stdout}${result.stderr}`);
-  assert.match(result.stderr, /^error 20 at 0 depth lookup: unable to get local issuer certificate$/m, message);
-}
-
-function assertRevoked(result: Run, message?: string): void {
-  assert.equal(result.code, 2, `${message ?? ''} ${result.stdout}${result.stderr}`);
-  assert.match(result.stderr, /^error 23 at 0 depth lookup: certificate revoked$/m, message);
-}
-
-function pemBlocks(text: string, label: string): string[] {
-  return [
-    ...text.matchAll(new RegExp(`-----BEGIN ${label}-----\\n[A-Za-z0-9+/=\\n]+-----END ${label}-----\\n`, 'g')),
-  ].map((match) => match[0]);
-}
 
 // --- the API ----------------------------------------------------------------------------
 
@@ -427,7 +331,7 @@ describe('rotating the managed CA', () => {
       assert.equal(verified.code, 0, verified.stderr);
       assert.match(verified.stderr, /^verify OK$/m);
       assert.notEqual((await verifyCrlSignature(crlFiles[index]!, 'PEM', other)).code, 0);
-      assert.deepEqual(info.serials, []);
+      assert.deepEqual([...info.entries.keys()], []);
     }
 
     const oldCrlPath = `${managedX509(server)}/cas/${oldCaId}/crl`;
@@ -445,12 +349,12 @@ describe('rotating the managed CA', () => {
 
     const oldAfter = await inspectCrl(writeScratch(await getDer(server, oldCrlPath), 'old.der'), 'DER');
     assert.equal(oldAfter.issuer, caSubject(groupId));
-    assert.deepEqual(oldAfter.serials, [oldRevoked.serial]);
+    assert.deepEqual([...oldAfter.entries.keys()], [oldRevoked.serial]);
     assert.ok(oldAfter.crlNumber > oldBefore.crlNumber);
     // The active CA's CRL did not list it, and was not reissued.
     const activeAfter = await getDer(server, `${managedX509(server)}/crl`);
     assert.deepEqual(activeAfter, activeBefore);
-    assert.deepEqual((await inspectCrl(writeScratch(activeAfter, 'new.der'), 'DER')).serials, []);
+    assert.deepEqual([...(await inspectCrl(writeScratch(activeAfter, 'new.der'), 'DER')).entries.keys()], []);
     // crl.pem has the old CA's new CRL.
     const updated = pemBlocks(await crlPem(server), 'X509 CRL');
     const updatedInfos = await Promise.all(
@@ -562,13 +466,6 @@ describe('rotating the managed CA', () => {
 
 // --- the ca-cert command -------------------------------------------------------------------
 
-/** The environment without dbcerts settings (a DBCERTS_MASTER_KEY would override master.key). */
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('DBCERTS_')) env[name] = value;
-  return env;
-}
-
 describe('`dbcerts ca-cert --bundle` during a rotation', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-rotation-cli-'));
   /** The store the server and the CLI share (on PostgreSQL, a database of its own). */
@@ -620,19 +517,14 @@ describe('`dbcerts ca-cert --bundle` during a rotation', () => {
     assert.equal(pemBlocks(crls, 'X509 CRL').length, 2);
 
     const group = server.credentials.groupId;
-    const dbcerts = (...args: string[]) =>
-      run(
-        process.execPath,
-        [BIN, ...args, '--data', dataDir, ...database.cliArgs, '--group', group],
-        cleanEnvironment(),
-      );
-    const printedBundle = await dbcerts('ca-cert', '--bundle');
+    const cli = (...args: string[]) => dbcerts([...args, '--data', dataDir, ...database.cliArgs, '--group', group]);
+    const printedBundle = await cli('ca-cert', '--bundle');
     assert.equal(printedBundle.code, 0, printedBundle.stderr);
     assert.equal(printedBundle.stdout, bundle);
-    const printedCa = await dbcerts('ca-cert');
+    const printedCa = await cli('ca-cert');
     assert.equal(printedCa.code, 0, printedCa.stderr);
     assert.equal(printedCa.stdout, ca);
-    const printedCrls = await dbcerts('crl');
+    const printedCrls = await cli('crl');
     assert.equal(printedCrls.code, 0, printedCrls.stderr);
     assert.equal(printedCrls.stdout, crls);
 

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server.js';
@@ -27,7 +24,22 @@ import {
   type TestServer,
   V1,
 } from '../helpers/server.js';
+import {
+  assertRevoked,
+  assertVerified,
+  type CrlEntry,
+  type CrlInfo,
+  inspectCrl,
+  type OpensslOutcome,
+  pemBlocks,
+  subjectKeyId,
+  subjectOf,
+  verifyAt,
+  verifyCrlSignature,
+} from '../helpers/openssl-verify.js';
 import { scratchDirectory } from '../helpers/scratch.js';
+import { dbcertsBytes } from '../helpers/cli.js';
+import { openssl } from '../helpers/openssl.js';
 
 /**
  * Revocation by serial and the CRLs dbcerts publishes (docs/extensions.md "Revocation and
@@ -35,10 +47,6 @@ import { scratchDirectory } from '../helpers/scratch.js';
  * the oracle (it shares no code with dbcerts' X.509 writer): it parses them, verifies their
  * signature, reads their fields, and refuses a revoked certificate with them.
  */
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'dbcerts.js');
-const execFileAsync = promisify(execFile);
 
 const { write: writeScratch } = scratchDirectory('revocation');
 
@@ -75,155 +83,9 @@ const REASON_LIST = REASONS.join(', ');
 
 // --- openssl, the oracle ----------------------------------------------------------------
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Run> {
-  try {
-    const { stdout, stderr } = await execFileAsync(file, args, { encoding: 'utf8', cwd: ROOT, env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof failure.code !== 'number') throw error;
-    return { code: failure.code, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
-
-async function openssl(...args: string[]): Promise<string> {
-  const result = await run('openssl', args);
-  assert.equal(result.code, 0, `openssl ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout;
-}
-
-/** `Nov 28 17:32:25 2026 GMT` */
-function opensslDate(text: string): Date {
-  const date = new Date(text.trim());
-  assert.ok(!Number.isNaN(date.getTime()), `not a date: ${text}`);
-  return date;
-}
-
-function hexColons(text: string): string {
-  return text
-    .trim()
-    .replace(/^keyid:/, '')
-    .toUpperCase();
-}
-
-interface CrlEntry {
-  revocationDate: Date;
-  /** openssl's name of the reason code, undefined when the entry has none. */
-  reason: string | undefined;
-}
-
-interface CrlInfo {
-  version: number;
-  issuer: string;
-  lastUpdate: Date;
-  nextUpdate: Date;
-  crlNumber: bigint;
-  authorityKeyId: string;
-  entries: Map<bigint, CrlEntry>;
-}
-
-/** Everything openssl reads in one CRL file (PEM or DER). */
-async function inspectCrl(file: string, inform: 'PEM' | 'DER'): Promise<CrlInfo> {
-  const fields = await openssl(
-    'crl',
-    '-in',
-    file,
-    '-inform',
-    inform,
-    '-noout',
-    '-issuer',
-    '-lastupdate',
-    '-nextupdate',
-    '-crlnumber',
-    '-nameopt',
-    'RFC2253',
-  );
-  const text = await openssl('crl', '-in', file, '-inform', inform, '-noout', '-text');
-  const field = (name: string) => {
-    const match = new RegExp(`^${name}=(.*)$`, 'm').exec(fields);
-    assert.ok(match, `no ${name} in ${fields}`);
-    return match[1]!;
-  };
-  const version = /^\s+Version (\d+) /m.exec(text);
-  const aki = /X509v3 Authority Key Identifier: *\n\s+(\S+)/.exec(text);
-  assert.ok(version && aki, text);
-  const entries = new Map<bigint, CrlEntry>();
-  const revokedPart = text.split(/^Revoked Certificates:\n/m)[1]?.split(/^ {4}Signature Algorithm/m)[0] ?? '';
-  for (const block of revokedPart.split(/^ {4}Serial Number: /m).slice(1)) {
-    const serial = BigInt(`0x${/^([0-9A-F]+)/.exec(block)![1]}`);
-    const date = /Revocation Date: (.*)$/m.exec(block);
-    assert.ok(date, block);
-    const reason = /X509v3 CRL Reason Code: *\n\s+(.*)$/m.exec(block)?.[1]?.trim();
-    assert.ok(!entries.has(serial), `serial ${serial} listed twice`);
-    entries.set(serial, { revocationDate: opensslDate(date[1]!), reason });
-  }
-  if (entries.size === 0) assert.match(text, /No Revoked Certificates\./);
-  return {
-    version: Number(version[1]),
-    issuer: field('issuer'),
-    lastUpdate: opensslDate(field('lastUpdate')),
-    nextUpdate: opensslDate(field('nextUpdate')),
-    crlNumber: BigInt(field('crlNumber')),
-    authorityKeyId: hexColons(aki[1]!),
-    entries,
-  };
-}
-
-async function subjectKeyId(caFile: string): Promise<string> {
-  const text = await openssl('x509', '-in', caFile, '-noout', '-ext', 'subjectKeyIdentifier');
-  const match = /X509v3 Subject Key Identifier: *\n\s+(\S+)/.exec(text);
-  assert.ok(match, text);
-  return hexColons(match[1]!);
-}
-
-async function subjectOf(certFile: string): Promise<string> {
-  return (await openssl('x509', '-in', certFile, '-noout', '-subject', '-nameopt', 'RFC2253')).replace(
-    /^subject=|\n$/g,
-    '',
-  );
-}
-
-/** `openssl crl -verify`: the CRL's signature checked with the CA. */
-function verifyCrlSignature(crlFile: string, inform: 'PEM' | 'DER', caFile: string): Promise<Run> {
-  return run('openssl', ['crl', '-in', crlFile, '-inform', inform, '-noout', '-CAfile', caFile, '-verify']);
-}
-
 /** `openssl verify -crl_check` at the test clock's instant. */
-function verifyWithCrl(certFile: string, caFile: string, crlFile: string, at: Date): Promise<Run> {
-  return run('openssl', [
-    'verify',
-    '-attime',
-    String(Math.floor(at.getTime() / 1000)),
-    '-crl_check',
-    '-CAfile',
-    caFile,
-    '-CRLfile',
-    crlFile,
-    certFile,
-  ]);
-}
-
-function assertVerified(result: Run, certFile: string): void {
-  assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.stdout, `${certFile}: OK\n`);
-}
-
-function assertRevoked(result: Run): void {
-  assert.equal(result.code, 2, `${result.stdout}${result.stderr}`);
-  assert.match(result.stderr, /^error 23 at 0 depth lookup: certificate revoked$/m);
-}
-
-/** The PEM blocks of a text, in order. */
-function pemBlocks(text: string, label: string): string[] {
-  return [
-    ...text.matchAll(new RegExp(`-----BEGIN ${label}-----\\n[A-Za-z0-9+/=\\n]+-----END ${label}-----\\n`, 'g')),
-  ].map((match) => match[0]);
+function verifyWithCrl(certFile: string, caFile: string, crlFile: string, at: Date): Promise<OpensslOutcome> {
+  return verifyAt(certFile, caFile, at, { file: crlFile, flag: '-crl_check' });
 }
 
 function pemToDer(pem: string): Buffer {
@@ -932,29 +794,6 @@ async function startServerOnDataDir(
       await store.close();
     },
   };
-}
-
-/** The environment without dbcerts settings (a DBCERTS_MASTER_KEY would override master.key). */
-function cleanEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith('DBCERTS_')) env[name] = value;
-  return env;
-}
-
-async function dbcertsBytes(args: string[]): Promise<{ code: number; stdout: Buffer; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: cleanEnvironment(),
-      encoding: 'buffer',
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr: stderr.toString('utf8') };
-  } catch (error) {
-    const failure = error as { code?: unknown; stdout?: Buffer; stderr?: Buffer };
-    if (typeof failure.code !== 'number') throw error;
-    return { code: failure.code, stdout: failure.stdout ?? Buffer.alloc(0), stderr: String(failure.stderr ?? '') };
-  }
 }
 
 describe('`dbcerts crl` prints the CRLs the API serves', () => {

@@ -1,30 +1,25 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import { authorizationHeader, DigestClient, parseChallenge } from '../helpers/digest-client.js';
 import { openssl } from '../helpers/openssl.js';
+import { BIN, dbcerts, environment, type Outcome, ROOT, runCommand } from '../helpers/cli.js';
 
 /**
  * The command-line contract of `bin/dbcerts.js`, exercised as a user would: separate
  * processes, real data directories, real ports, signals.
  */
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'dbcerts.js');
 const V1 = '/api/atlas/v1.0';
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ALGORITHMS_MESSAGE = 'must be one of rsa-4096, rsa-3072, rsa-2048, ec-p256, ec-p384';
 const FAST_KEYS = { DBCERTS_KEY_ALGORITHM: 'ec-p256', DBCERTS_CA_KEY_ALGORITHM: 'ec-p256' };
-
-const execFileAsync = promisify(execFile);
 
 const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-cli-'));
 const children = new Set<ChildProcess>();
@@ -36,42 +31,6 @@ after(() => {
 let dirCounter = 0;
 function newDataDir(): string {
   return join(scratch, `data-${++dirCounter}`);
-}
-
-/** The inherited environment without any dbcerts setting, plus `extra`. */
-function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith('DBCERTS_') || name === 'PORT' || name === 'HOST') continue;
-    env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function runCommand(file: string, args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await execFileAsync(file, args, {
-      cwd: ROOT,
-      env: environment(env),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: unknown; stdout?: string; stderr?: string; killed?: boolean };
-    if (typeof failure.code !== 'number') throw error;
-    return { code: failure.code, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
-}
-
-function dbcerts(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  return runCommand(process.execPath, [BIN, ...args], env);
 }
 
 async function freePort(): Promise<number> {

@@ -1,14 +1,15 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { POSTGRES_ADMIN_URL } from '../helpers/backend.js';
 import { type ApiResponse, authorizationHeader, parseChallenge, parseJsonExact } from '../helpers/digest-client.js';
+import { BIN, dbcerts, environment, ROOT } from '../helpers/cli.js';
+
+export { BIN, dbcerts, environment, type Outcome, ROOT } from '../helpers/cli.js';
 
 /**
  * Real `dbcerts serve` processes over one PostgreSQL database of their own: what a
@@ -17,8 +18,6 @@ import { type ApiResponse, authorizationHeader, parseChallenge, parseJsonExact }
  * databases and roles it made.
  */
 
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'dbcerts.js');
 export const V1 = '/api/atlas/v1.0';
 
 /** Atlas' 503, as dbcerts answers it while the database is away (with Retry-After: 5). */
@@ -39,41 +38,6 @@ export interface Credentials {
   groupId: string;
   publicKey: string;
   privateKey: string;
-}
-
-export interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-const execFileAsync = promisify(execFile);
-
-/** The inherited environment without any dbcerts setting, plus `extra`. */
-export function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith('DBCERTS_') || name === 'PORT' || name === 'HOST') continue;
-    env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-/** Runs `node bin/dbcerts.js …` to completion (at most 60 s). */
-export async function dbcerts(args: string[], env: Record<string, string>): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: environment(env),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failure = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof failure.code !== 'number') throw error;
-    return { code: failure.code, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
-  }
 }
 
 export async function freePort(): Promise<number> {
