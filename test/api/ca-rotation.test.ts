@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { buildServer } from '../../src/api/server.js';
 import { PROJECT_ROLES, type OrgRole, type ProjectRole } from '../../src/domain/roles.js';
-import { newMasterKey } from '../../src/pki/secret-box.js';
 import { assertAtlasError, atlasError } from '../helpers/atlas-assert.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { authorizationHeader, DigestClient } from '../helpers/digest-client.js';
-import {
-  createManagedUser,
-  openTestAuthority,
-  startTestServer,
-  storeSnapshot,
-  type TestServer,
-  V1,
-} from '../helpers/server.js';
+import { createManagedUser, startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
 import {
   assertRevoked,
   assertUntrusted,
@@ -467,44 +455,15 @@ describe('rotating the managed CA', () => {
 // --- the ca-cert command -------------------------------------------------------------------
 
 describe('`dbcerts ca-cert --bundle` during a rotation', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-rotation-cli-'));
-  /** The store the server and the CLI share (on PostgreSQL, a database of its own). */
-  let database: TestDatabase;
   let server: TestServer;
 
   before(async () => {
-    // A server over a data directory the CLI can open: the master key is in <data>/master.key,
-    // where the CLI looks for it. Its clock is the real time's (the CLI's own) and stays put.
-    const masterKey = newMasterKey();
-    writeFileSync(join(dataDir, 'master.key'), `${masterKey.toString('base64')}\n`, { mode: 0o600 });
-    database = await createTestDatabase();
-    const clock = new TestClock();
-    const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock);
-    const { credentials } = await authority.bootstrap.bootstrap();
-    const app = await buildServer({ authority, nonceLifetimeSeconds: 300, backgroundJobs: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const origin = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    server = {
-      origin,
-      credentials,
-      client: new DigestClient(origin, credentials.publicKey, credentials.privateKey),
-      clock,
-      authority,
-      store,
-      app,
-      dataDir,
-      async close() {
-        await app.close();
-        await store.close();
-        await database.drop();
-      },
-    };
+    // The command line opens the server's store (server.cliArgs). The clock is the real
+    // time's (the CLI's own) and stays put.
+    server = await startTestServer();
     await createManagedUser(server, 'cliuser');
   });
-  after(async () => {
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => server.close());
 
   test('ca-cert --bundle prints GET ca/bundle (both CAs), ca-cert GET ca, crl GET crl.pem (both CRLs)', async () => {
     const old = await issue(server, 'cliuser');
@@ -517,7 +476,7 @@ describe('`dbcerts ca-cert --bundle` during a rotation', () => {
     assert.equal(pemBlocks(crls, 'X509 CRL').length, 2);
 
     const group = server.credentials.groupId;
-    const cli = (...args: string[]) => dbcerts([...args, '--data', dataDir, ...database.cliArgs, '--group', group]);
+    const cli = (...args: string[]) => dbcerts([...args, ...server.cliArgs, '--group', group]);
     const printedBundle = await cli('ca-cert', '--bundle');
     assert.equal(printedBundle.code, 0, printedBundle.stderr);
     assert.equal(printedBundle.stdout, bundle);

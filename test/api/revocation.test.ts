@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.js';
-import { Authority } from '../../src/authority/authority.js';
-import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
 import type { ProjectRole } from '../../src/domain/roles.js';
-import { newMasterKey } from '../../src/pki/secret-box.js';
-import { Store } from '../../src/store/store.js';
 import { assertAtlasError, atlasError, invalidAttribute } from '../helpers/atlas-assert.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { type ApiResponse, authorizationHeader, DigestClient } from '../helpers/digest-client.js';
 import {
   certsPath,
   createManagedUser,
-  openTestAuthority,
   startTestServer,
   storeSnapshot,
   type TestServer,
@@ -757,64 +747,15 @@ describe('the CRLs (openssl as the oracle)', () => {
 
 // --- the crl command ---------------------------------------------------------------------
 
-/**
- * A server over a data directory the command line can open: the same embedded store, and
- * the master key in `<data>/master.key`, where the CLI looks for it. The clock is the real
- * time's (the CLI's own), and is not moved.
- */
-async function startServerOnDataDir(
-  dataDir: string,
-  database: TestDatabase,
-): Promise<{
-  origin: string;
-  credentials: BootstrapCredentials;
-  client: DigestClient;
-  app: FastifyInstance;
-  store: Store;
-  authority: Authority;
-  close(): Promise<void>;
-}> {
-  const masterKey = newMasterKey();
-  writeFileSync(join(dataDir, 'master.key'), `${masterKey.toString('base64')}\n`, { mode: 0o600 });
-  const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, new TestClock());
-  const { credentials } = await authority.bootstrap.bootstrap();
-  const app = await buildServer({ authority, nonceLifetimeSeconds: 300, backgroundJobs: false });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = app.server.address() as { port: number };
-  const origin = `http://127.0.0.1:${port}`;
-  return {
-    origin,
-    credentials,
-    client: new DigestClient(origin, credentials.publicKey, credentials.privateKey),
-    app,
-    store,
-    authority,
-    async close() {
-      await app.close();
-      await store.close();
-    },
-  };
-}
-
 describe('`dbcerts crl` prints the CRLs the API serves', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-crl-cli-'));
-  /** The store the server and the CLI share (on PostgreSQL, a database of its own). */
-  let database: TestDatabase;
-  let served: Awaited<ReturnType<typeof startServerOnDataDir>>;
   let server: TestServer;
 
   before(async () => {
-    database = await createTestDatabase();
-    served = await startServerOnDataDir(dataDir, database);
-    // The helpers above take a TestServer; this one has what they use.
-    server = { ...served, clock: new TestClock(), dataDir } as unknown as TestServer;
+    // The command line opens the server's store (server.cliArgs).
+    server = await startTestServer();
     await createManagedUser(server, 'frank');
   });
-  after(async () => {
-    await served.close();
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => server.close());
 
   test('crl --data DIR --group ID: the PEM of crl.pem; --der: the DER of crl', async () => {
     const revoked = await issue(server, 'frank');
@@ -823,11 +764,11 @@ describe('`dbcerts crl` prints the CRLs the API serves', () => {
     const pem = await crlPem(server);
     const der = await crlDer(server);
 
-    const group = served.credentials.groupId;
-    const printed = await dbcertsBytes(['crl', '--data', dataDir, ...database.cliArgs, '--group', group]);
+    const group = server.credentials.groupId;
+    const printed = await dbcertsBytes(['crl', ...server.cliArgs, '--group', group]);
     assert.equal(printed.code, 0, printed.stderr);
     assert.equal(printed.stdout.toString('utf8'), pem);
-    const printedDer = await dbcertsBytes(['crl', '--data', dataDir, ...database.cliArgs, '--group', group, '--der']);
+    const printedDer = await dbcertsBytes(['crl', ...server.cliArgs, '--group', group, '--der']);
     assert.equal(printedDer.code, 0, printedDer.stderr);
     assert.deepEqual(printedDer.stdout, der);
 

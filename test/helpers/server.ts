@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { buildServer } from '../../src/api/server.js';
+import { buildServer, type ServerOptions } from '../../src/api/server.js';
 import { Authority, type AuthorityOptions } from '../../src/authority/authority.js';
 import type { Clock } from '../../src/authority/clock.js';
 import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
@@ -14,7 +14,7 @@ import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
 import { Store } from '../../src/store/store.js';
 import { TestClock } from './clock.js';
-import { createPostgresDatabase, TEST_BACKEND, tableNames } from './backend.js';
+import { createPostgresDatabase, createTestDatabase, TEST_BACKEND, tableNames } from './backend.js';
 import { DigestClient } from './digest-client.js';
 
 export const V1 = '/api/atlas/v1.0';
@@ -53,13 +53,11 @@ export interface TestServer {
   store: Store;
   app: FastifyInstance;
   dataDir: string;
+  /** `--data` (and `--database-url`): the command line's arguments to open this store. */
+  cliArgs: string[];
   close(): Promise<void>;
 }
 
-/**
- * A real server on a random loopback port, over a fresh store (the embedded SQLite file,
- * or a new PostgreSQL database when DBCERTS_TEST_BACKEND=postgres), bootstrapped.
- */
 /**
  * A store and an authority over a data directory and a database of the test backend
  * (`createTestDatabase().url`), for a test that opens its instances itself: several over
@@ -87,14 +85,66 @@ export async function openTestAuthority(
   return { store, authority };
 }
 
+/** One server of a deployment of several over one store. */
+export interface Instance {
+  store: Store;
+  authority: Authority;
+  app: FastifyInstance;
+  origin: string;
+}
+
+/**
+ * `count` servers over one store (one data directory and one database of the test
+ * backend), as the instances of one deployment are; the first bootstraps it.
+ */
+export async function startInstances(
+  count: number,
+  clock: Clock,
+  serverOptions: Partial<ServerOptions> = {},
+): Promise<{ instances: Instance[]; credentials: BootstrapCredentials; close(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-instances-'));
+  const database = await createTestDatabase();
+  const masterKey = newMasterKey();
+  const instances: Instance[] = [];
+  let credentials: BootstrapCredentials | undefined;
+  for (let index = 0; index < count; index++) {
+    const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock);
+    credentials ??= (await authority.bootstrap.bootstrap()).credentials;
+    const app = await buildServer({ authority, nonceLifetimeSeconds: 300, backgroundJobs: false, ...serverOptions });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    instances.push({ store, authority, app, origin: `http://127.0.0.1:${port}` });
+  }
+  return {
+    instances,
+    credentials: credentials!,
+    async close() {
+      for (const instance of instances) {
+        await instance.app.close();
+        await instance.store.close();
+      }
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A real server on a random loopback port, over a fresh store (the embedded SQLite file,
+ * or a new PostgreSQL database when DBCERTS_TEST_BACKEND=postgres), bootstrapped. Its
+ * master key is in `<data>/master.key`, so the command line opens the same store with
+ * `cliArgs`.
+ */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-test-'));
   const clock = options.clock ?? new TestClock();
   const database = TEST_BACKEND === 'postgres' ? await createPostgresDatabase() : undefined;
+  const masterKey = newMasterKey();
+  writeFileSync(join(dataDir, 'master.key'), `${masterKey.toString('base64')}\n`, { mode: 0o600 });
   const store = await Store.open({ dataDir, databaseUrl: database?.url });
   const authority = await Authority.open({
     store,
-    secrets: new SecretBox(newMasterKey()),
+    secrets: new SecretBox(masterKey),
     clock,
     keyAlgorithm: options.keyAlgorithm ?? 'ec-p256',
     caKeyAlgorithm: options.caKeyAlgorithm ?? 'ec-p256',
@@ -128,6 +178,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     store,
     app,
     dataDir,
+    cliArgs: ['--data', dataDir, ...(database ? ['--database-url', database.url] : [])],
     async close() {
       await app.close();
       await store.close();
