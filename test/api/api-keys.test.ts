@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.js';
-import { Authority } from '../../src/authority/authority.js';
 import { newObjectId } from '../../src/domain/ids.js';
-import { newMasterKey } from '../../src/pki/secret-box.js';
-import { Store } from '../../src/store/store.js';
 import {
   assertAtlasError,
   atlasError,
@@ -18,10 +10,16 @@ import {
   missingAttribute,
   UNAUTHORIZED_BODY,
 } from '../helpers/atlas-assert.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
-import { type ApiResponse, authorizationHeader, DigestClient, parseChallenge, send } from '../helpers/digest-client.js';
-import { openTestAuthority, startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+import { type ApiResponse, authorizationHeader, DigestClient, send } from '../helpers/digest-client.js';
+import {
+  type Instance,
+  startInstances,
+  startTestServer,
+  storeSnapshot,
+  type TestServer,
+  V1,
+} from '../helpers/server.js';
 
 /**
  * Organization and project API keys (`/orgs/{orgId}/apiKeys…`, `/groups/{groupId}/apiKeys…`)
@@ -433,47 +431,20 @@ describe('organization API keys: create, list, get, update, delete', () => {
 // =======================================================================================
 
 describe('a second instance over the same data sees key changes at once', () => {
-  interface Instance {
-    store: Store;
-    authority: Authority;
-    app: FastifyInstance;
-    origin: string;
-  }
-  const masterKey = newMasterKey();
   const clock = new TestClock(START);
-  let dataDir: string;
-  /** The one store both instances use (on PostgreSQL, a database of its own). */
-  let database: TestDatabase;
+  let deployment: Awaited<ReturnType<typeof startInstances>>;
   let a: Instance;
   let b: Instance;
   let orgId: string;
   let owner: { publicKey: string; privateKey: string };
 
-  async function instance(): Promise<Instance> {
-    const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock);
-    const app = await buildServer({ authority, nonceLifetimeSeconds: 300 });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.server.address() as { port: number };
-    return { store, authority, app, origin: `http://127.0.0.1:${port}` };
-  }
-
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-two-instances-'));
-    database = await createTestDatabase();
-    a = await instance();
-    const { credentials } = await a.authority.bootstrap.bootstrap();
-    orgId = credentials.orgId;
-    owner = credentials;
-    b = await instance();
+    deployment = await startInstances(2, clock, { backgroundJobs: true });
+    [a, b] = deployment.instances as [Instance, Instance];
+    owner = deployment.credentials;
+    orgId = deployment.credentials.orgId;
   });
-  after(async () => {
-    for (const each of [a, b]) {
-      await each.app.close();
-      await each.store.close();
-    }
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => deployment.close());
 
   const clientOf = (on: Instance, key: { publicKey: string; privateKey: string }) =>
     new DigestClient(on.origin, key.publicKey, key.privateKey);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -18,6 +18,7 @@ import {
   type TestServer,
   V1,
 } from '../helpers/server.js';
+import { filesBelow } from '../helpers/scratch.js';
 
 /**
  * Certificate issuance from a client's PKCS#10 request (`{"csr": pem}` on POST …/certs):
@@ -146,16 +147,6 @@ async function opensslRequestVerdict(path: string): Promise<'OK' | 'FAILURE'> {
   if (/verify OK/.test(text)) return 'OK';
   assert.match(text, /verify fail/);
   return 'FAILURE';
-}
-
-function walk(directory: string): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(directory)) {
-    const path = join(directory, entry);
-    if (statSync(path).isDirectory()) files.push(...walk(path));
-    else files.push(path);
-  }
-  return files;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -498,7 +489,7 @@ describe('the client’s private key never reaches the server', () => {
     assert.ok(certificateSeenInTables, 'the search of the tables sees a stored certificate');
 
     // The files of the data directory: on SQLite the database itself (pages, WAL), as stored.
-    const files = walk(server.dataDir);
+    const files = filesBelow(server.dataDir);
     if (TEST_BACKEND === 'sqlite') {
       assert.ok(
         files.some((file) => /\.(db|sqlite3?)$/.test(file)),

@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { SignJWT } from 'jose';
-import { buildServer } from '../../src/api/server.js';
-import { Authority } from '../../src/authority/authority.js';
-import { newMasterKey } from '../../src/pki/secret-box.js';
-import { Store } from '../../src/store/store.js';
 import { assertAtlasError, atlasError, type AtlasErrorBody, UNAUTHORIZED_BODY } from '../helpers/atlas-assert.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { DigestClient } from '../helpers/digest-client.js';
-import { openTestAuthority, startTestServer, storeSnapshot, type TestServer } from '../helpers/server.js';
+import { type Instance, startInstances, startTestServer, storeSnapshot, type TestServer } from '../helpers/server.js';
 import { raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
 
 /**
@@ -734,52 +726,23 @@ describe('forged tokens are refused with the Digest challenge', () => {
 // =======================================================================================
 
 describe('every instance of a deployment honours its tokens (two Authorities over one store)', () => {
-  interface Instance {
-    store: Store;
-    authority: Authority;
-    app: FastifyInstance;
-    origin: string;
-  }
-  const masterKey = newMasterKey();
   const clock = new TestClock(START);
-  let dataDir: string;
-  /** The one store both instances use (on PostgreSQL, a database of its own). */
-  let database: TestDatabase;
+  let deployment: Awaited<ReturnType<typeof startInstances>>;
   let a: Instance;
   let b: Instance;
   let orgId: string;
   let owner: DigestClient;
 
-  async function instance(): Promise<Instance> {
-    const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock);
-    const app = await buildServer({
-      authority,
-      nonceLifetimeSeconds: 300,
-      backgroundJobs: false,
+  before(async () => {
+    deployment = await startInstances(2, clock, {
       failedAuthPolicy: { capacity: 1_000_000, refillRate: 1_000_000, refillSeconds: 60 },
     });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = app.server.address() as { port: number };
-    return { store, authority, app, origin: `http://127.0.0.1:${port}` };
-  }
-
-  before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-oauth-instances-'));
-    database = await createTestDatabase();
-    a = await instance();
-    const { credentials } = await a.authority.bootstrap.bootstrap();
+    [a, b] = deployment.instances as [Instance, Instance];
+    const { credentials } = deployment;
     orgId = credentials.orgId;
     owner = new DigestClient(a.origin, credentials.publicKey, credentials.privateKey);
-    b = await instance();
   });
-  after(async () => {
-    for (const each of [a, b]) {
-      await each.app.close();
-      await each.store.close();
-    }
-    await database.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => deployment.close());
 
   async function createOn(): Promise<Account> {
     const response = await owner.post(`/api/atlas/v1.0/orgs/${orgId}/serviceAccounts`, {

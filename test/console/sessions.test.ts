@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { buildServer } from '../../src/api/server.js';
 import { REQUIRED_ROLES } from '../../src/authority/required-roles.js';
-import { newMasterKey } from '../../src/pki/secret-box.js';
-import { Store } from '../../src/store/store.js';
-import { createTestDatabase, storedCells, TEST_BACKEND } from '../helpers/backend.js';
+import { storedCells, TEST_BACKEND } from '../helpers/backend.js';
 import { TestClock } from '../helpers/clock.js';
 import { DigestClient } from '../helpers/digest-client.js';
-import { openTestAuthority, startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+import {
+  type Instance,
+  startInstances,
+  startTestServer,
+  storeSnapshot,
+  type TestServer,
+  V1,
+} from '../helpers/server.js';
 import {
   createOrgKey,
   createProjectKey,
@@ -682,31 +682,15 @@ describe('console sessions over HTTPS (behind a trusted proxy)', () => {
 });
 
 describe('console sessions are shared by every instance of a deployment', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-console-'));
-  const masterKey = newMasterKey();
-  const clock = new TestClock(START);
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const instances: Array<{ app: FastifyInstance; store: Store; origin: string }> = [];
+  let deployment: Awaited<ReturnType<typeof startInstances>>;
+  let instances: Instance[];
   let credentials: { publicKey: string; privateKey: string; groupId: string };
 
   before(async () => {
-    database = await createTestDatabase();
-    for (let index = 0; index < 2; index++) {
-      const { store, authority } = await openTestAuthority(dataDir, database.url, masterKey, clock);
-      if (index === 0) credentials = (await authority.bootstrap.bootstrap()).credentials;
-      const app = await buildServer({ authority, backgroundJobs: false });
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      instances.push({ app, store, origin: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` });
-    }
+    deployment = await startInstances(2, new TestClock(START));
+    ({ instances, credentials } = deployment);
   });
-  after(async () => {
-    for (const instance of instances) {
-      await instance.app.close();
-      await instance.store.close();
-    }
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => deployment.close());
 
   test(`signed in on one instance, used and signed out on the other (${TEST_BACKEND})`, async () => {
     const [first, second] = instances as [(typeof instances)[0], (typeof instances)[0]];

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -22,4 +22,15 @@ export function scratchDirectory(label: string): {
       return path;
     },
   };
+}
+
+/** Every file below a directory, at any depth. */
+export function filesBelow(directory: string): string[] {
+  const files: string[] = [];
+  for (const entry of readdirSync(directory)) {
+    const path = join(directory, entry);
+    if (statSync(path).isDirectory()) files.push(...filesBelow(path));
+    else files.push(path);
+  }
+  return files;
 }

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { storedCells, tableNames, TEST_BACKEND } from '../helpers/backend.js';
 import { extensionsOf, openssl } from '../helpers/openssl.js';
 import { clientCertificateHandshake } from '../helpers/tls-handshake.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
-import { scratchDirectory } from '../helpers/scratch.js';
+import { filesBelow, scratchDirectory } from '../helpers/scratch.js';
 
 /**
  * Independent oracles on certificates issued through the API: the OpenSSL command line,
@@ -413,7 +412,7 @@ describe('certificate contents (ec-p256 under ec-p256)', () => {
 
     // The files of the data directory: on SQLite, the database file (and WAL) as stored.
     let certificateFoundInFiles = false;
-    const files = walk(server.dataDir);
+    const files = filesBelow(server.dataDir);
     if (TEST_BACKEND === 'sqlite') assert.ok(files.length > 0);
     for (const file of files) {
       const bytes = readFileSync(file);
@@ -426,16 +425,6 @@ describe('certificate contents (ec-p256 under ec-p256)', () => {
       assert.ok(certificateFoundInFiles, 'the search of the files sees the stored certificate');
   });
 });
-
-function walk(directory: string): string[] {
-  const files: string[] = [];
-  for (const entry of readdirSync(directory)) {
-    const path = join(directory, entry);
-    if (statSync(path).isDirectory()) files.push(...walk(path));
-    else files.push(path);
-  }
-  return files;
-}
 
 // ---------------------------------------------------------------------------------------------
 // TLS: a Node server requesting client certificates, trusting only `trustedCa`.
