@@ -14,6 +14,7 @@ import digestAuth from './plugins/digest-auth.js';
 import versionedMediaTypes from './plugins/versioned-media-types.js';
 import { registerOpenApi } from './openapi.js';
 import guardRails from './plugins/guard-rails.js';
+import { readOnlyMemberDropper } from './read-only-members.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { eventRoutes } from './routes/events.js';
 import { organizationRoutes } from './routes/orgs.js';
@@ -119,9 +120,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const bodyAjv = newAjv({ coerceTypes: false });
   const queryAjv = newAjv({ coerceTypes: true });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema as object),
-  );
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart !== 'body') return queryAjv.compile(schema as object);
+    const validate = bodyAjv.compile(schema as object);
+    const dropReadOnly = readOnlyMemberDropper(schema);
+    if (!dropReadOnly) return validate;
+    // What a client read and sends back (links, created, …) passes and is then forgotten.
+    const validateAndDrop = (body: unknown) => {
+      const valid = validate(body);
+      validateAndDrop.errors = validate.errors;
+      if (valid) dropReadOnly(body);
+      return valid;
+    };
+    validateAndDrop.errors = validate.errors;
+    return validateAndDrop;
+  });
 
   app.setSerializerCompiler(atlasSerializerCompiler);
 

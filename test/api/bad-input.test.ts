@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
   assertAtlasError,
@@ -368,12 +368,6 @@ describe('request bodies', () => {
       'Received JSON for the monthsUntilExpiration attribute does not match expected format.',
       ['monthsUntilExpiration'],
     ],
-    [
-      null,
-      'INVALID_JSON_ATTRIBUTE',
-      'Received JSON for the monthsUntilExpiration attribute does not match expected format.',
-      ['monthsUntilExpiration'],
-    ],
   ] as const) {
     test(`monthsUntilExpiration ${JSON.stringify(value)}: 400 ${code}`, async () => {
       await refused(
@@ -382,6 +376,16 @@ describe('request bodies', () => {
       );
     });
   }
+
+  test('monthsUntilExpiration null is not given (as Atlas reads it): 201, a certificate of the default 3 months', async () => {
+    const response = await call('POST', certsPath(server, 'alice'), { json: { monthsUntilExpiration: null } });
+    assert.equal(response.status, 201, response.text);
+    const certificate = new X509Certificate(response.text);
+    const from = new Date(certificate.validFrom);
+    const to = new Date(certificate.validTo);
+    const months = (to.getUTCFullYear() - from.getUTCFullYear()) * 12 + to.getUTCMonth() - from.getUTCMonth();
+    assert.equal(months, 3);
+  });
 
   test('a body that is not an object: 400 INVALID_JSON', async () => {
     const expected = atlasError(400, 'INVALID_JSON', 'Received JSON does not match expected format.');

@@ -7,6 +7,8 @@ import {
   atlasError,
   type AtlasErrorBody,
   invalidAttribute,
+  invalidEnumValue,
+  invalidJsonAttribute,
   missingAttribute,
   UNAUTHORIZED_BODY,
 } from '../helpers/atlas-assert.js';
@@ -219,12 +221,6 @@ const userUnauthorized = () =>
 const notInGroup = () =>
   atlasError(401, 'NOT_IN_GROUP', 'The current user is not in the group, or the group does not exist.');
 const orgNotFound = (id: string) => atlasError(404, 'ORG_NOT_FOUND', `No organization with ID ${id} exists.`, [id]);
-const invalidEnumValue = (value: string) =>
-  atlasError(400, 'INVALID_ENUM_VALUE', `An invalid enumeration value ${value} was specified.`, [value]);
-const invalidJsonAttribute = (name: string) =>
-  atlasError(400, 'INVALID_JSON_ATTRIBUTE', `Received JSON for the ${name} attribute does not match expected format.`, [
-    name,
-  ]);
 const invalidJson = () => atlasError(400, 'INVALID_JSON', 'Received JSON does not match expected format.');
 const malformedJson = () => atlasError(400, 'MALFORMED_JSON', 'Received JSON is malformed.');
 const apiKeyNotFound = (id: string) => atlasError(404, 'API_KEY_NOT_FOUND', `No API key with ID ${id} exists.`, [id]);

@@ -117,5 +117,13 @@ export const invalidGroupId = (groupId: string): AtlasErrorBody =>
 export const invalidAttribute = (name: string): AtlasErrorBody =>
   atlasError(400, 'INVALID_ATTRIBUTE', `Invalid attribute ${name} specified.`, [name]);
 
+export const invalidJsonAttribute = (name: string): AtlasErrorBody =>
+  atlasError(400, 'INVALID_JSON_ATTRIBUTE', `Received JSON for the ${name} attribute does not match expected format.`, [
+    name,
+  ]);
+
+export const invalidEnumValue = (value: string): AtlasErrorBody =>
+  atlasError(400, 'INVALID_ENUM_VALUE', `An invalid enumeration value ${value} was specified.`, [value]);
+
 export const missingAttribute = (name: string): AtlasErrorBody =>
   atlasError(400, 'MISSING_ATTRIBUTE', `The required attribute ${name} was not specified.`, [name]);

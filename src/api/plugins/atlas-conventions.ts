@@ -20,6 +20,17 @@ export function queryFlag(request: FastifyRequest, name: string): boolean {
 
 export type PayloadKind = 'entity' | 'list';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Keep `null` members of the body for the handler (a dbcerts extension where null
+     * means "remove"). Atlas reads a null member as one not sent, and so does every
+     * other route.
+     */
+    keepNullMembers?: boolean;
+  }
+}
+
 const BOOLEAN_QUERY_PARAMETERS = ['pretty', 'envelope', 'includeCount'] as const;
 const INTEGER_QUERY_PARAMETERS = ['pageNum', 'itemsPerPage'] as const;
 
@@ -76,6 +87,29 @@ function hasUnstorableText(root: unknown): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Drops every object member whose value is `null`, at any depth: Atlas reads
+ * `"scopes":null` (which the Go clients send for every unset slice) as "not given".
+ * Array elements stay: `[null]` is a list with a wrong entry, not an absent one.
+ * Walks iteratively: a hostile body may nest deeper than the call stack allows.
+ */
+export function dropNullMembers(root: unknown): void {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      pending.push(...value);
+      continue;
+    }
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      if (record[key] === null) delete record[key];
+      else pending.push(record[key]);
+    }
+  }
 }
 
 function fieldName(instancePath: string, fallback = ''): string {
@@ -206,11 +240,13 @@ async function atlasConventions(app: FastifyInstance): Promise<void> {
     }
   });
 
-  // A write without a body (no Content-Type at all) is an empty object, as above.
+  // A write without a body (no Content-Type at all) is an empty object, as above; a
+  // null member is one not sent.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && ['POST', 'PATCH', 'PUT'].includes(request.method)) {
       request.body = {};
     }
+    if (!request.routeOptions.config.keepNullMembers) dropNullMembers(request.body);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {

@@ -206,7 +206,8 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
   app.patch(
     `${BASE}/alerts`,
     {
-      config: { operation: 'updateExpiryAlertSettings' },
+      // `"webhookUrl": null` removes the webhook (docs/extensions.md).
+      config: { operation: 'updateExpiryAlertSettings', keepNullMembers: true },
       schema: {
         params: GroupIdParams,
         querystring: EnvelopeQuery,

@@ -51,6 +51,13 @@ export function Paginated<T extends TSchema>(item: T) {
   });
 }
 
+/**
+ * A member the server sets, allowed in a write body because clients send back what they
+ * read; checked against `schema`, then dropped before the handler (read-only-members.ts).
+ */
+export const ReadOnly = <T extends TSchema>(schema: T) =>
+  Type.Optional(Type.Unsafe<undefined>({ ...schema, readOnly: true }));
+
 export const GroupIdParams = Type.Object({ groupId: Type.String() });
 
 /** A 204 answer: no body. */

@@ -8,7 +8,7 @@ import {
   SCOPE_TYPES,
   X509_TYPES,
 } from '../../domain/database-user.js';
-import { Link, Paginated } from './common.js';
+import { Link, Paginated, ReadOnly } from './common.js';
 
 const enumOf = <T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
@@ -69,8 +69,11 @@ export const DatabaseUserCreate = Type.Object(
   { additionalProperties: false },
 );
 
-/** PATCH databaseUsers/{db}/{user}: any subset. */
-export const DatabaseUserPatch = Type.Object(writableFields, { additionalProperties: false });
+/** PATCH databaseUsers/{db}/{user}: any subset, and what a GET answered may be sent back. */
+export const DatabaseUserPatch = Type.Object(
+  { ...writableFields, links: ReadOnly(Type.Array(Link)) },
+  { additionalProperties: false },
+);
 
 export const CloudDatabaseUser = Type.Object({
   awsIAMType: Type.String(),
