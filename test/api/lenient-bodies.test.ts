@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { dropNullMembers } from '../../src/api/plugins/atlas-conventions.js';
 import { readOnlyMemberDropper } from '../../src/api/read-only-members.js';
 import { assertAtlasError, invalidAttribute, invalidJsonAttribute } from '../helpers/atlas-assert.js';
+import { pythonRequests } from '../helpers/python-requests.js';
 import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
 
 /**
@@ -83,6 +84,21 @@ describe('over HTTP', () => {
     assert.deepEqual(user.labels, []);
     assert.deepEqual(user.roles, [role]);
     assert.equal('description' in user, false);
+  });
+
+  test('Python requests: "scopes":null and "labels":null, as written by hand, are not given', async () => {
+    const [created, read] = await pythonRequests(server.origin, server.credentials, [
+      {
+        method: 'POST',
+        target: usersPath(),
+        body: '{"databaseName":"$external","username":"py-nulls","x509Type":"MANAGED","roles":[{"roleName":"read","databaseName":"app"}],"scopes":null,"labels":null}',
+      },
+      { method: 'GET', target: `${usersPath()}/$external/py-nulls` },
+    ]);
+    assert.equal(created!.status, 201, created!.text);
+    assert.equal(read!.status, 200, read!.text);
+    assert.deepEqual(read!.json().scopes, []);
+    assert.deepEqual(read!.json().labels, []);
   });
 
   test('a user read, then sent back whole as PATCH, is accepted and reads the same', async () => {
