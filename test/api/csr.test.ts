@@ -387,9 +387,18 @@ describe('refused requests: 400 with a clear detail, nothing stored', () => {
       'Received JSON for the csr attribute does not match expected format.',
       ['csr'],
     );
-    for (const csr of [42, true, null, [csrs.get('EC P-256')!.csrPem], { pem: 'x' }]) {
+    for (const csr of [42, true, [csrs.get('EC P-256')!.csrPem], { pem: 'x' }]) {
       await assertRefused({ csr, monthsUntilExpiration: 2 }, expected);
     }
+  });
+
+  test('"csr": null is no CSR (a null member is one not sent): the key is generated and returned', async () => {
+    const response = await server.client.post(certsPath(server, 'refused'), { csr: null, monthsUntilExpiration: 2 });
+    assert.equal(response.status, 201, response.text);
+    assert.match(
+      response.text,
+      /^-----BEGIN CERTIFICATE-----\n[^]*-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n/,
+    );
   });
 
   test('a user that is not Atlas-managed X.509: 400 USER_NOT_MANAGED_X509', async () => {
