@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AtlasError } from '../../domain/errors.js';
 import { pageFromRows } from '../../domain/pagination.js';
-import { type ProjectLimitDefinition, projectLimitDefinition } from '../../domain/project-limits.js';
+import {
+  type ProjectLimit as Limit,
+  type ProjectLimitDefinition,
+  projectLimitDefinition,
+} from '../../domain/project-limits.js';
 import { type ApiContext, pageRequest, sendPage } from '../context.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery, GroupIdParams, NoContent, PageQuery } from '../schemas/common.js';
@@ -16,6 +20,17 @@ import {
   ProjectLimits,
   ProjectLimitUpdate,
 } from '../schemas/projects.js';
+
+/** A limit, members in Atlas' (alphabetical) order: an enveloped answer is written as built. */
+function limitView(limit: Limit) {
+  return {
+    currentUsage: limit.currentUsage,
+    defaultLimit: limit.defaultLimit,
+    maximumLimit: limit.maximumLimit,
+    name: limit.name,
+    value: limit.value,
+  };
+}
 
 /**
  * What a project has besides its Group document, as Terraform's `mongodbatlas_project`
@@ -65,7 +80,12 @@ export const projectSettingsRoutes: FastifyPluginAsyncTypebox<ApiContext> = asyn
       schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ProjectLimits } },
     },
     async (request, reply) =>
-      sendAtlas(request, reply, 200, await projectSettings.limits(request.principal, request.params.groupId)),
+      sendAtlas(
+        request,
+        reply,
+        200,
+        (await projectSettings.limits(request.principal, request.params.groupId)).map(limitView),
+      ),
   );
 
   app.get(
@@ -76,12 +96,8 @@ export const projectSettingsRoutes: FastifyPluginAsyncTypebox<ApiContext> = asyn
     },
     async (request, reply) => {
       const definition = limitOf(request.url, request.params.limitName);
-      return sendAtlas(
-        request,
-        reply,
-        200,
-        await projectSettings.limit(request.principal, request.params.groupId, definition),
-      );
+      const limit = await projectSettings.limit(request.principal, request.params.groupId, definition);
+      return sendAtlas(request, reply, 200, limitView(limit));
     },
   );
 
@@ -99,7 +115,7 @@ export const projectSettingsRoutes: FastifyPluginAsyncTypebox<ApiContext> = asyn
     async (request, reply) => {
       const definition = limitOf(request.url, request.params.limitName);
       const limit = await projectSettings.setLimit(request.principal, request.params.groupId, definition, request.body);
-      return sendAtlas(request, reply, 200, limit);
+      return sendAtlas(request, reply, 200, limitView(limit));
     },
   );
 
