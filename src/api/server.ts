@@ -20,6 +20,7 @@ import { eventRoutes } from './routes/events.js';
 import { organizationRoutes } from './routes/orgs.js';
 import { oauthRoutes } from './routes/oauth.js';
 import { projectApiKeyRoutes } from './routes/project-api-keys.js';
+import { projectSettingsRoutes } from './routes/project-settings.js';
 import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userSecurityRoutes } from './routes/user-security.js';
 import { certificateRoutes } from './routes/certs.js';
@@ -48,6 +49,7 @@ const RESOURCES = [
   projectApiKeyRoutes,
   serviceAccountRoutes,
   eventRoutes,
+  projectSettingsRoutes,
 ];
 
 export interface ServerOptions {

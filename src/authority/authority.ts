@@ -19,6 +19,7 @@ import { ExpiryAlertService, type WebhookSender } from './expiry-alerts.js';
 import { OAuthService } from './oauth.js';
 import { OrganizationService } from './organizations.js';
 import { ProjectService } from './projects.js';
+import { ProjectSettingsService } from './project-settings.js';
 import { RateLimiter, type RateLimitSettings } from './rate-limits.js';
 import { RevocationListService } from './revocation-lists.js';
 import { ServiceAccountService } from './service-accounts.js';
@@ -59,6 +60,7 @@ export class Authority {
   readonly store: Store;
   readonly clock: Clock;
   readonly projects: ProjectService;
+  readonly projectSettings: ProjectSettingsService;
   readonly databaseUsers: DatabaseUserService;
   readonly certificateAuthorities: CertificateAuthorityService;
   readonly certificates: CertificateService;
@@ -90,6 +92,7 @@ export class Authority {
     const audit = new AuditTrail(this.clock);
     this.organizations = new OrganizationService(this.store, access, audit);
     this.projects = new ProjectService(this.store, this.clock, access, audit);
+    this.projectSettings = new ProjectSettingsService(this.store, this.clock, access, audit);
     this.databaseUsers = new DatabaseUserService(this.store, this.clock, access, audit);
     this.certificateAuthorities = new CertificateAuthorityService(
       this.store,

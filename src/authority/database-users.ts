@@ -5,7 +5,6 @@ import {
   checkImmutableFields,
   type DatabaseUser,
   type DatabaseUserSettings,
-  MAX_DATABASE_USERS_PER_PROJECT,
   normalizedDnOrUndefined,
 } from '../domain/database-user.js';
 import { AtlasError } from '../domain/errors.js';
@@ -19,6 +18,7 @@ import type { AccessControl } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
+import { databaseUsersLimit } from './project-settings.js';
 
 /** A create request: settings with Atlas' defaults applied, plus the write-only fields. */
 export interface NewDatabaseUser extends DatabaseUserSettings {
@@ -85,8 +85,9 @@ export class DatabaseUserService {
     await this.store.transaction(async (repositories) => {
       await repositories.projects.lock(groupId);
       await repositories.databaseUsers.purgeExpired(groupId, now);
-      if ((await repositories.databaseUsers.count(groupId, now)) >= MAX_DATABASE_USERS_PER_PROJECT) {
-        throw new AtlasError('GROUP_USERS_LIMIT_EXCEEDED', MAX_DATABASE_USERS_PER_PROJECT);
+      const limit = await databaseUsersLimit(repositories, groupId);
+      if ((await repositories.databaseUsers.count(groupId, now)) >= limit) {
+        throw new AtlasError('GROUP_USERS_LIMIT_EXCEEDED', limit);
       }
       try {
         await repositories.databaseUsers.insert(user);

@@ -1,5 +1,5 @@
-import type { Page, PageRequest } from '../domain/pagination.js';
-import type { Organization } from '../domain/project.js';
+import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
+import { nameStartsWith, type Organization } from '../domain/project.js';
 import type { Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
 import type { AuditTrail } from './audit.js';
@@ -17,10 +17,11 @@ export class OrganizationService {
     private readonly audit: AuditTrail,
   ) {}
 
-  async list(principal: Principal, page: PageRequest): Promise<Page<Organization>> {
+  /** The caller's organization, when its name starts with `namePrefix` (ignoring case) if one is given. */
+  async list(principal: Principal, page: PageRequest, namePrefix?: string): Promise<Page<Organization>> {
     const org = await this.access.organization(this.store, principal, 'listOrganizations');
-    const items = page.pageNum === 1 ? [org] : [];
-    return { items, hasPrevious: page.pageNum > 1, hasNext: false, ...(page.includeCount ? { totalCount: 1 } : {}) };
+    const matching = namePrefix === undefined || nameStartsWith(org.name, namePrefix) ? [org] : [];
+    return pageFromRows(matching.slice(pageOffset(page)), page, matching.length);
   }
 
   get(principal: Principal, orgId: string): Promise<Organization> {

@@ -11,7 +11,15 @@ export const ATLAS_RATE_LIMITS: Readonly<Record<EndpointSet, BucketPolicy>> = {
   databaseUsers: { capacity: 10000, refillRate: 5000, refillSeconds: 60 },
   projects: { capacity: 1200, refillRate: 500, refillSeconds: 60 },
   organizations: { capacity: 300, refillRate: 100, refillSeconds: 60 },
+  teams: { capacity: 1200, refillRate: 500, refillSeconds: 60 },
+  ipAddresses: { capacity: 1200, refillRate: 500, refillSeconds: 60 },
+  performanceAdvisor: { capacity: 1200, refillRate: 500, refillSeconds: 60 },
 };
+
+/** The bucket of endpoint set `set` for a project or a key. */
+export function bucketKey(set: EndpointSet, scopeId: string): string {
+  return `${set}:${scopeId}`;
+}
 
 export type RateLimitSettings = false | Partial<Record<EndpointSet, BucketPolicy>>;
 
@@ -63,7 +71,7 @@ export class RateLimiter {
   ): Promise<{ limit: number; remaining: number } | undefined> {
     const policy = this.policy(set);
     if (!policy) return undefined;
-    const key = `${set}:${scopeId}`;
+    const key = bucketKey(set, scopeId);
     const now = this.clock.now().getTime();
     const result = await this.store.transaction(async (repositories) => {
       const taken = takeToken(policy, await repositories.rateLimitBuckets.find(key), now);

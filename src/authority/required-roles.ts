@@ -9,7 +9,15 @@ import type { OrgRole, ProjectRole } from '../domain/roles.js';
  * console and the tests all read it.
  */
 
-export type EndpointSet = 'x509' | 'ldapConfiguration' | 'databaseUsers' | 'projects' | 'organizations';
+export type EndpointSet =
+  | 'x509'
+  | 'ldapConfiguration'
+  | 'databaseUsers'
+  | 'projects'
+  | 'organizations'
+  | 'teams'
+  | 'ipAddresses'
+  | 'performanceAdvisor';
 
 /** Whose bucket a request draws from: the project's, or the calling key's. */
 export type BucketScope = 'project' | 'apiKey';
@@ -51,6 +59,12 @@ const organization = (
   ...(denied ? { denied } : {}),
 });
 
+/** A project operation whose path names the project otherwise than by id: it draws from the caller's bucket. */
+const projectOfCaller = (anyOf: readonly ProjectRole[], rateLimit: EndpointSet): ProjectRequirement => ({
+  ...project(anyOf, rateLimit),
+  bucket: 'apiKey',
+});
+
 const DATABASE_ACCESS_ADMIN: readonly ProjectRole[] = ['GROUP_DATABASE_ACCESS_ADMIN', 'GROUP_STREAM_PROCESSING_OWNER'];
 
 export const REQUIRED_ROLES = {
@@ -86,6 +100,20 @@ export const REQUIRED_ROLES = {
   listProjects: organization(['ORG_MEMBER'], 'projects'),
   createProject: organization(['ORG_GROUP_CREATOR'], 'projects', 'NOT_ORG_GROUP_CREATOR'),
   getProject: project(['GROUP_READ_ONLY'], 'projects'),
+  getProjectByName: projectOfCaller(['GROUP_READ_ONLY'], 'projects'),
+  updateProject: project(['GROUP_OWNER'], 'projects'),
+  deleteProject: project(['GROUP_OWNER'], 'projects'),
+  getProjectSettings: project(['GROUP_READ_ONLY'], 'projects'),
+  updateProjectSettings: project(['GROUP_OWNER'], 'projects'),
+  listProjectLimits: project(['GROUP_READ_ONLY'], 'projects'),
+  getProjectLimit: project(['GROUP_READ_ONLY'], 'projects'),
+  setProjectLimit: project(['GROUP_OWNER'], 'projects'),
+  deleteProjectLimit: project(['GROUP_OWNER'], 'projects'),
+  listProjectTeams: project(['GROUP_READ_ONLY'], 'teams'),
+  returnAllIpAddresses: project(['GROUP_READ_ONLY'], 'ipAddresses'),
+  getManagedSlowMs: project(['GROUP_READ_ONLY'], 'performanceAdvisor'),
+  enableSlowOperationThresholding: project(['GROUP_OWNER'], 'performanceAdvisor'),
+  disableSlowOperationThresholding: project(['GROUP_OWNER'], 'performanceAdvisor'),
   listProjectEvents: project(['GROUP_READ_ONLY'], 'projects'),
   getProjectEvent: project(['GROUP_READ_ONLY'], 'projects'),
   // project API keys

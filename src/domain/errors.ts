@@ -47,6 +47,7 @@ export const ATLAS_ERRORS = {
   INVALID_QUERY_PARAMETER: [400, 'Invalid query parameter %s specified.'],
   VALIDATION_ERROR: [400, 'The request content produced the validation error: %s.'],
   GROUP_MISMATCH: [400, 'The specified group ID %s does not match the URL.'],
+  ATTRIBUTE_READ_ONLY: [400, 'The attribute %s is read-only and cannot be changed by the user.'],
   UNSUPPORTED_MEDIA_TYPE: [415, 'Unsupported media type %s.'],
   REQUEST_TOO_LARGE: [413, 'The request body exceeds the limit of %d bytes.'],
   // projects
@@ -54,6 +55,11 @@ export const ATLAS_ERRORS = {
   GROUP_ALREADY_EXISTS: [409, 'A group with name "%s" already exists.'],
   API_KEY_CREATED_GROUPS_MUST_HAVE_ORG: [400, 'Projects created by API keys must belong to an existing organization.'],
   ORG_NOT_FOUND: [404, 'No organization with ID %s exists.'],
+  // A dbcerts code in Atlas' CANNOT_CLOSE_GROUP_ACTIVE_* family (docs/compatibility.md "Projects").
+  CANNOT_CLOSE_GROUP_ACTIVE_DATABASE_USERS: [
+    409,
+    'Cannot close group while it has database users; please delete all database users.',
+  ],
   // database users
   USER_ALREADY_EXISTS: [409, 'A user with username %s already exists.'],
   GROUP_USERS_LIMIT_EXCEEDED: [403, 'Groups can contain at most %d database users.'],

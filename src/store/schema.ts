@@ -28,6 +28,24 @@ export interface ProjectsTable {
   name: string;
   tags: Json;
   created_at: Timestamp;
+  /** The name as the case-insensitive `?name=` prefix filter compares it. */
+  name_folded: string;
+}
+
+/** Atlas `GroupSettings` (JSON, every flag) and the managed slow operation threshold. */
+export interface ProjectSettingsTable {
+  project_id: string;
+  settings: Json;
+  managed_slow_ms: number | bigint;
+  updated_at: Timestamp;
+}
+
+/** Project limits set away from their default. */
+export interface ProjectLimitsTable {
+  project_id: string;
+  name: string;
+  value: bigint;
+  updated_at: Timestamp;
 }
 
 export interface ApiKeysTable {
@@ -229,4 +247,6 @@ export interface Database {
   service_account_secrets: ServiceAccountSecretsTable;
   revoked_access_tokens: { jti: string; expires_at: Timestamp };
   console_sessions: ConsoleSessionsTable;
+  project_settings: ProjectSettingsTable;
+  project_limits: ProjectLimitsTable;
 }

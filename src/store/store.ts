@@ -11,6 +11,7 @@ import { DatabaseUsersRepository } from './repositories/database-users.js';
 import { DigestNonceUsesRepository, InMemoryNonceUses, type NonceUseLedger } from './repositories/digest-nonces.js';
 import { EventsRepository } from './repositories/events.js';
 import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
+import { ProjectSettingsRepository } from './repositories/project-settings.js';
 import { RateLimitBucketsRepository } from './repositories/rate-limits.js';
 import { RevocationListsRepository } from './repositories/revocation-lists.js';
 import { RevokedTokensRepository, ServiceAccountSecretsRepository } from './repositories/service-account-secrets.js';
@@ -37,6 +38,7 @@ export class Repositories {
   readonly serviceAccountSecrets: ServiceAccountSecretsRepository;
   readonly revokedTokens: RevokedTokensRepository;
   readonly consoleSessions: ConsoleSessionsRepository;
+  readonly projectSettings: ProjectSettingsRepository;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.settings = new SettingsRepository(db);
@@ -56,6 +58,7 @@ export class Repositories {
     this.serviceAccountSecrets = new ServiceAccountSecretsRepository(db);
     this.revokedTokens = new RevokedTokensRepository(db);
     this.consoleSessions = new ConsoleSessionsRepository(db);
+    this.projectSettings = new ProjectSettingsRepository(db);
   }
 }
 

@@ -27,6 +27,8 @@ export const TRANSFERRED_TABLES: ReadonlyArray<{ name: keyof Database; key: read
   { name: 'x509_expiry_alerts', key: ['user_id', 'alert_day'] },
   { name: 'webhook_deliveries', key: ['id'] },
   { name: 'events', key: ['id'] },
+  { name: 'project_settings', key: ['project_id'] },
+  { name: 'project_limits', key: ['project_id', 'name'] },
 ];
 // Not transferred: Digest nonce uses and rate-limit buckets (short-lived bookkeeping).
 

@@ -620,7 +620,13 @@ describe('resources that do not exist', () => {
 });
 
 describe('query parameters', () => {
-  const lists = () => [certsPath(server, 'alice'), `${V1}/groups`, usersPath()];
+  const lists = () => [
+    certsPath(server, 'alice'),
+    `${V1}/groups`,
+    usersPath(),
+    `${groupPath()}/teams`,
+    `${V1}/orgs/${server.credentials.orgId}/groups?name=Project`,
+  ];
 
   for (const [query, parameter] of [
     ['pageNum=0', 'pageNum'],
@@ -639,7 +645,9 @@ describe('query parameters', () => {
   ] as const) {
     test(`${query}: 400 INVALID_QUERY_PARAMETER ${parameter}`, async () => {
       const expected = invalidQueryParameter(parameter);
-      for (const path of lists()) await refused(() => call('GET', `${path}?${query}`), expected, path);
+      for (const path of lists()) {
+        await refused(() => call('GET', `${path}${path.includes('?') ? '&' : '?'}${query}`), expected, path);
+      }
     });
   }
 
@@ -824,6 +832,51 @@ describe('hostile input never causes a 500', () => {
     { name: 'x', regionUsageRestrictions: huge, orgId: 'aaaaaaaaaaaaaaaaaaaaaaaa' },
   ];
 
+  /** PATCH /groups/{groupId}: none may rename the project (the other tests use it). */
+  const projectPatchBodies = (): unknown[] => [
+    { name: huge },
+    { name: '' },
+    { name: '😀\u0000\u202e' },
+    { name: 'x', id: 'aaaaaaaaaaaaaaaaaaaaaaaa' },
+    { name: 'x', orgId: 'aaaaaaaaaaaaaaaaaaaaaaaa' },
+    { id: huge },
+    { orgId: { $ne: null } },
+    { tags: 'tags' },
+    { tags: [null] },
+    { tags: [{ key: huge, value: 'v' }] },
+    { tags: [{ key: 'k' }] },
+    { created: 'not a date', name: 'Project0' },
+    { clusterCount: 'many' },
+    { links: [{ href: huge, rel: 1 }] },
+    { withDefaultAlertsSettings: 'yes' },
+    { regionUsageRestrictions: huge },
+    { name: 'Project0', __proto__: { polluted: true } },
+  ];
+
+  const settingsBodies = (): unknown[] => [
+    { isDataExplorerEnabled: huge },
+    { isDataExplorerEnabled: 'true' },
+    { isDataExplorerEnabled: {} },
+    { isSchemaAdvisorEnabled: 1, isDataExplorerEnabled: true },
+    { '\u0000': true },
+    { [huge]: true },
+    Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`flag${i}`, true])),
+  ];
+
+  const limitBodies = (): unknown[] => [
+    { value: 1e308 },
+    { value: -1e308 },
+    { value: 2 ** 63 },
+    { value: 9007199254740993 },
+    { value: huge },
+    { value: '\ud800' },
+    { value: [5] },
+    { name: huge, value: 5 },
+    { name: null, value: 0 },
+    { value: 100, currentUsage: 'x' },
+    { value: 100, lastModifiedDate: 'yesterday' },
+  ];
+
   const certBodies = (): unknown[] => [
     { monthsUntilExpiration: 1e308 },
     { monthsUntilExpiration: -1e308 },
@@ -890,6 +943,46 @@ describe('hostile input never causes a 500', () => {
     assert.deepEqual(problems, []);
   });
 
+  test('PATCH /groups/{groupId}', async () => {
+    const problems: string[] = [];
+    for (const body of [...genericBodies(), ...projectPatchBodies().map((value) => JSON.stringify(value))]) {
+      await probe('PATCH', groupPath(), body, problems);
+    }
+    assert.deepEqual(problems, []);
+    assert.equal((await call('GET', groupPath())).json().name, 'Project0');
+  });
+
+  test('PATCH /groups/{groupId}/settings', async () => {
+    const problems: string[] = [];
+    for (const body of [...genericBodies(), ...settingsBodies().map((value) => JSON.stringify(value))]) {
+      await probe('PATCH', `${groupPath()}/settings`, body, problems);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test('PATCH /groups/{groupId}/limits/{limitName}', async () => {
+    const problems: string[] = [];
+    for (const name of ['atlas.project.security.databaseAccess.users', 'atlas.project.deployment.clusters']) {
+      for (const body of [...genericBodies(), ...limitBodies().map((value) => JSON.stringify(value))]) {
+        await probe('PATCH', `${groupPath()}/limits/${name}`, body, problems);
+      }
+    }
+    assert.deepEqual(problems, []);
+    const limit = (await call('GET', `${groupPath()}/limits/atlas.project.security.databaseAccess.users`)).json();
+    assert.equal(limit.value, 100);
+  });
+
+  test('DELETE /groups/{groupId} of a project with users: 409, whatever the body and query', async () => {
+    const expected = atlasError(
+      409,
+      'CANNOT_CLOSE_GROUP_ACTIVE_DATABASE_USERS',
+      'Cannot close group while it has database users; please delete all database users.',
+    );
+    await refused(() => call('DELETE', groupPath()), expected);
+    await refused(() => callText('DELETE', `${groupPath()}?envelope=false`, '{"force":true}'), expected);
+    await refused(() => call('DELETE', `${groupPath()}?envelope=maybe`), invalidQueryParameter('envelope'));
+  });
+
   test('POST /groups/{groupId}/databaseUsers/{username}/certs', async () => {
     const problems: string[] = [];
     for (const body of [...genericBodies(), ...certBodies().map((value) => JSON.stringify(value))]) {
@@ -922,6 +1015,14 @@ describe('hostile input never causes a 500', () => {
         ['DELETE', `${usersPath()}/${name}/${name}`],
         ['GET', `${V1}/groups/${name}`],
         ['POST', `${V1}/groups/${name}/databaseUsers`],
+        ['PATCH', `${V1}/groups/${name}`],
+        ['DELETE', `${V1}/groups/${name}`],
+        ['GET', `${V1}/groups/byName/${name}`],
+        ['GET', `${groupPath()}/limits/${name}`],
+        ['PATCH', `${groupPath()}/limits/${name}`],
+        ['DELETE', `${groupPath()}/limits/${name}`],
+        ['PATCH', `${V1}/groups/${name}/settings`],
+        ['GET', `${V1}/groups/${name}/teams`],
       ] as const) {
         await probe(method, target, '{}', problems);
       }
@@ -933,9 +1034,16 @@ describe('hostile input never causes a 500', () => {
       '?%=%',
       '?pageNum[]=1',
       '?pageNum=1&pageNum=2',
+      '?name=%ff',
+      `?name=${'x'.repeat(3000)}`,
+      '?name[]=a&name=b',
+      '?name=%25%5F%5C',
     ]) {
+      await probe('GET', `${V1}/orgs/${server.credentials.orgId}/groups${query}`, '{}', problems);
+      await probe('GET', `${V1}/orgs${query}`, '{}', problems);
       await probe('GET', certsPath(server, 'alice', query), '{}', problems);
       await probe('GET', `${usersPath()}${query}`, '{}', problems);
+      await probe('GET', `${groupPath()}/teams${query}`, '{}', problems);
     }
     assert.deepEqual(problems, []);
   });

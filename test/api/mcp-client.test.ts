@@ -421,6 +421,33 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     assert.equal(listed.totalCount, 0);
   });
 
+  test('getGroup and deleteGroup on a project the account owns: 204, Digest sees it gone, its role with it', async () => {
+    const made = await digest.post('/api/atlas/v1.0/groups', { name: 'RobotOwned', orgId: credentials.orgId });
+    assert.equal(made.status, 200, made.text);
+    const ownedId = made.json().id as string;
+    const assigned = await digest.patch(`/api/atlas/v1.0/groups/${ownedId}/serviceAccounts/${account.clientId}`, {
+      roles: ['GROUP_OWNER'],
+    });
+    assert.equal(assigned.status, 200, assigned.text);
+    const read = await client.getGroup({ params: { path: { groupId: ownedId } } });
+    assert.equal(read.name, 'RobotOwned');
+    await client.deleteGroup({ params: { path: { groupId: ownedId } } });
+    const deleted = exchanges.filter((exchange) => exchange.method === 'DELETE' && exchange.path.endsWith(ownedId));
+    assert.deepEqual(
+      deleted.map((exchange) => [exchange.path, exchange.status]),
+      [[`/api/atlas/v2/groups/${ownedId}`, 204]],
+    );
+    const gone = await digest.get(`/api/atlas/v1.0/groups/${ownedId}`);
+    assert.equal(gone.status, 404, gone.text);
+    assert.equal(gone.json().errorCode, 'GROUP_NOT_FOUND');
+    const roles = await store.db
+      .selectFrom('api_key_project_roles')
+      .select('project_id')
+      .where('project_id', '=', ownedId)
+      .execute();
+    assert.deepEqual(roles, []);
+  });
+
   test('one token served every call; every API call sent the 2025-03-12 Accept and got 2023-01-01 back', async () => {
     const tokens = exchanges.filter((exchange) => exchange.path === '/api/oauth/token');
     assert.equal(tokens.length, 1);

@@ -138,6 +138,8 @@ const T = {
   customerX509: '/api/atlas/v1.0/groups/{groupId}/userSecurity/customerX509',
   groupsV2: '/api/atlas/v2/groups',
   groupV2: '/api/atlas/v2/groups/{groupId}',
+  groupByNameV2: '/api/atlas/v2/groups/byName/{groupName}',
+  orgsV2: '/api/atlas/v2/orgs',
 };
 
 let server: TestServer;
@@ -340,6 +342,20 @@ async function runSession(): Promise<void> {
     body: { name: 'Conformance-3', orgId },
     client: readOnly,
   });
+  const GN = { doc: 'v2', path: T.groupByNameV2 } as const;
+  const O = { doc: 'v2', path: T.orgsV2 } as const;
+  const madeId = made.json().id as string;
+  await call('rename and re-tag a project', 'PATCH', `${V1}/groups/${madeId}`, G1, 200, {
+    body: { name: 'Conformance-1b', tags: [{ key: 'env', value: 'prod' }] },
+  });
+  await call('a project by name', 'GET', `${V1}/groups/byName/Conformance-1b`, GN, 200);
+  await call('an unknown project name', 'GET', `${V1}/groups/byName/No-Such-Project`, GN, 404);
+  await call('organizations by name', 'GET', `${V1}/orgs?name=org`, O, 200);
+  // A rename to a taken name is 409 GROUP_ALREADY_EXISTS, as on create; the fragment lists no
+  // 409 for updateGroup (docs/compatibility.md "Projects"), so it is not replayed here.
+  await call('delete a project with users', 'DELETE', `${V1}/groups/${g}`, G1, 409);
+  await call('delete a project', 'DELETE', `${V1}/groups/${madeId}`, G1, 204);
+  await call('delete it again', 'DELETE', `${V1}/groups/${madeId}`, G1, 404);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -723,6 +739,10 @@ test('the session covered every documented success of the v1.0 fragment, and the
     `v2 GET ${T.groupsV2} 200`,
     `v2 POST ${T.groupsV2} 200`,
     `v2 GET ${T.groupV2} 200`,
+    `v2 PATCH ${T.groupV2} 200`,
+    `v2 DELETE ${T.groupV2} 204`,
+    `v2 GET ${T.groupByNameV2} 200`,
+    `v2 GET ${T.orgsV2} 200`,
   ];
   assert.equal(successResponses(v1).length, 10);
   assert.deepEqual(

@@ -7,6 +7,7 @@ import type { AtlasRoute } from '../../src/api/plugins/guard-rails.js';
 import { type Operation, REQUIRED_ROLES } from '../../src/authority/required-roles.js';
 import { accessListEntryFrom } from '../../src/domain/access-list.js';
 import { newObjectId } from '../../src/domain/ids.js';
+import { DATABASE_USERS_LIMIT } from '../../src/domain/project-limits.js';
 import {
   effectiveOrgRoles,
   effectiveProjectRoles,
@@ -64,13 +65,15 @@ interface Caller {
 interface Prepared {
   params?: Record<string, string>;
   body?: unknown;
+  /** The project a refusal is recorded against, when not the test project. */
+  groupId?: string;
 }
 
 interface Fixture {
   /** The status the operation answers when it succeeds. */
   success: number;
   /** Builds the request; may create a fresh target (before the state is snapshotted). */
-  prepare(attempt: number): Promise<Prepared>;
+  prepare(attempt: number, caller: Caller): Promise<Prepared>;
 }
 
 const V2 = '/api/atlas/v2';
@@ -82,6 +85,8 @@ const GROUP_ID = server.credentials.groupId;
 const MANAGED_USER = 'matrix-x509-user';
 const SCRAM_USER = 'matrix-scram-user';
 const TARGET_ENTRY = '192.0.2.1';
+/** The bootstrap project's name, which getProjectByName looks up. */
+const GROUP_NAME = 'Project0';
 
 /** Fixture ids filled in `before`. */
 const ids = {
@@ -263,6 +268,41 @@ const FIXTURES: Partial<Record<Operation, Fixture>> = {
   listProjects: { success: 200, prepare: async () => ({}) },
   createProject: { success: 200, prepare: async (n) => ({ body: { name: `matrix-${n}`, orgId: ORG_ID } }) },
   getProject: { success: 200, prepare: async () => ({}) },
+  getProjectByName: { success: 200, prepare: async () => ({}) },
+  updateProject: {
+    success: 200,
+    prepare: async (n) => ({ body: { tags: [{ key: 'matrix', value: `attempt-${n}` }] } }),
+  },
+  // A fresh project per attempt, where the caller holds the roles it holds in the test project.
+  deleteProject: {
+    success: 204,
+    prepare: async (n, caller) => {
+      const groupId = newObjectId(server.clock.now());
+      await server.store.projects.insert({
+        id: groupId,
+        orgId: ORG_ID,
+        name: `matrix-doomed-${n}`,
+        tags: [],
+        createdAt: server.clock.now(),
+      });
+      if (caller.orgId === ORG_ID && caller.projectRoles.length > 0) {
+        await server.store.apiKeys.setProjectRoles(caller.keyId, groupId, caller.projectRoles);
+      }
+      return { params: { groupId }, groupId };
+    },
+  },
+  getProjectSettings: { success: 200, prepare: async () => ({}) },
+  updateProjectSettings: { success: 200, prepare: async (n) => ({ body: { isSchemaAdvisorEnabled: n % 2 === 0 } }) },
+  listProjectLimits: { success: 200, prepare: async () => ({}) },
+  getProjectLimit: { success: 200, prepare: async () => ({}) },
+  // Never below the users the other fixtures create.
+  setProjectLimit: { success: 200, prepare: async () => ({ body: { value: 100 } }) },
+  deleteProjectLimit: { success: 204, prepare: async () => ({}) },
+  listProjectTeams: { success: 200, prepare: async () => ({}) },
+  returnAllIpAddresses: { success: 200, prepare: async () => ({}) },
+  getManagedSlowMs: { success: 200, prepare: async () => ({}) },
+  enableSlowOperationThresholding: { success: 204, prepare: async () => ({}) },
+  disableSlowOperationThresholding: { success: 204, prepare: async () => ({}) },
   listProjectEvents: { success: 200, prepare: async () => ({}) },
   getProjectEvent: { success: 200, prepare: async () => ({ params: { eventId: ids.projectEvent } }) },
   // project API keys
@@ -361,6 +401,8 @@ function defaultParams(): Record<string, string> {
     caId: ids.firstCa,
     clientId: ids.targetAccountClientId,
     secretId: ids.targetSecret,
+    groupName: GROUP_NAME,
+    limitName: DATABASE_USERS_LIMIT,
   };
 }
 
@@ -406,7 +448,9 @@ function errorFor(code: ErrorCode): AtlasErrorBody {
 const orgNotFound = (orgId: string) =>
   atlasError(404, 'ORG_NOT_FOUND', `No organization with ID ${orgId} exists.`, [orgId]);
 
-const isProjectRoute = (route: AtlasRoute) => route.url.includes('/:groupId');
+/** A route of a project: by id, or by name (`/groups/byName/:groupName`, whose refusals name no project). */
+const isByNameRoute = (route: AtlasRoute) => route.url.includes('/groups/byName/');
+const isProjectRoute = (route: AtlasRoute) => route.url.includes('/:groupId') || isByNameRoute(route);
 const isWrite = (route: AtlasRoute) => route.method !== 'GET';
 
 /** The caller's key alone with one role. */
@@ -487,7 +531,7 @@ async function check(route: AtlasRoute, caller: Caller, expected: Outcome): Prom
   const label = `${route.method} ${route.url} as ${caller.name}`;
   const fixture = FIXTURES[route.operation];
   if (!fixture) return [`${label}: no fixture for operation ${route.operation}`];
-  const prepared = await fixture.prepare(++attempts);
+  const prepared = await fixture.prepare(++attempts, caller);
   const path = fillPath(route.url, { ...defaultParams(), ...prepared.params });
   // Only a refusal needs the state before: an allowed request changes it.
   const stateBefore = expected.kind === 'refused' ? await stateSnapshot() : '';
@@ -569,7 +613,7 @@ async function check(route: AtlasRoute, caller: Caller, expected: Outcome): Prom
     };
     const wantedEvent = {
       orgId: caller.orgId,
-      groupId: expected.groupId,
+      groupId: expected.groupId === null ? null : (prepared.groupId ?? expected.groupId),
       apiKeyId: caller.keyId,
       publicKey: caller.publicKey,
       remoteAddress: '127.0.0.1',
@@ -591,7 +635,7 @@ function outcomeOf(route: AtlasRoute, expected: Expected): Outcome {
     kind: 'refused',
     body: errorFor(expected),
     recorded: true,
-    groupId: isProjectRoute(route) ? GROUP_ID : null,
+    groupId: isProjectRoute(route) && !isByNameRoute(route) ? GROUP_ID : null,
   };
 }
 
@@ -889,7 +933,7 @@ for (const [version, prefix, versionRoutes] of [
   describe(`${version}: a key never sees another organization's projects`, () => {
     test('project routes of the first organization: 401 NOT_IN_GROUP', async () => {
       const failures: string[] = [];
-      for (const route of versionRoutes.filter(isProjectRoute)) {
+      for (const route of versionRoutes.filter((candidate) => isProjectRoute(candidate) && !isByNameRoute(candidate))) {
         failures.push(
           ...(await check(route, otherOrgOwner, {
             kind: 'refused',
@@ -918,6 +962,18 @@ for (const [version, prefix, versionRoutes] of [
           })),
         );
       }
+      assert.equal(failures.length, 0, failures.join('\n'));
+    });
+
+    test('a project of the first organization by name: 404 GROUP_NAME_NOT_FOUND (names are looked up in its own)', async () => {
+      const route = versionRoutes.find(isByNameRoute);
+      assert.ok(route);
+      const failures = await check(route, otherOrgOwner, {
+        kind: 'refused',
+        body: atlasError(404, 'GROUP_NAME_NOT_FOUND', `No group with name "${GROUP_NAME}" exists.`, [GROUP_NAME]),
+        recorded: false,
+        groupId: null,
+      });
       assert.equal(failures.length, 0, failures.join('\n'));
     });
 

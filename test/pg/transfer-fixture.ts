@@ -65,6 +65,12 @@ export async function populate(origin: string, credentials: Credentials): Promis
     200,
     'revoke',
   );
+  await ok(call(`${V1}/groups/${groups[1]}/settings`, 'PATCH', { isSchemaAdvisorEnabled: false }), 200, 'settings');
+  await ok(
+    call(`${V1}/groups/${groups[1]}/limits/atlas.project.security.databaseAccess.users`, 'PATCH', { value: 50 }),
+    200,
+    'limit',
+  );
   const key = await ok(
     call(`${V1}/orgs/${credentials.orgId}/apiKeys`, 'POST', { desc: 'transfer test key', roles: ['ORG_READ_ONLY'] }),
     200,
@@ -100,6 +106,9 @@ export async function listings(
       `${V1}/groups/${groupId}/userSecurity/managedX509/cas`,
       `${V1}/groups/${groupId}/userSecurity/managedX509/certs?itemsPerPage=500`,
       `${V1}/groups/${groupId}/userSecurity/managedX509/crl.pem`,
+      `${V1}/groups/${groupId}/settings`,
+      `${V1}/groups/${groupId}/limits`,
+      `${V1}/groups/${groupId}/managedSlowMs`,
     );
   }
   const result: Record<string, string> = {};

@@ -43,7 +43,7 @@ export function sendAtlas(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
-  payload: object | string,
+  payload: object | string | boolean,
   kind: PayloadKind = 'entity',
 ): FastifyReply {
   reply.code(status);

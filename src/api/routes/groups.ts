@@ -5,8 +5,15 @@ import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
 import { selfLink } from '../links.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
-import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
-import { Group, GroupCreate, GroupCreateQuery, PaginatedGroup } from '../schemas/projects.js';
+import { EnvelopeQuery, GroupIdParams, NoContent, PageQuery } from '../schemas/common.js';
+import {
+  Group,
+  GroupCreate,
+  GroupCreateQuery,
+  GroupNameParams,
+  GroupUpdate,
+  PaginatedGroup,
+} from '../schemas/projects.js';
 
 export function groupView(context: ApiContext, request: FastifyRequest, project: Project) {
   return {
@@ -20,7 +27,10 @@ export function groupView(context: ApiContext, request: FastifyRequest, project:
   };
 }
 
-/** Projects: `/groups`, `/groups/{groupId}`. dbcerts has no clusters, so clusterCount is 0. */
+/**
+ * Projects: `/groups`, `/groups/{groupId}`, `/groups/byName/{groupName}`. dbcerts has no
+ * clusters, so clusterCount is 0.
+ */
 export const groupRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
   const { projects } = context.authority;
 
@@ -55,6 +65,42 @@ export const groupRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, co
     async (request, reply) => {
       const project = await projects.get(request.principal, request.params.groupId);
       return sendAtlas(request, reply, 200, groupView(context, request, project));
+    },
+  );
+
+  app.get(
+    '/groups/byName/:groupName',
+    {
+      config: { operation: 'getProjectByName' },
+      schema: { params: GroupNameParams, querystring: EnvelopeQuery, response: { 200: Group } },
+    },
+    async (request, reply) => {
+      const project = await projects.getByName(request.principal, request.params.groupName);
+      return sendAtlas(request, reply, 200, groupView(context, request, project));
+    },
+  );
+
+  app.patch(
+    '/groups/:groupId',
+    {
+      config: { operation: 'updateProject' },
+      schema: { params: GroupIdParams, querystring: EnvelopeQuery, body: GroupUpdate, response: { 200: Group } },
+    },
+    async (request, reply) => {
+      const project = await projects.update(request.principal, request.params.groupId, request.body);
+      return sendAtlas(request, reply, 200, groupView(context, request, project));
+    },
+  );
+
+  app.delete(
+    '/groups/:groupId',
+    {
+      config: { operation: 'deleteProject' },
+      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
+    },
+    async (request, reply) => {
+      await projects.delete(request.principal, request.params.groupId);
+      return reply.code(204).send(null);
     },
   );
 };

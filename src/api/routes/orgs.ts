@@ -4,15 +4,16 @@ import type { Organization } from '../../domain/project.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
 import { selfLink } from '../links.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
-import { EnvelopeQuery, PageQuery } from '../schemas/common.js';
+import { EnvelopeQuery } from '../schemas/common.js';
 import {
   AtlasOrganization,
   OrganizationSettings,
   OrganizationSettingsUpdate,
+  OrganizationListQuery,
   OrgIdParams,
   PaginatedOrganization,
 } from '../schemas/organizations.js';
-import { PaginatedGroup } from '../schemas/projects.js';
+import { GroupListQuery, PaginatedGroup } from '../schemas/projects.js';
 import { groupView } from './groups.js';
 
 function organizationView(context: ApiContext, request: FastifyRequest, org: Organization) {
@@ -32,11 +33,11 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
     '/orgs',
     {
       config: { operation: 'listOrganizations' },
-      schema: { querystring: PageQuery, response: { 200: PaginatedOrganization } },
+      schema: { querystring: OrganizationListQuery, response: { 200: PaginatedOrganization } },
     },
     async (request, reply) => {
       const page = pageRequest(request.query);
-      const result = await organizations.list(request.principal, page);
+      const result = await organizations.list(request.principal, page, request.query.name);
       return sendPage(context, request, reply, page, result, (org) => organizationView(context, request, org));
     },
   );
@@ -57,11 +58,11 @@ export const organizationRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
     '/orgs/:orgId/groups',
     {
       config: { operation: 'listProjects', operationId: 'listProjectsOfOrganization' },
-      schema: { params: OrgIdParams, querystring: PageQuery, response: { 200: PaginatedGroup } },
+      schema: { params: OrgIdParams, querystring: GroupListQuery, response: { 200: PaginatedGroup } },
     },
     async (request, reply) => {
       const page = pageRequest(request.query);
-      const result = await projects.list(request.principal, page, request.params.orgId);
+      const result = await projects.list(request.principal, page, request.params.orgId, request.query.name);
       return sendPage(context, request, reply, page, result, (project) => groupView(context, request, project));
     },
   );

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Link, Paginated } from './common.js';
+import { Link, PageQuery, Paginated } from './common.js';
 
 export const AtlasOrganization = Type.Object({
   id: Type.String(),
@@ -18,3 +18,6 @@ export const OrganizationSettingsUpdate = Type.Object(
 );
 
 export const OrgIdParams = Type.Object({ orgId: Type.String() });
+
+/** GET /orgs takes Atlas' `name` filter: organizations whose name starts with it, ignoring case. */
+export const OrganizationListQuery = Type.Object({ ...PageQuery.properties, name: Type.Optional(Type.String()) });

@@ -80,6 +80,13 @@ export class AlertsRepository {
       .execute();
   }
 
+  /** Deletes a project's alert settings, the alerts raised and its undelivered webhooks. */
+  async deleteAllOfProject(groupId: string): Promise<void> {
+    await this.db.deleteFrom('x509_alert_settings').where('project_id', '=', groupId).execute();
+    await this.db.deleteFrom('x509_expiry_alerts').where('project_id', '=', groupId).execute();
+    await this.db.deleteFrom('webhook_deliveries').where('project_id', '=', groupId).execute();
+  }
+
   /** Claims today's alert for a user; false when it was already raised (here or on another instance). */
   async claimAlert(userId: string, day: string, groupId: string, at: Date): Promise<boolean> {
     // ON CONFLICT, not a caught unique violation: on PostgreSQL a failed statement would

@@ -98,6 +98,13 @@ export class CertificateAuthoritiesRepository {
     return rows.map(authorityFromRow);
   }
 
+  /** Deletes every CA of a project and their CRLs (their certificates must be gone first). */
+  async deleteAllOfProject(groupId: string): Promise<void> {
+    const ofProject = this.db.selectFrom('certificate_authorities').select('id').where('project_id', '=', groupId);
+    await this.db.deleteFrom('certificate_revocation_lists').where('ca_id', 'in', ofProject).execute();
+    await this.db.deleteFrom('certificate_authorities').where('project_id', '=', groupId).execute();
+  }
+
   /** Retires the active CA `id`; false if it is no longer the active one. */
   async retire(id: string, at: Date): Promise<boolean> {
     const result = await this.db
@@ -175,6 +182,10 @@ export class CertificatesRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Fails with a unique violation if the serial is taken (the caller draws another). */
+  async deleteAllOfProject(groupId: string): Promise<void> {
+    await this.db.deleteFrom('certificates').where('project_id', '=', groupId).execute();
+  }
+
   async insert(certificate: UserCertificate): Promise<void> {
     await insertCertificate(this.db, {
       serial: certificate.serial,

@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Organization, Project, ResourceTag } from '../../domain/project.js';
+import { type Kysely, sql } from 'kysely';
+import { foldName, type Organization, type Project, type ResourceTag } from '../../domain/project.js';
 import type { Database, ProjectsTable } from '../schema.js';
 import { toDate } from './codec.js';
 import { ReusableQuery } from './reusable-query.js';
@@ -84,8 +84,22 @@ export class ProjectsRepository {
         name: project.name,
         tags: JSON.stringify(project.tags),
         created_at: project.createdAt.toISOString(),
+        name_folded: foldName(project.name),
       })
       .execute();
+  }
+
+  /** Renames and re-tags a project (fails with a unique violation when the name is taken). */
+  async update(id: string, changes: { name: string; tags: ResourceTag[] }): Promise<void> {
+    await this.db
+      .updateTable('projects')
+      .set({ name: changes.name, name_folded: foldName(changes.name), tags: JSON.stringify(changes.tags) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('projects').where('id', '=', id).execute();
   }
 
   async find(id: string): Promise<Project | undefined> {
@@ -103,12 +117,16 @@ export class ProjectsRepository {
     return row && projectFromRow(row);
   }
 
-  /** One page of an organization's projects, oldest first; `limit` rows at most. */
-  async listByOrg(orgId: string, offset: number, limit: number): Promise<Project[]> {
+  /**
+   * One page of an organization's projects, oldest first; `limit` rows at most. With
+   * `namePrefix`, only those whose name starts with it, ignoring case.
+   */
+  async listByOrg(orgId: string, offset: number, limit: number, namePrefix?: string): Promise<Project[]> {
     const rows = await this.db
       .selectFrom('projects')
       .selectAll()
       .where('org_id', '=', orgId)
+      .$if(namePrefix !== undefined, (query) => query.where('name_folded', 'like', prefixPattern(namePrefix!)))
       .orderBy('created_at')
       .orderBy('id')
       .offset(offset)
@@ -123,14 +141,21 @@ export class ProjectsRepository {
     return rows.map(projectFromRow);
   }
 
-  /** One page of the given projects of an organization, oldest first. */
-  async listByIds(orgId: string, ids: readonly string[], offset: number, limit: number): Promise<Project[]> {
+  /** One page of the given projects of an organization, oldest first (`namePrefix` as for listByOrg). */
+  async listByIds(
+    orgId: string,
+    ids: readonly string[],
+    offset: number,
+    limit: number,
+    namePrefix?: string,
+  ): Promise<Project[]> {
     if (ids.length === 0) return [];
     const rows = await this.db
       .selectFrom('projects')
       .selectAll()
       .where('org_id', '=', orgId)
       .where('id', 'in', ids)
+      .$if(namePrefix !== undefined, (query) => query.where('name_folded', 'like', prefixPattern(namePrefix!)))
       .orderBy('created_at')
       .orderBy('id')
       .offset(offset)
@@ -139,23 +164,35 @@ export class ProjectsRepository {
     return rows.map(projectFromRow);
   }
 
-  async countByIds(orgId: string, ids: readonly string[]): Promise<number> {
+  async countByIds(orgId: string, ids: readonly string[], namePrefix?: string): Promise<number> {
     if (ids.length === 0) return 0;
     const row = await this.db
       .selectFrom('projects')
       .select((eb) => eb.fn.countAll().as('count'))
       .where('org_id', '=', orgId)
       .where('id', 'in', ids)
+      .$if(namePrefix !== undefined, (query) => query.where('name_folded', 'like', prefixPattern(namePrefix!)))
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }
 
-  async countByOrg(orgId: string): Promise<number> {
+  async countByOrg(orgId: string, namePrefix?: string): Promise<number> {
     const row = await this.db
       .selectFrom('projects')
       .select((eb) => eb.fn.countAll().as('count'))
       .where('org_id', '=', orgId)
+      .$if(namePrefix !== undefined, (query) => query.where('name_folded', 'like', prefixPattern(namePrefix!)))
       .executeTakeFirstOrThrow();
     return Number(row.count);
   }
+}
+
+/**
+ * A LIKE pattern for names starting with `prefix` (folded). The name pattern allows `_`
+ * (a LIKE wildcard) and the filter is free text, so `\`, `%` and `_` are escaped; both
+ * engines take `\` as the escape character (PostgreSQL by default, SQLite with ESCAPE).
+ */
+function prefixPattern(prefix: string) {
+  const escaped = foldName(prefix).replace(/[\\%_]/g, (character) => `\\${character}`);
+  return sql<string>`${`${escaped}%`} escape '\\'`;
 }

@@ -13,6 +13,11 @@ export class RateLimitBucketsRepository {
     private readonly lockRows: boolean,
   ) {}
 
+  async delete(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.db.deleteFrom('rate_limit_buckets').where('bucket_key', 'in', keys).execute();
+  }
+
   async find(key: string): Promise<BucketState | undefined> {
     let query = this.db
       .selectFrom('rate_limit_buckets')

@@ -16,6 +16,10 @@ export class UserSecurityRepository {
     return row?.customer_x509_cas ?? undefined;
   }
 
+  async delete(groupId: string): Promise<void> {
+    await this.db.deleteFrom('user_security').where('project_id', '=', groupId).execute();
+  }
+
   async setCustomerCas(groupId: string, cas: string | null, at: Date): Promise<void> {
     await this.db
       .insertInto('user_security')
