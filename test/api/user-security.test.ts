@@ -3,7 +3,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertAtlasError, atlasError, invalidAttribute, usernameNotFound } from '../helpers/atlas-assert.js';
+import {
+  assertAtlasError,
+  atlasError,
+  invalidAttribute,
+  invalidJsonAttribute,
+  usernameNotFound,
+} from '../helpers/atlas-assert.js';
 import { DigestClient } from '../helpers/digest-client.js';
 import { NEW_P256_KEY as EC_KEY, opensslSync } from '../helpers/openssl.js';
 import {
@@ -276,6 +282,7 @@ function customerUserBody(username: string, roles = [{ databaseName: 'app', role
   return {
     awsIAMType: 'NONE',
     databaseName: '$external',
+    groupId,
     labels: [],
     ldapAuthType: 'NONE',
     links: [{ href: `${server.origin}${usersPath()}/$external/${hrefSegment(username)}`, rel: 'self' }],
@@ -575,8 +582,12 @@ describe('LDAP and unknown attributes', () => {
     await assertRefusedPatch({ customerX509: { cas: pki.root }, enabled: true }, invalidAttribute('enabled'), 'top');
     await assertRefusedPatch({ customerX509: { cas: pki.root, crl: 'x' } }, invalidAttribute('crl'), 'customerX509');
     await assertRefusedPatch({ ldap: { authenticationEnabled: false, url: 'x' } }, invalidAttribute('url'), 'ldap');
-    // Read-only members sent on update are refused too (Atlas rejects them, D-REF).
-    await assertRefusedPatch({ customerX509: { cas: pki.root }, links: [] }, invalidAttribute('links'), 'links');
+    // Read-only members a GET answered may be sent back, but only in their own shape.
+    await assertRefusedPatch(
+      { customerX509: { cas: pki.root }, links: 'self' },
+      invalidJsonAttribute('links'),
+      'links',
+    );
   });
 });
 

@@ -1,0 +1,32 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+/** The system curl, authenticating with `--digest` as Atlas' own examples do. */
+
+const run = promisify(execFile);
+
+export interface CurlResult {
+  status: number;
+  body: string;
+  /** What `--verbose` printed (the requests sent, the headers received). */
+  stderr: string;
+}
+
+/** `curl --digest --user PUB:PRIV …args`; the status comes from `--write-out`, after the body. */
+export async function curlDigest(
+  credentials: { publicKey: string; privateKey: string },
+  args: string[],
+): Promise<CurlResult> {
+  const { stdout, stderr } = await run('curl', [
+    '--silent',
+    '--show-error',
+    '--digest',
+    '--user',
+    `${credentials.publicKey}:${credentials.privateKey}`,
+    '--write-out',
+    '\n%{http_code}',
+    ...args,
+  ]);
+  const cut = stdout.lastIndexOf('\n');
+  return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut), stderr };
+}
