@@ -482,6 +482,20 @@ describe('PATCH', () => {
     }
   });
 
+  test('a customer X.509 user: another DN is a rename (409), and so is a username that is no DN at all', async () => {
+    const groupId = await newProject();
+    const dn = 'CN=app,O=Example';
+    await create(groupId, userOn('$external', dn, { x509Type: 'CUSTOMER' }));
+    const path = userPath(groupId, '$external', dn);
+    for (const username of ['CN=other,O=Example', 'CN=app,,O=Example', 'app']) {
+      await assertRefused(() => server.client.patch(path, { username }), {
+        status: 409,
+        errorCode: 'DATABASE_USERNAME_CANNOT_BE_CHANGED',
+        detail: 'Cannot modify the username of an existing database user.',
+      });
+    }
+  });
+
   test('a SCRAM user cannot become another kind of user either', async () => {
     const groupId = await newProject();
     await create(groupId, { username: 'scrammy', password: 'password-1', roles: READ_WRITE_APP });

@@ -393,7 +393,7 @@ test('the bundle as GET returns it verifies the leaf chain (openssl verify -purp
   );
 });
 
-describe('x509Type CUSTOMER users: DN usernames, normalised as openssl prints them', () => {
+describe('x509Type CUSTOMER users: DN usernames, matched as openssl prints the subject', () => {
   const roles = [{ databaseName: 'app', roleName: 'readWrite' }];
 
   test('created with the RFC 2253 subject openssl prints for the leaf', async () => {
@@ -473,6 +473,28 @@ describe('x509Type CUSTOMER users: DN usernames, normalised as openssl prints th
       );
       assert.equal(await storeSnapshot(server.store), before, username);
     }
+  });
+
+  test('written in lower case without spaces (an RFC 2253 spelling): the leaf’s user, answered as written', async () => {
+    const lowerCase = 'cn=david@example.com,ou=users,o=Acme,dc=example,dc=com';
+    const body = { databaseName: '$external', groupId, roles, username: lowerCase, x509Type: 'CUSTOMER' };
+    const before = await storeSnapshot(server.store);
+    assertAtlasError(
+      await server.client.post(usersPath(), body),
+      atlasError(409, 'USER_ALREADY_EXISTS', `A user with username ${lowerCase} already exists.`, [lowerCase]),
+    );
+    assert.equal(await storeSnapshot(server.store), before);
+
+    assert.equal((await server.client.delete(userPath(pki.leafSubject))).status, 204);
+    assertExactJson(await server.client.post(usersPath(), body), 201, customerUserBody(lowerCase));
+    // Still matched by the leaf certificate's subject as openssl prints it: mongod's name.
+    assertExactJson(await server.client.get(userPath(pki.leafSubject)), 200, customerUserBody(lowerCase));
+    const row = await server.store.db
+      .selectFrom('database_users')
+      .select(['username', 'username_as_sent'])
+      .where('username_as_sent', '=', lowerCase)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, { username: pki.leafSubject, username_as_sent: lowerCase });
   });
 });
 
