@@ -1,6 +1,6 @@
 import type { UserCertificate } from '../domain/certificate.js';
 import { monthsUntilExpiration } from '../domain/certificate-request.js';
-import { managedX509Subject } from '../domain/database-user.js';
+import { managedX509Subject, usernameLookups } from '../domain/database-user.js';
 import { AtlasError } from '../domain/errors.js';
 import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
 import {
@@ -67,14 +67,16 @@ export class CertificateService {
   ) {}
 
   /**
-   * The user a certs path names. Certificates belong to `$external` users, so a user
-   * there wins over a namesake on `admin`.
+   * The user a certs path names (a customer X.509 user by any spelling of its DN).
+   * Certificates belong to `$external` users, so a user there wins over a namesake on `admin`.
    */
   private async userNamed(repositories: Repositories, groupId: string, username: string): Promise<StoredDatabaseUser> {
-    const candidates = await repositories.databaseUsers.findByUsername(groupId, username, this.clock.now());
-    const user = candidates.find((candidate) => candidate.databaseName === '$external') ?? candidates[0];
-    if (!user) throw new AtlasError('USERNAME_NOT_FOUND', username);
-    return user;
+    for (const name of usernameLookups(username)) {
+      const candidates = await repositories.databaseUsers.findByUsername(groupId, name, this.clock.now());
+      const user = candidates.find((candidate) => candidate.databaseName === '$external') ?? candidates[0];
+      if (user) return user;
+    }
+    throw new AtlasError('USERNAME_NOT_FOUND', username);
   }
 
   /** The PEM of the project's managed CA, for callers who may read the project. */

@@ -1,11 +1,11 @@
 import {
   type AuthDatabase,
-  canonicalUsername,
   checkDatabaseUser,
   checkImmutableFields,
   type DatabaseUser,
   type DatabaseUserSettings,
-  normalizedDnOrUndefined,
+  keptUsername,
+  usernameLookups,
 } from '../domain/database-user.js';
 import { AtlasError } from '../domain/errors.js';
 import { newObjectId } from '../domain/ids.js';
@@ -74,7 +74,7 @@ export class DatabaseUserService {
     checkDatabaseUser(settings, { now, passwordGiven: password !== undefined, creating: true });
     const user: StoredDatabaseUser = {
       ...settings,
-      username: canonicalUsername(settings),
+      username: keptUsername(settings),
       id: newObjectId(now),
       groupId,
       createdAt: now,
@@ -111,13 +111,9 @@ export class DatabaseUserService {
     this.checkGroupMatches(groupId, patch.groupId);
     const now = this.clock.now();
     const existing = await this.require(this.store, groupId, databaseName, username);
-    checkImmutableFields(existing, {
-      ...patch,
-      ...(patch.username !== undefined
-        ? { username: canonicalUsername({ ...existing, username: patch.username }) }
-        : {}),
-    });
-    const { groupId: _groupId, password, ...changes } = patch;
+    checkImmutableFields(existing, patch);
+    // The username stays as created: a PATCH may name the user, in any spelling, not rename it.
+    const { groupId: _groupId, password, username: _username, ...changes } = patch;
     const updated: StoredDatabaseUser = { ...existing, ...changes, updatedAt: now };
     checkDatabaseUser(updated, { now, passwordGiven: password !== undefined, creating: false });
     if (password !== undefined) updated.scramSha256 = await scramSha256Credentials(password);
@@ -164,13 +160,11 @@ export class DatabaseUserService {
     username: string,
   ): Promise<StoredDatabaseUser> {
     const now = this.clock.now();
-    let user = await repositories.databaseUsers.find(groupId, databaseName as AuthDatabase, username, now);
-    if (!user && databaseName === '$external') {
-      const dn = normalizedDnOrUndefined(username);
-      if (dn !== undefined && dn !== username)
-        user = await repositories.databaseUsers.find(groupId, '$external', dn, now);
+    const names = databaseName === '$external' ? usernameLookups(username) : [username];
+    for (const name of names) {
+      const user = await repositories.databaseUsers.find(groupId, databaseName as AuthDatabase, name, now);
+      if (user) return user;
     }
-    if (!user) throw new AtlasError('USERNAME_NOT_FOUND', username);
-    return user;
+    throw new AtlasError('USERNAME_NOT_FOUND', username);
   }
 }

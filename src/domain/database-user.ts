@@ -3,6 +3,7 @@ import {
   DnSyntaxError,
   escapeRfc2253Value,
   formatRfc2253,
+  isRfc2253Spelling,
   normalizeRfc2253,
   parseRfc2253,
   shortNameOf,
@@ -248,12 +249,23 @@ export function checkDatabaseUser(user: DatabaseUserSettings, context: UserCheck
   }
 }
 
+/** Whether `username` is `user`'s name: for a customer X.509 user, any spelling of its DN. */
+function namesUser(user: DatabaseUserSettings, username: string): boolean {
+  if (username === user.username) return true;
+  try {
+    return canonicalUsername({ ...user, username }) === canonicalUsername(user);
+  } catch (error) {
+    if (error instanceof DnSyntaxError) return false;
+    throw error;
+  }
+}
+
 /** The changes PATCH may not make (Atlas answers 409 for each). */
 export function checkImmutableFields(
   existing: DatabaseUserSettings,
   patch: Partial<Pick<DatabaseUserSettings, 'username' | 'databaseName' | keyof AuthTypes>>,
 ): void {
-  if (patch.username !== undefined && patch.username !== existing.username) {
+  if (patch.username !== undefined && !namesUser(existing, patch.username)) {
     throw new AtlasError('DATABASE_USERNAME_CANNOT_BE_CHANGED');
   }
   if (patch.databaseName !== undefined && patch.databaseName !== existing.databaseName) {
@@ -267,19 +279,39 @@ export function checkImmutableFields(
 }
 
 /**
- * The username as stored: a customer X.509 user's DN normalised the way mongod prints a
- * certificate subject (so `cn=Alice, O=Acme` is stored as `CN=Alice,O=Acme`, the name
- * mongod will compare against); every other username as given.
+ * The name a user is matched by (uniqueness, paths, the certificate subject and mongod's
+ * `$external` user): a customer X.509 user's DN normalised the way mongod prints a
+ * certificate subject (`cn=Alice,o=Acme` and `CN=Alice, O=Acme` are both `CN=Alice,O=Acme`);
+ * every other username as given.
  */
 export function canonicalUsername(user: AuthTypes & { username: string }): string {
   return authMethodOf(user) === 'X509_CUSTOMER' ? normalizeRfc2253(user.username) : user.username;
 }
 
-/** The DN form of a name in a path, when it is a DN (to find customer X.509 users however typed). */
-export function normalizedDnOrUndefined(username: string): string | undefined {
+/**
+ * The username kept and answered: what the client sent, so that a tool reads back what it
+ * wrote. A customer X.509 DN is kept as sent when it is already an RFC 2253 spelling (any
+ * case of attribute types, raw UTF-8, any valid escaping), and otherwise in its canonical
+ * form (spaces RFC 2253 tolerates around separators are not part of the name).
+ */
+export function keptUsername(user: AuthTypes & { username: string }): string {
+  if (authMethodOf(user) !== 'X509_CUSTOMER' || isRfc2253Spelling(user.username)) return user.username;
+  return normalizeRfc2253(user.username);
+}
+
+/**
+ * The names to look up a username from a path by, in order: as written, then, when it is a
+ * DN, its canonical form (a customer X.509 user is found by any spelling of its DN). Lazy:
+ * the DN is only parsed when the name as written found nobody.
+ */
+export function* usernameLookups(username: string): Generator<string, void, undefined> {
+  yield username;
+  let dn: string;
   try {
-    return normalizeRfc2253(username);
-  } catch {
-    return undefined;
+    dn = normalizeRfc2253(username);
+  } catch (error) {
+    if (error instanceof DnSyntaxError) return;
+    throw error;
   }
+  if (dn !== username) yield dn;
 }

@@ -424,15 +424,34 @@ function parseHexValue(oid: string, hexDigits: string): DnAttribute {
  * - raw control characters, `;` as a separator and quoted values are refused.
  */
 export function parseRfc2253(dn: string): Rdn[] {
+  return readRfc2253(dn).rdns;
+}
+
+/**
+ * Whether `dn` is a valid name already written as RFC 2253 writes names (RFC 4514's grammar,
+ * which fixes 2253's): without the spaces around `,` `+` `=` and at the ends of values that
+ * RFC 2253 §4 lets a parser tolerate and drop. Attribute types in any case, long names, OIDs,
+ * `#hex` values, raw UTF-8 and any valid escaping are all RFC 2253 spellings. Throws
+ * DnSyntaxError, as parseRfc2253 does, when `dn` is not a name at all.
+ */
+export function isRfc2253Spelling(dn: string): boolean {
+  return !readRfc2253(dn).droppedSpaces;
+}
+
+function readRfc2253(dn: string): { rdns: Rdn[]; droppedSpaces: boolean } {
   assertWellFormed(dn);
   if (/^ *$/.test(dn)) throw new DnSyntaxError('empty distinguished name');
   let pos = 0;
+  let droppedSpaces = false;
 
   function fail(message: string): never {
     throw new DnSyntaxError(`${message} at position ${pos} in ${JSON.stringify(dn)}`);
   }
   function skipSpaces(): void {
-    while (dn[pos] === ' ') pos++;
+    while (dn[pos] === ' ') {
+      pos++;
+      droppedSpaces = true;
+    }
   }
   function atSeparatorOrEnd(): boolean {
     return pos === dn.length || dn[pos] === ',' || dn[pos] === '+';
@@ -443,8 +462,10 @@ export function parseRfc2253(dn: string): Rdn[] {
     const eq = dn.indexOf('=', pos);
     const stop = dn.slice(pos).search(/[,+]/);
     if (eq < 0 || (stop >= 0 && pos + stop < eq)) fail('expected "=" after attribute type');
-    const type = dn.slice(pos, eq).trim();
+    const written = dn.slice(pos, eq);
+    const type = written.trim();
     if (type === '') fail('empty attribute type');
+    if (type !== written) droppedSpaces = true;
     const oid = oidOf(type);
     if (oid === undefined) {
       const candidates = namesFolded.get(type.toLowerCase()) ?? [];
@@ -461,7 +482,9 @@ export function parseRfc2253(dn: string): Rdn[] {
   function parseHashValue(oid: string): DnAttribute {
     const end = dn.slice(pos).search(/[,+]/);
     const next = end < 0 ? dn.length : pos + end;
-    const text = dn.slice(pos, next).trimEnd();
+    const written = dn.slice(pos, next);
+    const text = written.trimEnd();
+    if (text !== written) droppedSpaces = true;
     // OPENSSL QUIRK (see escapeRfc2253Value): the value "#" prints as a bare `#`.
     if (text === '#' && shortNameOf(oid) !== undefined) {
       pos = next;
@@ -505,6 +528,7 @@ export function parseRfc2253(dn: string): Rdn[] {
       if (ch !== ' ') significant = bytes.length;
       pos += ch.length;
     }
+    if (significant < bytes.length) droppedSpaces = true;
     try {
       return { oid, value: strictUtf8.decode(new Uint8Array(bytes.slice(0, significant))) };
     } catch {
@@ -537,7 +561,7 @@ export function parseRfc2253(dn: string): Rdn[] {
     if (pos === dn.length) break;
     pos++; // the ',' that ended the value
   }
-  return rdns.reverse();
+  return { rdns: rdns.reverse(), droppedSpaces };
 }
 
 /** The form mongod prints for a DN typed by a user (string order preserved). */

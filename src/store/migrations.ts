@@ -339,6 +339,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('console_sessions_by_expiry').on('console_sessions').column('expires_at').execute();
       },
     },
+    '0006_username_as_sent': {
+      async up(db: Kysely<any>) {
+        // A customer X.509 DN is answered as the client wrote it while `username` keeps the
+        // canonical form it is matched by. Rows from before hold the canonical form only
+        // (null here), which is also what they have always been answered with.
+        await db.schema.alterTable('database_users').addColumn('username_as_sent', 'text').execute();
+      },
+    },
     '0007_project_settings': {
       async up(db: Kysely<any>) {
         // Atlas filters project lists by a case-insensitive name prefix; SQLite's lower() only

@@ -78,7 +78,10 @@ export interface DatabaseUsersTable {
   id: string;
   project_id: string;
   database_name: string;
+  /** The name the user is matched by (canonicalUsername): unique in its project and database. */
   username: string;
+  /** The username as the client sent it, when it differs from `username` (migration 0006). */
+  username_as_sent: string | null;
   x509_type: string;
   aws_iam_type: string;
   ldap_auth_type: string;

@@ -48,6 +48,7 @@ function userView(databaseName: string, username: string, encodedName: string, r
   return {
     awsIAMType: 'NONE',
     databaseName,
+    groupId: server.credentials.groupId,
     labels: [],
     ldapAuthType: 'NONE',
     links: [{ href: `${server.origin}${groupPath()}/databaseUsers/${databaseName}/${encodedName}`, rel: 'self' }],

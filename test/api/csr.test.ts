@@ -387,6 +387,7 @@ describe('refused requests: 400 with a clear detail, nothing stored', () => {
       'Received JSON for the csr attribute does not match expected format.',
       ['csr'],
     );
+    // `"csr": null` is a csr not sent (docs/compatibility.md, null members), not a wrong type.
     for (const csr of [42, true, [csrs.get('EC P-256')!.csrPem], { pem: 'x' }]) {
       await assertRefused({ csr, monthsUntilExpiration: 2 }, expected);
     }

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash, createHmac, pbkdf2Sync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { newObjectId } from '../../src/domain/ids.js';
 import {
@@ -13,7 +12,8 @@ import {
 } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
 import type { ApiResponse } from '../helpers/digest-client.js';
-import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+import { scramMatches } from '../helpers/scram.js';
+import { startTestServer, storedDatabaseUser, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
 
 /**
  * Database users (`/api/atlas/v1.0/groups/{groupId}/databaseUsers[/{databaseName}/{username}]`):
@@ -92,6 +92,7 @@ function userBody(groupId: string, user: UserFields): Record<string, unknown> {
   if (user.deleteAfterDate !== undefined) body.deleteAfterDate = user.deleteAfterDate;
   if (user.description !== undefined) body.description = user.description;
   Object.assign(body, {
+    groupId,
     labels: user.labels ?? [],
     ldapAuthType: user.ldapAuthType ?? 'NONE',
     links: [
@@ -148,39 +149,13 @@ const awsUser = (name: string, extra: Record<string, unknown> = {}) => ({
 
 const iso = (milliseconds: number) => new Date(milliseconds).toISOString();
 
-async function storedRow(groupId: string, databaseName: string, username: string) {
-  return server.store.db
-    .selectFrom('database_users')
-    .selectAll()
-    .where('project_id', '=', groupId)
-    .where('database_name', '=', databaseName)
-    .where('username', '=', username)
-    .executeTakeFirst();
-}
-
-/** True when stored SCRAM-SHA-256 credentials (base64 salt and keys) are those of `password`. */
-function scramMatches(
-  credentials: { iterationCount: number; salt: string; storedKey: string; serverKey: string },
-  password: string,
-) {
-  const salted = pbkdf2Sync(
-    password,
-    Buffer.from(credentials.salt, 'base64'),
-    credentials.iterationCount,
-    32,
-    'sha256',
-  );
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  return (
-    createHash('sha256').update(clientKey).digest('base64') === credentials.storedKey &&
-    createHmac('sha256', salted).update('Server Key').digest('base64') === credentials.serverKey
-  );
-}
+const storedRow = (groupId: string, databaseName: string, username: string) =>
+  storedDatabaseUser(server.store, groupId, databaseName, username);
 
 // ---------------------------------------------------------------------------------------------
 
 describe('create and read', () => {
-  test('an Atlas-managed X.509 user: 201, the whole body in alphabetical order, no groupId or password', async () => {
+  test('an Atlas-managed X.509 user: 201, the whole body in alphabetical order with groupId, no password', async () => {
     server.clock.set(START);
     const groupId = await newProject();
     const response = await server.client.post(usersPath(groupId), {
@@ -198,6 +173,7 @@ describe('create and read', () => {
     const expected = {
       awsIAMType: 'NONE',
       databaseName: '$external',
+      groupId,
       labels: [],
       ldapAuthType: 'NONE',
       links: [{ href: `${server.origin}${V1}/groups/${groupId}/databaseUsers/$external/myX509User`, rel: 'self' }],
@@ -211,7 +187,7 @@ describe('create and read', () => {
       x509Type: 'MANAGED',
     };
     assert.deepEqual(response.json(), expected);
-    assert.ok(!response.text.includes('groupId'));
+    assert.ok(!response.text.includes('password'));
     const got = await server.client.get(`${usersPath(groupId)}/$external/myX509User`);
     assert.equal(got.status, 200);
     assert.deepEqual(got.json(), expected);
@@ -502,6 +478,20 @@ describe('PATCH', () => {
         status: 409,
         errorCode: 'AUTH_TYPE_CANNOT_BE_CHANGED',
         detail: 'Cannot modify the authentication type of an existing database user.',
+      });
+    }
+  });
+
+  test('a customer X.509 user: another DN is a rename (409), and so is a username that is no DN at all', async () => {
+    const groupId = await newProject();
+    const dn = 'CN=app,O=Example';
+    await create(groupId, userOn('$external', dn, { x509Type: 'CUSTOMER' }));
+    const path = userPath(groupId, '$external', dn);
+    for (const username of ['CN=other,O=Example', 'CN=app,,O=Example', 'app']) {
+      await assertRefused(() => server.client.patch(path, { username }), {
+        status: 409,
+        errorCode: 'DATABASE_USERNAME_CANNOT_BE_CHANGED',
+        detail: 'Cannot modify the username of an existing database user.',
       });
     }
   });

@@ -273,6 +273,7 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     assert.deepEqual(scram, {
       awsIAMType: 'NONE',
       databaseName: 'admin',
+      groupId,
       labels: [],
       ldapAuthType: 'NONE',
       links: [{ href: `${baseUrl}api/atlas/v2/groups/${groupId}/databaseUsers/admin/mcp-scram`, rel: 'self' }],
@@ -295,6 +296,7 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     assert.deepEqual(x509, {
       awsIAMType: 'NONE',
       databaseName: '$external',
+      groupId,
       labels: [],
       ldapAuthType: 'NONE',
       links: [{ href: `${baseUrl}api/atlas/v2/groups/${groupId}/databaseUsers/$external/mcp-robot`, rel: 'self' }],

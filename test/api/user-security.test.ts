@@ -3,7 +3,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertAtlasError, atlasError, invalidAttribute, usernameNotFound } from '../helpers/atlas-assert.js';
+import {
+  assertAtlasError,
+  atlasError,
+  invalidAttribute,
+  invalidJsonAttribute,
+  usernameNotFound,
+} from '../helpers/atlas-assert.js';
 import { DigestClient } from '../helpers/digest-client.js';
 import { NEW_P256_KEY as EC_KEY, opensslSync } from '../helpers/openssl.js';
 import {
@@ -276,6 +282,7 @@ function customerUserBody(username: string, roles = [{ databaseName: 'app', role
   return {
     awsIAMType: 'NONE',
     databaseName: '$external',
+    groupId,
     labels: [],
     ldapAuthType: 'NONE',
     links: [{ href: `${server.origin}${usersPath()}/$external/${hrefSegment(username)}`, rel: 'self' }],
@@ -386,7 +393,7 @@ test('the bundle as GET returns it verifies the leaf chain (openssl verify -purp
   );
 });
 
-describe('x509Type CUSTOMER users: DN usernames, normalised as openssl prints them', () => {
+describe('x509Type CUSTOMER users: DN usernames, matched as openssl prints the subject', () => {
   const roles = [{ databaseName: 'app', roleName: 'readWrite' }];
 
   test('created with the RFC 2253 subject openssl prints for the leaf', async () => {
@@ -466,6 +473,28 @@ describe('x509Type CUSTOMER users: DN usernames, normalised as openssl prints th
       );
       assert.equal(await storeSnapshot(server.store), before, username);
     }
+  });
+
+  test('written in lower case without spaces (an RFC 2253 spelling): the leaf’s user, answered as written', async () => {
+    const lowerCase = 'cn=david@example.com,ou=users,o=Acme,dc=example,dc=com';
+    const body = { databaseName: '$external', groupId, roles, username: lowerCase, x509Type: 'CUSTOMER' };
+    const before = await storeSnapshot(server.store);
+    assertAtlasError(
+      await server.client.post(usersPath(), body),
+      atlasError(409, 'USER_ALREADY_EXISTS', `A user with username ${lowerCase} already exists.`, [lowerCase]),
+    );
+    assert.equal(await storeSnapshot(server.store), before);
+
+    assert.equal((await server.client.delete(userPath(pki.leafSubject))).status, 204);
+    assertExactJson(await server.client.post(usersPath(), body), 201, customerUserBody(lowerCase));
+    // Still matched by the leaf certificate's subject as openssl prints it: mongod's name.
+    assertExactJson(await server.client.get(userPath(pki.leafSubject)), 200, customerUserBody(lowerCase));
+    const row = await server.store.db
+      .selectFrom('database_users')
+      .select(['username', 'username_as_sent'])
+      .where('username_as_sent', '=', lowerCase)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, { username: pki.leafSubject, username_as_sent: lowerCase });
   });
 });
 
@@ -575,8 +604,12 @@ describe('LDAP and unknown attributes', () => {
     await assertRefusedPatch({ customerX509: { cas: pki.root }, enabled: true }, invalidAttribute('enabled'), 'top');
     await assertRefusedPatch({ customerX509: { cas: pki.root, crl: 'x' } }, invalidAttribute('crl'), 'customerX509');
     await assertRefusedPatch({ ldap: { authenticationEnabled: false, url: 'x' } }, invalidAttribute('url'), 'ldap');
-    // Read-only members sent on update are refused too (Atlas rejects them, D-REF).
-    await assertRefusedPatch({ customerX509: { cas: pki.root }, links: [] }, invalidAttribute('links'), 'links');
+    // Read-only members a GET answered may be sent back, but only in their own shape.
+    await assertRefusedPatch(
+      { customerX509: { cas: pki.root }, links: 'self' },
+      invalidJsonAttribute('links'),
+      'links',
+    );
   });
 });
 

@@ -15,6 +15,7 @@ import {
   commonNameSubject,
   escapeRfc2253Value,
   formatRfc2253,
+  isRfc2253Spelling,
   normalizeRfc2253,
   oidOf,
   parseRfc2253,
@@ -736,6 +737,51 @@ describe('parseRfc2253 / normalizeRfc2253', () => {
       assert.throws(() => normalizeRfc2253(input), DnSyntaxError);
     });
   }
+});
+
+describe('isRfc2253Spelling: the names written as RFC 2253 writes them', () => {
+  const spellings = [
+    'CN=Alice,O=Acme',
+    'cn=alice,o=acme',
+    'commonName=Bob,organizationalUnitName=Eng',
+    '2.5.4.3=Bob,0.9.2342.19200300.100.1.25=org',
+    'CN=café 日本',
+    'CN=caf\\C3\\A9',
+    'CN=\\41lice',
+    'CN=\\ x\\ ',
+    'CN=a \\ ',
+    'CN=Doe\\, John',
+    'CN=Doe\\2C John',
+    'CN=a=b',
+    'CN=#0C03616263',
+    'CN=John Doe+serialNumber=42,OU=people',
+    'CN=,O=x',
+  ];
+  for (const dn of spellings) {
+    it(`${JSON.stringify(dn)} is one`, () => assert.equal(isRfc2253Spelling(dn), true));
+  }
+
+  // RFC 2253 §4 lets a parser accept spaces around the separators; they are not part of the name.
+  const tolerated = [
+    'cn = Alice , o=Acme',
+    ' CN=Alice',
+    'CN=Alice ',
+    'CN= Alice',
+    'CN =Alice',
+    'CN=Alice, O=Acme',
+    'CN=Alice ,O=Acme',
+    'CN=a +OU=b',
+    'CN=a+ OU=b',
+    'CN=#0C0161 ',
+  ];
+  for (const dn of tolerated) {
+    it(`${JSON.stringify(dn)} is not, though it parses to ${JSON.stringify(normalizeRfc2253(dn))}`, () =>
+      assert.equal(isRfc2253Spelling(dn), false));
+  }
+
+  it('a string that is no name at all is a DnSyntaxError, as for parseRfc2253', () => {
+    for (const dn of ['', 'CN=a,,O=b', 'CN=a;b', 'foo=bar']) assert.throws(() => isRfc2253Spelling(dn), DnSyntaxError);
+  });
 });
 
 describe('escapeRfc2253Value / commonNameSubject', () => {

@@ -1,15 +1,18 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
+/** The system curl, authenticating with `--digest` as Atlas' own examples do. */
+
 const run = promisify(execFile);
 
 export interface CurlResult {
   status: number;
   body: string;
+  /** What `--verbose` printed (the requests sent, the headers received). */
   stderr: string;
 }
 
-/** The system curl with `--digest --user PUB:PRIV …`; the status comes from `-w`, after the body. */
+/** `curl --digest --user PUB:PRIV …args`; the status comes from `--write-out`, after the body. */
 export async function curlDigest(
   credentials: { publicKey: string; privateKey: string },
   args: string[],

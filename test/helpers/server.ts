@@ -224,6 +224,17 @@ export async function storeSnapshot(store: Store): Promise<string> {
   return JSON.stringify(snapshot);
 }
 
+/** A database user's row, by project, database and the name it is matched by (its `username` column). */
+export async function storedDatabaseUser(store: Store, groupId: string, databaseName: string, matchedBy: string) {
+  return store.db
+    .selectFrom('database_users')
+    .selectAll()
+    .where('project_id', '=', groupId)
+    .where('database_name', '=', databaseName)
+    .where('username', '=', matchedBy)
+    .executeTakeFirst();
+}
+
 /** Creates an Atlas-managed X.509 user through the API. */
 export async function createManagedUser(server: TestServer, username: string): Promise<void> {
   const response = await server.client.post(`${V1}/groups/${server.credentials.groupId}/databaseUsers`, {

@@ -23,6 +23,7 @@ function userView(context: ApiContext, request: FastifyRequest, user: DatabaseUs
     databaseName: user.databaseName,
     deleteAfterDate: user.deleteAfterDate && formatAtlasDate(user.deleteAfterDate),
     description: user.description,
+    groupId: user.groupId,
     labels: user.labels,
     ldapAuthType: user.ldapAuthType,
     links: [
@@ -42,8 +43,10 @@ type PatchBody = Static<typeof DatabaseUserPatchSchema>;
 
 /** The body's fields in domain form; only the fields the client sent. */
 function patchFromBody(body: PatchBody): DatabaseUserPatch {
-  const { deleteAfterDate, ...rest } = body;
+  const { deleteAfterDate, groupId, ...rest } = body;
   const patch: DatabaseUserPatch = { ...rest };
+  // The Go SDK sends its zero value, "", for a groupId the caller did not set.
+  if (groupId !== undefined && groupId !== '') patch.groupId = groupId;
   if (deleteAfterDate !== undefined) {
     const instant = new Date(deleteAfterDate);
     // RFC 3339 allows a leap second (…T23:59:60Z) that no JavaScript date can hold.

@@ -80,6 +80,7 @@ export const CloudDatabaseUser = Type.Object({
   databaseName: Type.String(),
   deleteAfterDate: Type.Optional(Type.String({ format: 'date-time' })),
   description: Type.Optional(Type.String()),
+  groupId: Type.String(),
   labels: Type.Array(ComponentLabel),
   ldapAuthType: Type.String(),
   links: Type.Array(Link),

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Link } from './common.js';
+import { Link, ReadOnly } from './common.js';
 
 export const UserToDNMapping = Type.Object(
   { ldapQuery: Type.Optional(Type.String()), match: Type.String(), substitution: Type.Optional(Type.String()) },
@@ -20,10 +20,18 @@ export const UserSecurity = Type.Object({
   links: Type.Array(Link),
 });
 
-/** PATCH userSecurity: Atlas' writable members. LDAP may only be sent switched off. */
+/**
+ * PATCH userSecurity: Atlas' writable members, and the `links` a GET answered (at every
+ * level Atlas has them), so a document read may be sent back. LDAP may only be sent switched off.
+ */
 export const UserSecurityUpdate = Type.Object(
   {
-    customerX509: Type.Optional(Type.Object({ cas: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    customerX509: Type.Optional(
+      Type.Object(
+        { cas: Type.Optional(Type.String()), links: ReadOnly(Type.Array(Link)) },
+        { additionalProperties: false },
+      ),
+    ),
     ldap: Type.Optional(
       Type.Object(
         {
@@ -34,12 +42,14 @@ export const UserSecurityUpdate = Type.Object(
           bindUsername: Type.Optional(Type.String()),
           caCertificate: Type.Optional(Type.String()),
           hostname: Type.Optional(Type.String()),
+          links: ReadOnly(Type.Array(Link)),
           port: Type.Optional(Type.Integer()),
           userToDNMapping: Type.Optional(Type.Array(UserToDNMapping)),
         },
         { additionalProperties: false },
       ),
     ),
+    links: ReadOnly(Type.Array(Link)),
   },
   { additionalProperties: false },
 );

@@ -1,14 +1,15 @@
 import type { Kysely } from 'kysely';
-import type {
-  AuthDatabase,
-  AwsIamType,
-  ComponentLabel,
-  DatabaseUser,
-  DatabaseUserRole,
-  LdapAuthType,
-  OidcAuthType,
-  UserScope,
-  X509Type,
+import {
+  type AuthDatabase,
+  type AwsIamType,
+  canonicalUsername,
+  type ComponentLabel,
+  type DatabaseUser,
+  type DatabaseUserRole,
+  type LdapAuthType,
+  type OidcAuthType,
+  type UserScope,
+  type X509Type,
 } from '../../domain/database-user.js';
 import type { Database, DatabaseUsersTable } from '../schema.js';
 import { toDate, toOptionalDate } from './codec.js';
@@ -30,7 +31,7 @@ function fromRow(row: DatabaseUsersTable): StoredDatabaseUser {
   const user: StoredDatabaseUser = {
     id: row.id,
     groupId: row.project_id,
-    username: row.username,
+    username: row.username_as_sent ?? row.username,
     databaseName: row.database_name as AuthDatabase,
     x509Type: row.x509_type as X509Type,
     awsIAMType: row.aws_iam_type as AwsIamType,
@@ -50,11 +51,13 @@ function fromRow(row: DatabaseUsersTable): StoredDatabaseUser {
 }
 
 function toRow(user: StoredDatabaseUser): DatabaseUsersTable {
+  const matchedBy = canonicalUsername(user);
   return {
     id: user.id,
     project_id: user.groupId,
     database_name: user.databaseName,
-    username: user.username,
+    username: matchedBy,
+    username_as_sent: user.username === matchedBy ? null : user.username,
     x509_type: user.x509Type,
     aws_iam_type: user.awsIAMType,
     ldap_auth_type: user.ldapAuthType,
@@ -117,6 +120,7 @@ export class DatabaseUsersRepository {
       .execute();
   }
 
+  /** A user by the name it is matched by (canonicalUsername). */
   async find(
     groupId: string,
     databaseName: string,
@@ -137,7 +141,7 @@ export class DatabaseUsersRepository {
     return row && fromRow(row);
   }
 
-  /** Users of a project with this username, on any authentication database. */
+  /** Users of a project matched by this name (canonicalUsername), on any authentication database. */
   async findByUsername(groupId: string, username: string, now: Date): Promise<StoredDatabaseUser[]> {
     return (await USERS_BY_USERNAME.execute(this.db, now.toISOString(), groupId, username)).map(fromRow);
   }
