@@ -9,19 +9,23 @@ import { formatAtlasDate } from '../domain/validity.js';
 import { toPem } from '../pki/pem.js';
 import type { CertificateCoverage, CertificateHolder } from '../store/repositories/certificates.js';
 
-/** `status=all`, or active/expired/revoked, comma-separated or repeated. */
-export function statusesParameter(value: string | string[] | undefined): CertificateStatus[] | undefined {
-  if (value === undefined) return undefined;
+/** The words of a parameter given comma-separated or repeated, each one of `allowed` (else Atlas' 400 naming it). */
+function wordsParameter<Word extends string>(name: string, value: string | string[], allowed: readonly Word[]): Word[] {
   const words = [value]
     .flat()
     .flatMap((entry) => entry.split(','))
     .map((word) => word.trim().toLowerCase());
-  if (words.includes('all')) return [...CERTIFICATE_STATUSES];
   for (const word of words) {
-    if (!(CERTIFICATE_STATUSES as readonly string[]).includes(word))
-      throw new AtlasError('INVALID_QUERY_PARAMETER', 'status');
+    if (!(allowed as readonly string[]).includes(word)) throw new AtlasError('INVALID_QUERY_PARAMETER', name);
   }
-  return [...new Set(words)] as CertificateStatus[];
+  return [...new Set(words)] as Word[];
+}
+
+/** `status=all`, or active/expired/revoked, comma-separated or repeated. */
+export function statusesParameter(value: string | string[] | undefined): CertificateStatus[] | undefined {
+  if (value === undefined) return undefined;
+  const words = wordsParameter('status', value, [...CERTIFICATE_STATUSES, 'all']);
+  return words.includes('all') ? [...CERTIFICATE_STATUSES] : (words as CertificateStatus[]);
 }
 
 /** The inventory's own query parameters (docs/extensions.md, "Inventory"). */
@@ -59,17 +63,7 @@ const COVERAGES: readonly CertificateCoverage[] = ['valid', 'expiring', 'none'];
 
 /** `certificateStatus=valid,expiring,none` (comma-separated or repeated). */
 export function coverageParameter(value: string | string[] | undefined): CertificateCoverage[] | undefined {
-  if (value === undefined) return undefined;
-  const words = [value]
-    .flat()
-    .flatMap((entry) => entry.split(','))
-    .map((word) => word.trim().toLowerCase());
-  for (const word of words) {
-    if (!(COVERAGES as readonly string[]).includes(word)) {
-      throw new AtlasError('INVALID_QUERY_PARAMETER', 'certificateStatus');
-    }
-  }
-  return [...new Set(words)] as CertificateCoverage[];
+  return value === undefined ? undefined : wordsParameter('certificateStatus', value, COVERAGES);
 }
 
 /** An ISO-8601 date or date-time query parameter. */

@@ -1,6 +1,6 @@
 import { ApiError, call, describeError, listAll, path } from './api.js';
 import { confirmDialog, openDialog } from './dialog.js';
-import { errorMessage, field, h, loading, needsRole, replace, row, table, uid } from './dom.js';
+import { type Child, errorMessage, field, h, loading, needsRole, replace, row, table, uid } from './dom.js';
 import { formatInstant } from './format.js';
 import { copyText, guardSecret } from './issued.js';
 import { roleName, session } from './session.js';
@@ -105,11 +105,21 @@ function showSecretOnce(title: string, lines: Array<[string, string]>, secret: s
   return dialog.closed.then(guard.release);
 }
 
-function rolesDialog(title: string, chosen: readonly string[], save: (roles: string[]) => Promise<void>): void {
-  const picker = rolePicker('Roles in this project', chosen);
+/**
+ * A form whose last part is the roles in this project: at least one must be chosen.
+ * `save` may return what to do once the dialog has closed (show a secret once).
+ */
+function roleFormDialog(options: {
+  title: string;
+  submitLabel: string;
+  fields?: Child[];
+  chosen: readonly string[];
+  save: (roles: string[]) => Promise<(() => Promise<void>) | void>;
+}): void {
+  const picker = rolePicker('Roles in this project', options.chosen);
   const status = h('div', { class: 'form-status' });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Save roles');
-  const dialog = openDialog(title, [
+  const submit = h('button', { type: 'submit', class: 'primary' }, options.submitLabel);
+  const dialog = openDialog(options.title, [
     h(
       'form',
       {
@@ -123,8 +133,9 @@ function rolesDialog(title: string, chosen: readonly string[], save: (roles: str
           }
           submit.disabled = true;
           try {
-            await save(roles);
+            const afterwards = await options.save(roles);
             dialog.close();
+            await afterwards?.();
           } catch (error) {
             replace(status, errorMessage(describeError(error)));
           } finally {
@@ -132,6 +143,7 @@ function rolesDialog(title: string, chosen: readonly string[], save: (roles: str
           }
         },
       },
+      options.fields ?? [],
       picker.element,
       status,
       h(
@@ -146,55 +158,29 @@ function rolesDialog(title: string, chosen: readonly string[], save: (roles: str
 
 function createKeyDialog(context: ProjectContext): void {
   const description = h('input', { type: 'text', name: 'desc', required: true, maxlength: 250 });
-  const picker = rolePicker('Roles in this project', ['GROUP_READ_ONLY']);
-  const status = h('div', { class: 'form-status' });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Create API key');
-  const dialog = openDialog('Create a project API key', [
-    h(
-      'form',
-      {
-        class: 'stack',
-        onsubmit: async (event: Event) => {
-          event.preventDefault();
-          const roles = picker.values();
-          if (roles.length === 0) {
-            replace(status, errorMessage('Choose at least one role.'));
-            return;
-          }
-          submit.disabled = true;
-          try {
-            const key = await call<ApiKey>('POST', path('groups', context.groupId, 'apiKeys'), {
-              body: { desc: description.value.trim(), roles },
-            });
-            dialog.close();
-            await showSecretOnce(
-              'API key created',
-              [
-                ['Public key', key.publicKey],
-                ['Private key', key.privateKey],
-              ],
-              key.privateKey,
-              'private key',
-            );
-            context.refresh();
-          } catch (error) {
-            replace(status, errorMessage(describeError(error)));
-          } finally {
-            submit.disabled = false;
-          }
-        },
-      },
-      field('Description', description, 'What uses this key, e.g. “terraform” or “backup job”.'),
-      picker.element,
-      status,
-      h(
-        'div',
-        { class: 'actions' },
-        h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'),
-        submit,
-      ),
-    ),
-  ]);
+  roleFormDialog({
+    title: 'Create a project API key',
+    submitLabel: 'Create API key',
+    fields: [field('Description', description, 'What uses this key, e.g. “terraform” or “backup job”.')],
+    chosen: ['GROUP_READ_ONLY'],
+    save: async (roles) => {
+      const key = await call<ApiKey>('POST', path('groups', context.groupId, 'apiKeys'), {
+        body: { desc: description.value.trim(), roles },
+      });
+      return async () => {
+        await showSecretOnce(
+          'API key created',
+          [
+            ['Public key', key.publicKey],
+            ['Private key', key.privateKey],
+          ],
+          key.privateKey,
+          'private key',
+        );
+        context.refresh();
+      };
+    },
+  });
 }
 
 function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount[], canCreate: boolean): void {
@@ -236,59 +222,10 @@ function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount
   };
   useExisting.addEventListener('change', toggle);
   createNew.addEventListener('change', toggle);
-  const picker = rolePicker('Roles in this project', ['GROUP_READ_ONLY']);
-  const status = h('div', { class: 'form-status' });
-  const submit = h('button', { type: 'submit', class: 'primary' }, 'Add to project');
-  const dialog = openDialog('Add a service account to the project', [
-    h(
-      'form',
-      {
-        class: 'stack',
-        onsubmit: async (event: Event) => {
-          event.preventDefault();
-          const roles = picker.values();
-          if (roles.length === 0) {
-            replace(status, errorMessage('Choose at least one role.'));
-            return;
-          }
-          submit.disabled = true;
-          try {
-            let clientId = existing.value;
-            let secret: string | undefined;
-            if (createNew.checked) {
-              // An organization member with no other role: its project roles say what it may do.
-              const created = await call<ServiceAccount>('POST', path('orgs', context.orgId, 'serviceAccounts'), {
-                body: {
-                  name: name.value.trim(),
-                  description: description.value.trim() || name.value.trim(),
-                  roles: ['ORG_MEMBER'],
-                  secretExpiresAfterHours: Number(hours.value),
-                },
-              });
-              clientId = created.clientId;
-              secret = created.secrets[0]?.secret;
-            }
-            await call('PATCH', path('groups', context.groupId, 'serviceAccounts', clientId), { body: { roles } });
-            dialog.close();
-            if (secret !== undefined) {
-              await showSecretOnce(
-                'Service account created',
-                [
-                  ['Client ID', clientId],
-                  ['Client secret', secret],
-                ],
-                secret,
-                'client secret',
-              );
-            }
-            context.refresh();
-          } catch (error) {
-            replace(status, errorMessage(describeError(error)));
-          } finally {
-            submit.disabled = false;
-          }
-        },
-      },
+  roleFormDialog({
+    title: 'Add a service account to the project',
+    submitLabel: 'Add to project',
+    fields: [
       h(
         'fieldset',
         { class: 'choices' },
@@ -303,16 +240,41 @@ function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount
       ),
       existingFields,
       newFields,
-      picker.element,
-      status,
-      h(
-        'div',
-        { class: 'actions' },
-        h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel'),
-        submit,
-      ),
-    ),
-  ]);
+    ],
+    chosen: ['GROUP_READ_ONLY'],
+    save: async (roles) => {
+      let clientId = existing.value;
+      let secret: string | undefined;
+      if (createNew.checked) {
+        // An organization member with no other role: its project roles say what it may do.
+        const created = await call<ServiceAccount>('POST', path('orgs', context.orgId, 'serviceAccounts'), {
+          body: {
+            name: name.value.trim(),
+            description: description.value.trim() || name.value.trim(),
+            roles: ['ORG_MEMBER'],
+            secretExpiresAfterHours: Number(hours.value),
+          },
+        });
+        clientId = created.clientId;
+        secret = created.secrets[0]?.secret;
+      }
+      await call('PATCH', path('groups', context.groupId, 'serviceAccounts', clientId), { body: { roles } });
+      return async () => {
+        if (secret !== undefined) {
+          await showSecretOnce(
+            'Service account created',
+            [
+              ['Client ID', clientId],
+              ['Client secret', secret],
+            ],
+            secret,
+            'client secret',
+          );
+        }
+        context.refresh();
+      };
+    },
+  });
   toggle();
 }
 
@@ -402,10 +364,15 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
                         class: 'secondary small',
                         'aria-label': `Edit roles of API key ${key.publicKey}`,
                         onclick: () =>
-                          rolesDialog(`Roles of API key ${key.publicKey}`, projectRoles(key), async (roles) => {
-                            await call('PATCH', path('groups', groupId, 'apiKeys', key.id), { body: { roles } });
-                            context.announce(`Saved the roles of ${key.publicKey}.`);
-                            context.refresh();
+                          roleFormDialog({
+                            title: `Roles of API key ${key.publicKey}`,
+                            submitLabel: 'Save roles',
+                            chosen: projectRoles(key),
+                            save: async (roles) => {
+                              await call('PATCH', path('groups', groupId, 'apiKeys', key.id), { body: { roles } });
+                              context.announce(`Saved the roles of ${key.publicKey}.`);
+                              context.refresh();
+                            },
                           }),
                       },
                       'Edit roles',
@@ -479,12 +446,16 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
                         class: 'secondary small',
                         'aria-label': `Edit roles of service account ${account.name}`,
                         onclick: () =>
-                          rolesDialog(`Roles of ${account.name}`, account.roles, async (roles) => {
-                            await call('PATCH', path('groups', groupId, 'serviceAccounts', account.clientId), {
-                              body: { roles },
-                            });
-                            context.announce(`Saved the roles of ${account.name}.`);
-                            context.refresh();
+                          roleFormDialog({
+                            title: `Roles of ${account.name}`,
+                            submitLabel: 'Save roles',
+                            chosen: account.roles,
+                            save: async (roles) => {
+                              const target = path('groups', groupId, 'serviceAccounts', account.clientId);
+                              await call('PATCH', target, { body: { roles } });
+                              context.announce(`Saved the roles of ${account.name}.`);
+                              context.refresh();
+                            },
                           }),
                       },
                       'Edit roles',
