@@ -11,6 +11,8 @@ const EXTENSIONS: ReadonlySet<Operation> = new Set<Operation>([
   'rotateManagedCa',
   'getCertificateRevocationList',
   'listCertificateInventory',
+  'getManagedCertificate',
+  'listManagedX509Users',
   'revokeCertificate',
   'getExpiryAlertSettings',
   'updateExpiryAlertSettings',

@@ -69,6 +69,16 @@ export class CertificateAuthorityService {
     return certificatePem(signer.certificate);
   }
 
+  /**
+   * The project's active CA, for a read: a project without one answers 404 (reads never
+   * create it; issuing, rotating and the operator's command line do).
+   */
+  async existing(groupId: string): Promise<ActiveAuthority> {
+    const existing = await this.store.certificateAuthorities.findActive(groupId);
+    if (!existing) throw new AtlasError('MANAGED_X509_CA_NOT_FOUND', groupId);
+    return { record: existing, signer: await this.signerFor(existing) };
+  }
+
   /** The project's active CA, created now (by `actor`, for the audit trail) if it has none. */
   async active(groupId: string, actor?: Actor): Promise<ActiveAuthority> {
     const existing = await this.store.certificateAuthorities.findActive(groupId);
@@ -106,11 +116,14 @@ export class CertificateAuthorityService {
 
   /**
    * Rotates the project's managed CA: a new CA signs from now on; the old one is retired
-   * but stays trusted (and keeps publishing CRLs) until its last certificate expires.
+   * but stays trusted (and keeps publishing CRLs) until its last certificate expires. A
+   * project without a CA gets its first one.
    */
   async rotate(principal: Principal, groupId: string): Promise<CertificateAuthority> {
     const project = await this.access.project(this.store, principal, 'rotateManagedCa', groupId);
-    const current = await this.active(groupId, principal);
+    const existing = await this.store.certificateAuthorities.findActive(groupId);
+    if (!existing) return (await this.active(groupId, principal)).record;
+    const current = { record: existing };
     const generation = (await this.store.certificateAuthorities.listByProject(groupId)).length + 1;
     const next = await this.newAuthority(groupId, generation);
     try {
@@ -134,7 +147,6 @@ export class CertificateAuthorityService {
   /** Every CA of the project with its status, newest first. */
   async list(principal: Principal, groupId: string): Promise<Array<CertificateAuthority & { status: CaStatus }>> {
     await this.access.project(this.store, principal, 'listManagedCas', groupId);
-    await this.active(groupId, principal);
     return this.withStatus(groupId);
   }
 
@@ -153,7 +165,6 @@ export class CertificateAuthorityService {
 
   /** The CAs a relying party must trust now: the active one and retired ones with live certificates. */
   async trusted(groupId: string): Promise<StoredCertificateAuthority[]> {
-    await this.active(groupId);
     const statuses = new Map((await this.withStatus(groupId)).map((authority) => [authority.id, authority.status]));
     const all = await this.store.certificateAuthorities.listByProject(groupId);
     return all.filter((authority) => statuses.get(authority.id) !== 'RETIRED');
@@ -162,12 +173,18 @@ export class CertificateAuthorityService {
   /** The trust bundle (PEM): what mongod's net.tls.CAFile should hold during a rotation. */
   async trustBundlePem(principal: Principal, groupId: string): Promise<string> {
     await this.access.project(this.store, principal, 'getManagedCaTrustBundle', groupId);
-    return this.trustBundlePemFor(groupId);
+    await this.existing(groupId);
+    return this.trustedPem(groupId);
   }
 
-  /** The same, without an access check: for the operator's command line. */
+  /** The same, without an access check, the CA created now if need be: for the operator's command line. */
   async trustBundlePemFor(groupId: string): Promise<string> {
     await existingProject(this.store, groupId);
+    await this.active(groupId);
+    return this.trustedPem(groupId);
+  }
+
+  private async trustedPem(groupId: string): Promise<string> {
     return (await this.trusted(groupId)).map((authority) => certificatePem(parseCertificate(authority.der))).join('');
   }
 

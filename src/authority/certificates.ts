@@ -1,4 +1,4 @@
-import type { UserCertificate } from '../domain/certificate.js';
+import type { CertificateAuthority, UserCertificate } from '../domain/certificate.js';
 import { monthsUntilExpiration } from '../domain/certificate-request.js';
 import { managedX509Subject, usernameLookups } from '../domain/database-user.js';
 import { AtlasError } from '../domain/errors.js';
@@ -16,13 +16,19 @@ import { acceptCsr, CsrError } from '../pki/csr.js';
 import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { KeyPool } from '../pki/key-pool.js';
 import { isUniqueViolation } from '../store/database.js';
-import type { ListedCertificate } from '../store/repositories/certificates.js';
+import type {
+  CertificateCoverage,
+  CertificateHolder,
+  InventoryFilter,
+  ListedCertificate,
+} from '../store/repositories/certificates.js';
 import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { CertificateAuthorityService } from './certificate-authorities.js';
 import type { Clock } from './clock.js';
+import { DAY_MS, DEFAULT_LEAD_TIME_DAYS } from './expiry-alerts.js';
 import type { Principal } from './principal.js';
 import type { RevocationListService } from './revocation-lists.js';
 
@@ -51,6 +57,19 @@ export interface InventoryQuery {
   username?: string;
   statuses?: readonly CertificateStatus[];
   expiresBefore?: Date;
+  expiresAfter?: Date;
+  /** A search: only these serials. */
+  serials?: readonly bigint[];
+  /** Another order than the view's own. */
+  sortBy?: 'createdAt' | 'notAfter';
+  descending?: boolean;
+}
+
+/** A certificate with the user it was issued to (absent once that user is deleted). */
+export interface CertificateDetails {
+  certificate: UserCertificate;
+  issuer: CertificateAuthority;
+  user?: { username: string; databaseName: string };
 }
 
 export class CertificateService {
@@ -79,10 +98,10 @@ export class CertificateService {
     throw new AtlasError('USERNAME_NOT_FOUND', username);
   }
 
-  /** The PEM of the project's managed CA, for callers who may read the project. */
+  /** The PEM of the project's managed CA, for callers who may read the project (404 before it exists). */
   async caCertificatePem(principal: Principal, groupId: string): Promise<string> {
     await this.access.project(this.store, principal, 'getManagedCaCertificate', groupId);
-    return certificatePem((await this.authorities.active(groupId, principal)).signer.certificate);
+    return certificatePem((await this.authorities.existing(groupId)).signer.certificate);
   }
 
   /** Atlas' list: the user's unexpired certificates (dbcerts also hides revoked ones), oldest first. */
@@ -113,19 +132,73 @@ export class CertificateService {
   ): Promise<Page<UserCertificate>> {
     const operation = query.view === 'project' ? 'listCertificateInventory' : 'listDatabaseUserCertificates';
     await this.access.project(this.store, principal, operation, groupId);
-    const filter = {
+    const byExpiry = query.sortBy === undefined ? query.view === 'project' : query.sortBy === 'notAfter';
+    const filter: InventoryFilter = {
       groupId,
       now: this.clock.now(),
-      order: query.view === 'project' ? ('expiry' as const) : ('created' as const),
+      order: byExpiry ? 'expiry' : 'created',
+      ...(query.descending ? { descending: true } : {}),
       ...(query.username !== undefined
         ? { userId: (await this.userNamed(this.store, groupId, query.username)).id }
         : {}),
       ...(query.statuses ? { statuses: query.statuses } : {}),
       ...(query.expiresBefore ? { expiresBefore: query.expiresBefore } : {}),
+      ...(query.expiresAfter ? { expiresAfter: query.expiresAfter } : {}),
+      ...(query.serials ? { serials: query.serials } : {}),
     };
     const rows = await this.store.certificates.listInventory(filter, pageOffset(page), page.itemsPerPage + 1);
     const total = page.includeCount ? await this.store.certificates.countInventory(filter) : undefined;
     return pageFromRows(rows, page, total);
+  }
+
+  /** One certificate of the project, with its issuing CA and its user. */
+  async details(principal: Principal, groupId: string, serialText: string): Promise<CertificateDetails> {
+    await this.access.project(this.store, principal, 'getManagedCertificate', groupId);
+    const serial = parseSerial(serialText);
+    if (serial === undefined) throw new AtlasError('INVALID_CERTIFICATE_SERIAL', serialText);
+    const certificate = await this.store.certificates.find(serial);
+    // Another project's serial is answered exactly like an unknown one.
+    if (!certificate || certificate.groupId !== groupId) throw new AtlasError('CERTIFICATE_DOES_NOT_EXIST');
+    const [issuer, user] = await Promise.all([
+      this.store.certificateAuthorities.find(groupId, certificate.caId),
+      this.store.databaseUsers.findById(certificate.userId),
+    ]);
+    if (!issuer) throw new Error(`certificate ${serial} names CA ${certificate.caId}, which is not stored`);
+    const { sealedPrivateKey: _sealed, ...publicIssuer } = issuer;
+    return {
+      certificate,
+      issuer: publicIssuer,
+      ...(user ? { user: { username: user.username, databaseName: user.databaseName } } : {}),
+    };
+  }
+
+  /**
+   * The project's Atlas-managed X.509 users and what their certificates cover, measured
+   * against the project's alert lead time: who has no valid certificate, whose end soon.
+   */
+  async holders(
+    principal: Principal,
+    groupId: string,
+    coverage: readonly CertificateCoverage[] | undefined,
+    page: PageRequest,
+  ): Promise<{ page: Page<CertificateHolder>; leadTimeDays: number; now: Date }> {
+    await this.access.project(this.store, principal, 'listManagedX509Users', groupId);
+    const now = this.clock.now();
+    const leadTimeDays = (await this.store.alerts.settings(groupId))?.leadTimeDays ?? DEFAULT_LEAD_TIME_DAYS;
+    const leadEnd = new Date(now.getTime() + leadTimeDays * DAY_MS);
+    const { certificates } = this.store;
+    const rows = await certificates.listCertificateHolders(
+      groupId,
+      now,
+      leadEnd,
+      coverage,
+      pageOffset(page),
+      page.itemsPerPage + 1,
+    );
+    const total = page.includeCount
+      ? await certificates.countCertificateHolders(groupId, now, leadEnd, coverage)
+      : undefined;
+    return { page: pageFromRows(rows, page, total), leadTimeDays, now };
   }
 
   /**

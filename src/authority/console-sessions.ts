@@ -1,6 +1,12 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, ProjectRoleAssignment } from '../domain/api-key.js';
-import { effectiveOrgRoles, effectiveProjectRoles, type OrgRole, type ProjectRole } from '../domain/roles.js';
+import {
+  effectiveOrgRoles,
+  effectiveProjectRoles,
+  type OrgRole,
+  type ProjectRole,
+  type Role,
+} from '../domain/roles.js';
 import type { IdentityKind, StoredApiKey } from '../store/repositories/api-keys.js';
 import type { StoredConsoleSession } from '../store/repositories/console-sessions.js';
 import type { Store } from '../store/store.js';
@@ -77,7 +83,13 @@ export interface SessionDescription {
   orgId: string;
   orgRoles: OrgRole[];
   projectRoles: ProjectRoleAssignment[];
+  /** Each operation's minimum roles (any one of them), so the console can say what a hidden control needs. */
+  requiredRoles: Record<Operation, readonly Role[]>;
 }
+
+const REQUIRED_ROLES_BY_OPERATION = Object.fromEntries(
+  Object.entries(REQUIRED_ROLES).map(([operation, requirement]) => [operation, requirement.anyOf]),
+) as Record<Operation, readonly Role[]>;
 
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -256,6 +268,7 @@ export class ConsoleSessionService {
       orgId: apiKey.orgId,
       orgRoles: apiKey.roles,
       projectRoles: apiKey.projectRoles,
+      requiredRoles: REQUIRED_ROLES_BY_OPERATION,
     };
   }
 }

@@ -12,7 +12,7 @@ import type { Principal } from './principal.js';
 
 /** Atlas alerts 30 days before a user's newest managed certificate expires. */
 export const DEFAULT_LEAD_TIME_DAYS = 30;
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_DELIVERY_ATTEMPTS = 10;
 const FIRST_RETRY_MS = 30_000;
 const MAX_RETRY_MS = 60 * 60 * 1000;

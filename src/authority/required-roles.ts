@@ -144,6 +144,8 @@ export const REQUIRED_ROLES = {
   rotateManagedCa: project(['GROUP_OWNER'], 'x509'),
   getCertificateRevocationList: project(['GROUP_READ_ONLY'], 'x509'),
   listCertificateInventory: project(['GROUP_READ_ONLY'], 'x509'),
+  getManagedCertificate: project(['GROUP_READ_ONLY'], 'x509'),
+  listManagedX509Users: project(['GROUP_READ_ONLY'], 'x509'),
   revokeCertificate: project(['GROUP_OWNER'], 'x509'),
   getExpiryAlertSettings: project(['GROUP_READ_ONLY'], 'x509'),
   updateExpiryAlertSettings: project(['GROUP_OWNER'], 'x509'),

@@ -85,27 +85,34 @@ export class RevocationListService {
   /** DER of the active CA's CRL (or of `caId`'s), for a caller who may read the project. */
   async crlDer(principal: Principal, groupId: string, caId?: string): Promise<Uint8Array> {
     await this.access.project(this.store, principal, 'getCertificateRevocationList', groupId);
-    return this.crlDerFor(groupId, caId);
+    const authority = caId === undefined ? (await this.authorities.existing(groupId)).record : undefined;
+    return this.crlDerOf(groupId, caId ?? authority!.id);
   }
 
   /** PEM of the CRLs of every CA the project's relying parties trust: mongod's net.tls.CRLFile. */
   async crlPemBundle(principal: Principal, groupId: string): Promise<string> {
     await this.access.project(this.store, principal, 'getCertificateRevocationList', groupId);
-    return this.crlPemBundleFor(groupId);
+    await this.authorities.existing(groupId);
+    return this.trustedCrlsPem(groupId);
   }
 
-  /** The same, without an access check: for the operator's command line. */
+  /** The same, without an access check, the CA created now if need be: for the operator's command line. */
   async crlDerFor(groupId: string, caId?: string): Promise<Uint8Array> {
     await existingProject(this.store, groupId);
-    const authority =
-      caId === undefined
-        ? await this.store.certificateAuthorities.find(groupId, (await this.authorities.active(groupId)).record.id)
-        : await this.requireCa(groupId, caId);
-    return this.current(authority!);
+    return this.crlDerOf(groupId, caId ?? (await this.authorities.active(groupId)).record.id);
   }
 
   async crlPemBundleFor(groupId: string): Promise<string> {
     await existingProject(this.store, groupId);
+    await this.authorities.active(groupId);
+    return this.trustedCrlsPem(groupId);
+  }
+
+  private async crlDerOf(groupId: string, caId: string): Promise<Uint8Array> {
+    return this.current(await this.requireCa(groupId, caId));
+  }
+
+  private async trustedCrlsPem(groupId: string): Promise<string> {
     const trusted = await this.authorities.trusted(groupId);
     const crls = await Promise.all(trusted.map((authority) => this.current(authority)));
     return crls.map(crlPem).join('');

@@ -126,6 +126,10 @@ export const ATLAS_ERRORS = {
   CERTIFICATE_ALREADY_REVOKED: [409, 'Certificate %s is already revoked.'],
   INVALID_CERTIFICATE_SERIAL: [404, 'An invalid certificate serial number %s was specified.'],
   CA_ROTATION_CONFLICT: [409, 'The project CA changed while it was being rotated; retry.'],
+  MANAGED_X509_CA_NOT_FOUND: [
+    404,
+    'Project %s has no Atlas-managed X.509 CA yet: it is created when its first certificate is issued.',
+  ],
   LDAP_NOT_SUPPORTED: [400, 'LDAP authentication and authorization are not supported by this server.'],
   INVALID_WEBHOOK_URL: [400, 'The webhook URL %s must be an absolute http or https URL.'],
   // authentication and authorisation

@@ -49,3 +49,19 @@ export function serialToDerHex(serial: bigint): string {
 export function serialFromHex(hex: string): bigint {
   return BigInt(`0x${hex}`);
 }
+
+/**
+ * The serials a search text can name: decimal as the API writes `_id`, or hex as openssl
+ * prints it (`0x` prefix, colons and any case allowed). Digits alone are read both ways,
+ * since `1234` is a valid serial in either base. Undefined when the text names none.
+ */
+export function serialSearchCandidates(text: string): bigint[] | undefined {
+  const trimmed = text.trim();
+  const hexOnly = /^0x/i.test(trimmed) || /[:a-f]/i.test(trimmed);
+  const hex = trimmed.replace(/^0x/i, '').replace(/:/g, '');
+  const candidates: bigint[] = [];
+  if (!hexOnly && /^[0-9]{1,19}$/.test(trimmed)) candidates.push(BigInt(trimmed));
+  if (/^[0-9a-f]{1,18}$/i.test(hex)) candidates.push(serialFromHex(hex));
+  const valid = [...new Set(candidates)].filter(isValidSerial);
+  return valid.length === 0 ? undefined : valid;
+}

@@ -356,6 +356,8 @@ describe('rotating the managed CA', () => {
     const created = await server.client.post(`${V1}/groups`, { name: 'Neighbour', orgId: server.credentials.orgId });
     assert.equal(created.status, 200, created.text);
     const otherGroupId = created.json().id as string;
+    // Its first CA, made by a rotation (reads never create one).
+    assert.equal((await server.client.post(`${managedX509(server, otherGroupId)}/ca/rotate`)).status, 200);
     const [otherCa] = await listCas(server, otherGroupId);
     assert.ok(otherCa);
     for (const caId of [otherCa.id, '0123456789abcdef01234567', 'not-a-ca']) {
@@ -437,8 +439,12 @@ describe('rotating the managed CA', () => {
     const created = await server.client.post(`${V1}/groups`, { name: 'Unused', orgId: server.credentials.orgId });
     assert.equal(created.status, 200, created.text);
     const otherGroupId = created.json().id as string;
+    const made = await server.client.post(`${managedX509(server, otherGroupId)}/ca/rotate`);
+    assert.equal(made.status, 200, made.text);
+    assert.equal(made.json().subject, caSubject(otherGroupId, 1), 'the first rotation makes the first CA');
     const firstPem = await caPem(server, otherGroupId);
     const [first] = await listCas(server, otherGroupId);
+    assert.deepEqual(made.json(), caView(server, firstPem, first!.id, 'ACTIVE', undefined, otherGroupId));
     const rotated = await server.client.post(`${managedX509(server, otherGroupId)}/ca/rotate`);
     assert.equal(rotated.status, 200, rotated.text);
     const second = rotated.json() as CaView;
@@ -449,6 +455,55 @@ describe('rotating the managed CA', () => {
     ]);
     assert.equal(await bundlePem(server, otherGroupId), await caPem(server, otherGroupId));
     assert.equal(pemBlocks(await crlPem(server, otherGroupId), 'X509 CRL').length, 1);
+  });
+});
+
+// --- a project without a CA -----------------------------------------------------------------
+
+describe('reading a project that has no CA yet creates none', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  test('GET cas is an empty list; ca, ca/bundle, crl and crl.pem are 404 MANAGED_X509_CA_NOT_FOUND; nothing is written', async () => {
+    const { groupId } = server.credentials;
+    const reader = await clientWith(server, ['ORG_MEMBER'], ['GROUP_READ_ONLY']);
+    const before = await storeSnapshot(server.store);
+    for (const client of [reader, server.client]) {
+      const cas = await client.get(`${managedX509(server)}/cas`);
+      assert.equal(cas.status, 200, cas.text);
+      assert.deepEqual(cas.json().results, []);
+      assert.equal(cas.json().totalCount, 0);
+      for (const path of ['ca', 'ca/bundle', 'crl', 'crl.pem']) {
+        assertAtlasError(
+          await client.get(`${managedX509(server)}/${path}`),
+          atlasError(
+            404,
+            'MANAGED_X509_CA_NOT_FOUND',
+            `Project ${groupId} has no Atlas-managed X.509 CA yet: it is created when its first certificate is issued.`,
+            [groupId],
+          ),
+        );
+      }
+    }
+    assert.equal(await storeSnapshot(server.store), before, 'the reads changed nothing in the store');
+    const created = await server.client.get(`${V1}/groups/${groupId}/events?eventType=DBCERTS_CA_CREATED`);
+    assert.equal(created.json().totalCount, 0);
+  });
+
+  test('issuing the first certificate creates the CA (DBCERTS_CA_CREATED), and the reads answer it', async () => {
+    await createManagedUser(server, 'first');
+    await issue(server, 'first');
+    const cas = await listCas(server);
+    assert.equal(cas.length, 1);
+    assert.equal(cas[0]!.status, 'ACTIVE');
+    assert.equal(new X509Certificate(await caPem(server)).subject.includes('dbcerts Atlas-managed X.509 CA'), true);
+    const events = await server.client.get(
+      `${V1}/groups/${server.credentials.groupId}/events?eventType=DBCERTS_CA_CREATED`,
+    );
+    assert.equal(events.json().totalCount, 1);
   });
 });
 

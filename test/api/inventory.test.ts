@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -494,5 +494,244 @@ describe("the project's inventory: GET …/userSecurity/managedX509/certs", () =
       await outsider.get(projectInventoryPath()),
       atlasError(401, 'NOT_IN_GROUP', 'The current user is not in the group, or the group does not exist.'),
     );
+  });
+});
+
+describe('searching by serial, expiresAfter, and the order (sortBy, orderBy)', () => {
+  const ALL = ['a1', 'b1', 'a5', 'a2', 'b3', 'b4', 'a4', 'a3', 'b2'];
+  const hexOf = (serial: bigint) => serial.toString(16).toUpperCase().padStart(16, '0');
+
+  test('?serial= the decimal _id, or the hex openssl prints (0x, colons, any case): that certificate alone', async () => {
+    const a3 = cert('a3');
+    const hex = hexOf(a3.serial);
+    const forms = [String(a3.serial), hex, hex.toLowerCase(), `0x${hex}`, hex.match(/../g)!.join(':')];
+    for (const form of forms) {
+      const query = `?serial=${encodeURIComponent(form)}`;
+      assert.deepEqual(await results(certsPath(server, 'alice', query)), [inventoryView('a3')], form);
+      assert.deepEqual(await results(projectInventoryPath(query)), [inventoryView('a3')], form);
+    }
+    // Another user's serial on alice's list, and a serial of no certificate: nothing.
+    assert.deepEqual(await results(certsPath(server, 'alice', `?serial=${cert('b2').serial}`)), []);
+    assert.deepEqual(await results(projectInventoryPath('?serial=1')), []);
+    // Combined with the other filters.
+    assert.deepEqual(await results(certsPath(server, 'alice', `?serial=${a3.serial}&status=active`)), []);
+  });
+
+  test("another project's certificate is never found by its serial", async () => {
+    const foreign = await server.client.get(`${V1}/groups/${groupId}/userSecurity/managedX509/certs?status=all`);
+    const serials = new Set(foreign.json().results.map((entry: { _id: bigint }) => String(entry._id)));
+    assert.equal(serials.size, 9);
+    const [otherProject] = (await server.client.get(`${V1}/groups?itemsPerPage=500`))
+      .json()
+      .results.filter((project: { id: string }) => project.id !== groupId);
+    const elsewhere = await server.client.get(
+      `${V1}/groups/${otherProject.id}/userSecurity/managedX509/certs?status=all`,
+    );
+    const foreignSerial = String(elsewhere.json().results[0]._id);
+    assert.equal(serials.has(foreignSerial), false);
+    assert.deepEqual(await results(projectInventoryPath(`?serial=${foreignSerial}`)), []);
+  });
+
+  test('a serial that names none: 400 INVALID_QUERY_PARAMETER serial', async () => {
+    for (const bad of ['', 'xyz', '-5', '0', '0x8000000000000000', '12 34', '1'.repeat(65)]) {
+      assertAtlasError(
+        await server.client.get(certsPath(server, 'alice', `?serial=${encodeURIComponent(bad)}`)),
+        invalidQueryParameter('serial'),
+        bad,
+      );
+    }
+  });
+
+  test('?expiresAfter: notAfter at or after it; with expiresBefore, a window', async () => {
+    assert.deepEqual(
+      await results(certsPath(server, 'alice', '?expiresAfter=2031-05-11T12:00:00Z')),
+      ['a2', 'a3', 'a4'].map(inventoryView),
+    );
+    assert.deepEqual(
+      await results(certsPath(server, 'alice', '?expiresAfter=2031-05-11T12:00:01Z')),
+      ['a3', 'a4'].map(inventoryView),
+    );
+    // Active and outlasting a 30-day lead time (what the console calls active, not expiring).
+    const leadEnd = new Date(NOW.getTime() + 30 * DAY).toISOString();
+    assert.deepEqual(
+      await results(projectInventoryPath(`?status=active&expiresAfter=${leadEnd}`)),
+      ['a4', 'b2'].map(inventoryView),
+    );
+    assert.deepEqual(
+      await results(projectInventoryPath('?expiresAfter=2031-04-15&expiresBefore=2031-05-17')),
+      ['a5', 'a2', 'b3'].map(inventoryView),
+    );
+    assertAtlasError(
+      await server.client.get(projectInventoryPath('?expiresAfter=later')),
+      invalidQueryParameter('expiresAfter'),
+    );
+  });
+
+  test('?orderBy=desc: newest first (a user), latest expiry first (the project); sortBy switches the key', async () => {
+    assert.deepEqual(
+      await results(certsPath(server, 'alice', '?orderBy=desc')),
+      ['a5', 'a4', 'a3', 'a2', 'a1'].map(inventoryView),
+    );
+    assert.deepEqual(
+      await results(certsPath(server, 'alice', '?sortBy=notAfter')),
+      ['a1', 'a5', 'a2', 'a4', 'a3'].map(inventoryView),
+    );
+    assert.deepEqual(
+      await results(certsPath(server, 'alice', '?sortBy=notAfter&orderBy=desc&status=active')),
+      ['a4', 'a2'].map(inventoryView),
+    );
+    assert.deepEqual(await results(projectInventoryPath('?orderBy=desc')), [...ALL].reverse().map(inventoryView));
+    assert.deepEqual(
+      await results(projectInventoryPath('?sortBy=createdAt&username=bob')),
+      ['b1', 'b2', 'b3', 'b4'].map(inventoryView),
+    );
+    // Paging follows the order: page 2 of the newest first.
+    assert.deepEqual(await results(certsPath(server, 'alice', '?orderBy=desc&itemsPerPage=2&pageNum=2')), [
+      inventoryView('a3'),
+      inventoryView('a2'),
+    ]);
+    for (const [name, value] of [
+      ['orderBy', 'down'],
+      ['sortBy', 'serial'],
+    ]) {
+      const response = await server.client.get(certsPath(server, 'alice', `?${name}=${value}`));
+      assert.equal(response.status, 400, response.text);
+      assert.equal(response.json().errorCode, 'INVALID_QUERY_PARAMETER', response.text);
+    }
+  });
+});
+
+describe('one certificate: GET …/managedX509/certs/{serial}', () => {
+  test('its inventory entry, notBefore, issuer and CA, its user, the PEM and the SHA-256 fingerprint', async () => {
+    const a3 = cert('a3');
+    const response = await server.client.get(projectInventoryPath(`/${a3.serial}`));
+    assert.equal(response.status, 200, response.text);
+    const body = response.json();
+    const pem = body.pem as string;
+    const x509 = new X509Certificate(pem);
+    assert.equal(BigInt(`0x${x509.serialNumber}`), a3.serial);
+    const [ca] = (await server.client.get(`${V1}/groups/${groupId}/userSecurity/managedX509/cas`)).json().results;
+    assert.deepEqual(body, {
+      ...inventoryView('a3'),
+      caId: ca.id,
+      databaseName: '$external',
+      issuer: ca.subject,
+      notBefore: atlasDate(new Date(x509.validFrom)),
+      pem,
+      sha256Fingerprint: x509.fingerprint256,
+      username: 'alice',
+    });
+    assert.match(pem, /^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/);
+    assert.doesNotMatch(response.text, /PRIVATE KEY/);
+    const file = join(scratch, 'a3.pem');
+    writeFileSync(file, pem);
+    assert.equal(
+      (await openssl('x509', '-in', file, '-noout', '-fingerprint', '-sha256')).trim(),
+      `sha256 Fingerprint=${x509.fingerprint256}`,
+    );
+    assert.equal((await openssl('x509', '-in', file, '-noout', '-serial')).trim(), `serial=${hexOf(a3.serial)}`);
+  });
+
+  test('unknown, another project’s, or malformed serials: Atlas’ 404s', async () => {
+    const [otherProject] = (await server.client.get(`${V1}/groups?itemsPerPage=500`))
+      .json()
+      .results.filter((project: { id: string }) => project.id !== groupId);
+    const elsewhere = `${V1}/groups/${otherProject.id}/userSecurity/managedX509/certs`;
+    const foreignSerial = String((await server.client.get(elsewhere)).json().results[0]._id);
+    assert.equal((await server.client.get(`${elsewhere}/${foreignSerial}`)).status, 200, 'it is there');
+    for (const serial of ['1', foreignSerial]) {
+      assertAtlasError(
+        await server.client.get(projectInventoryPath(`/${serial}`)),
+        atlasError(
+          404,
+          'CERTIFICATE_DOES_NOT_EXIST',
+          'Certificate does not exist.  It may have expired or been revoked.',
+        ),
+        serial,
+      );
+    }
+    for (const bad of ['abc', '0', '-1', '9223372036854775808']) {
+      const response = await server.client.get(projectInventoryPath(`/${bad}`));
+      assert.equal(response.status, 404, bad);
+      assert.equal(response.json().errorCode, 'INVALID_CERTIFICATE_SERIAL', bad);
+    }
+  });
+
+  function hexOf(serial: bigint): string {
+    const hex = serial.toString(16).toUpperCase();
+    return hex.length % 2 === 1 ? `0${hex}` : hex;
+  }
+});
+
+describe('what each managed user’s certificates cover: GET …/managedX509/users', () => {
+  const usersPath = (query = '') => `${V1}/groups/${groupId}/userSecurity/managedX509/users${query}`;
+
+  test('every Atlas-managed X.509 user by name: valid certificates, until when, how many ever, last issued', async () => {
+    const response = await server.client.get(usersPath());
+    assert.equal(response.status, 200, response.text);
+    assert.deepEqual(response.json(), {
+      links: [link('self', `${server.origin}${usersPath()}?pageNum=1&itemsPerPage=100`)],
+      results: [
+        {
+          certificateStatus: 'valid',
+          certificates: 5,
+          databaseName: '$external',
+          lastIssuedAt: atlasDate(cert('a5').createdAt),
+          username: 'alice',
+          validCertificates: 2,
+          validUntil: atlasDate(cert('a4').notAfter),
+        },
+        {
+          certificateStatus: 'valid',
+          certificates: 4,
+          databaseName: '$external',
+          lastIssuedAt: atlasDate(cert('b4').createdAt),
+          username: 'bob',
+          validCertificates: 2,
+          validUntil: atlasDate(cert('b2').notAfter),
+        },
+        {
+          certificateStatus: 'none',
+          certificates: 0,
+          databaseName: '$external',
+          username: 'carol',
+          validCertificates: 0,
+        },
+      ],
+      totalCount: 3,
+    });
+  });
+
+  test('?certificateStatus filters (none, expiring by the project’s lead time, valid), with paging and counts', async () => {
+    const names = async (query: string) =>
+      ((await results(usersPath(query))) as Array<{ username: string }>).map((entry) => entry.username);
+    assert.deepEqual(await names('?certificateStatus=none'), ['carol']);
+    assert.deepEqual(await names('?certificateStatus=expiring'), []);
+    // A 60-day lead time: alice's last valid certificate (2031-06-13) now ends within it.
+    const patched = await server.client.patch(`${V1}/groups/${groupId}/userSecurity/managedX509/alerts`, {
+      leadTimeDays: 60,
+    });
+    assert.equal(patched.status, 200, patched.text);
+    assert.deepEqual(await names('?certificateStatus=expiring'), ['alice']);
+    assert.deepEqual(await names('?certificateStatus=valid'), ['bob']);
+    assert.deepEqual(await names('?certificateStatus=none,expiring'), ['alice', 'carol']);
+    assert.deepEqual(await names('?certificateStatus=none&certificateStatus=valid'), ['bob', 'carol']);
+    const page = await server.client.get(usersPath('?certificateStatus=none,expiring&itemsPerPage=1&pageNum=2'));
+    assert.equal(page.json().totalCount, 2);
+    assert.deepEqual(
+      page
+        .json()
+        .results.map((entry: { username: string; certificateStatus: string }) => [
+          entry.username,
+          entry.certificateStatus,
+        ]),
+      [['carol', 'none']],
+    );
+    assertAtlasError(
+      await server.client.get(usersPath('?certificateStatus=active')),
+      invalidQueryParameter('certificateStatus'),
+    );
+    // Back to the default for the tests that follow.
+    await server.client.patch(`${V1}/groups/${groupId}/userSecurity/managedX509/alerts`, { leadTimeDays: 30 });
   });
 });

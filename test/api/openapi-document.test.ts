@@ -95,6 +95,8 @@ const SUCCESS: Record<Operation, number> = {
   rotateManagedCa: 200,
   getCertificateRevocationList: 200,
   listCertificateInventory: 200,
+  getManagedCertificate: 200,
+  listManagedX509Users: 200,
   revokeCertificate: 200,
   getExpiryAlertSettings: 200,
   updateExpiryAlertSettings: 200,
@@ -897,7 +899,7 @@ describe('extensions and security', () => {
       if (!isExtensionPath(entry.path) && mark !== undefined) problems.push(`${where(entry)}: marked ${mark}`);
     }
     assert.deepEqual(problems, []);
-    assert.equal(atlasOperations().filter(({ path }) => isExtensionPath(path)).length, 22);
+    assert.equal(atlasOperations().filter(({ path }) => isExtensionPath(path)).length, 26);
   });
 
   test('both security schemes are declared, and every Atlas operation accepts either', () => {

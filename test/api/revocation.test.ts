@@ -575,6 +575,11 @@ describe('the CRLs (openssl as the oracle)', () => {
   before(async () => {
     server = await startTestServer({ clock: new TestClock('2026-05-04T10:00:00Z') });
     await createManagedUser(server, 'erin');
+    // The CA and its first CRL before any certificate: reads never create the CA, a rotation does.
+    const created = await server.client.post(
+      `${V1}/groups/${server.credentials.groupId}/userSecurity/managedX509/ca/rotate`,
+    );
+    assert.equal(created.status, 200, created.text);
     ca = await caFile(server);
     caSubject = await subjectOf(ca);
     caKeyId = await subjectKeyId(ca);

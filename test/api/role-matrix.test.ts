@@ -96,6 +96,8 @@ const ids = {
   otherOrg: '',
   otherGroup: '',
   firstCa: '',
+  /** A certificate the read routes show (never revoked). */
+  shownSerial: '',
   /** The service account the service-account routes act on (it never makes a request). */
   targetAccount: '',
   targetAccountClientId: '',
@@ -381,6 +383,8 @@ const FIXTURES: Partial<Record<Operation, Fixture>> = {
   rotateManagedCa: { success: 200, prepare: async () => ({}) },
   getCertificateRevocationList: { success: 200, prepare: async () => ({}) },
   listCertificateInventory: { success: 200, prepare: async () => ({}) },
+  getManagedCertificate: { success: 200, prepare: async () => ({ params: { serial: ids.shownSerial } }) },
+  listManagedX509Users: { success: 200, prepare: async () => ({}) },
   revokeCertificate: {
     success: 200,
     prepare: async () => ({ params: { serial: await issueCertificate() }, body: {} }),
@@ -653,11 +657,7 @@ before(async () => {
     201,
     'creating the SCRAM user',
   );
-  await expectStatus(
-    await server.client.post(`${V1}/groups/${GROUP_ID}/databaseUsers/${MANAGED_USER}/certs`, {}),
-    201,
-    'issuing a first certificate',
-  );
+  ids.shownSerial = await issueCertificate();
   const [firstCa] = await server.store.db
     .selectFrom('certificate_authorities')
     .select('id')

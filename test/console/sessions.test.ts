@@ -114,6 +114,9 @@ describe('console sessions', () => {
         orgId: server.credentials.orgId,
         orgRoles: ['ORG_OWNER'],
         projectRoles: [],
+        requiredRoles: Object.fromEntries(
+          allOperations.map((operation) => [operation, [...REQUIRED_ROLES[operation].anyOf]]),
+        ),
       });
     });
 
@@ -365,6 +368,27 @@ describe('console sessions', () => {
         headers: { cookie: `a=b; ${session.cookie}; ${session.cookie}` },
       });
       assert.equal(twice.status, 200);
+    });
+
+    test('a console call with no cookie at all (signed out in another tab) is a 401 without the challenge', async () => {
+      const session = await signIn(origin, owner);
+      const signedOut = await withSession(origin, session, 'DELETE', '/console/session');
+      assert.equal(signedOut.status, 204, signedOut.text);
+      // The browser dropped the cookie; the console's script still says it is the console.
+      for (const method of ['GET', 'POST'] as const) {
+        assertSessionRefused(
+          await http(origin, method, usersPath(), { headers: { 'x-dbcerts-console': '1' } }),
+          `${method} with X-Dbcerts-Console`,
+        );
+      }
+      assertSessionRefused(
+        await http(origin, 'GET', `${V1}/groups/${groupId}/userSecurity/managedX509/ca`, {
+          headers: { 'x-dbcerts-console': '1' },
+        }),
+        'a download of the console',
+      );
+      // Every other client still gets the ordinary Digest challenge.
+      assertChallenge(await http(origin, 'GET', usersPath()), 'no header');
     });
 
     test('a read-only key: its operations are the read ones; a crafted write with cookie and token is refused as by Digest', async () => {

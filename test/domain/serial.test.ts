@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_SERIAL, parseSerial, randomSerial, serialFromHex, serialToDerHex } from '../../src/domain/serial.js';
+import {
+  MAX_SERIAL,
+  parseSerial,
+  randomSerial,
+  serialFromHex,
+  serialSearchCandidates,
+  serialToDerHex,
+} from '../../src/domain/serial.js';
 
 test('random serials are positive, below 2^63 and use the high bits', () => {
   let maximum = 0n;
@@ -38,5 +45,29 @@ test('decimal serials parse exactly, and nothing else does', () => {
   assert.equal(parseSerial('9223372036854775807'), MAX_SERIAL);
   for (const bad of ['0', '-1', '01', '9223372036854775808', '1e3', ' 1', '', 'abc']) {
     assert.equal(parseSerial(bad), undefined, bad);
+  }
+});
+
+test('a serial search reads decimal, and hex as openssl prints it; digits alone both ways', () => {
+  // 5433027191242719574 is 4B:65:FD:71:ED:0F:81:56 in openssl's -text form.
+  assert.deepEqual(serialSearchCandidates('5433027191242719574'), [5433027191242719574n]);
+  for (const hex of [
+    '4B65FD71ED0F8156',
+    '4b65fd71ed0f8156',
+    '0x4B65FD71ED0F8156',
+    '4B:65:FD:71:ED:0F:81:56',
+    ' 004B65FD71ED0F8156 ',
+  ]) {
+    assert.deepEqual(serialSearchCandidates(hex), [5433027191242719574n], hex);
+  }
+  // Digits alone: the decimal reading and the hex one.
+  assert.deepEqual(serialSearchCandidates('1234'), [1234n, 0x1234n]);
+  assert.deepEqual(serialSearchCandidates('10'), [10n, 16n]);
+  // Hex only once a letter, colon or 0x says so; beyond 2^63 - 1 either way, nothing.
+  assert.deepEqual(serialSearchCandidates('0x10'), [16n]);
+  assert.deepEqual(serialSearchCandidates('9223372036854775807'), [MAX_SERIAL]);
+  assert.deepEqual(serialSearchCandidates('7FFFFFFFFFFFFFFF'), [MAX_SERIAL]);
+  for (const bad of ['', '0', '00', 'xyz', '-1', '0x8000000000000000', '1.5', '12 34', '9999999999999999999']) {
+    assert.equal(serialSearchCandidates(bad), undefined, bad);
   }
 });

@@ -220,6 +220,11 @@ describe('certificate contents (ec-p256 under ec-p256)', () => {
 
   before(async () => {
     server = await startTestServer();
+    // The CA before any certificate, as an operator sets up mongod first: reads never create it, a rotation does.
+    const created = await server.client.post(
+      `${V1}/groups/${server.credentials.groupId}/userSecurity/managedX509/ca/rotate`,
+    );
+    assert.equal(created.status, 200, created.text);
     ca = await caPem(server);
     caPath = writeScratch(ca, 'ca.pem');
   });

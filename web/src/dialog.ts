@@ -12,11 +12,21 @@ const FOCUSABLE =
 export interface OpenDialog {
   element: HTMLDialogElement;
   body: HTMLDivElement;
+  /** Closes it (asking first, for a dialog with `confirmClose`). */
   close(): void;
   closed: Promise<void>;
 }
 
-export function openDialog(title: string, content: Child[], options: { describedBy?: string } = {}): OpenDialog {
+export interface DialogOptions {
+  describedBy?: string;
+  /**
+   * Asked before the dialog closes, however it is asked to (Escape, a button, the
+   * browser's own close request): it stays open unless this resolves true.
+   */
+  confirmClose?: () => Promise<boolean>;
+}
+
+export function openDialog(title: string, content: Child[], options: DialogOptions = {}): OpenDialog {
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   const titleId = uid('dialog-title');
   const body = h('div', { class: 'dialog-body' }, content);
@@ -26,7 +36,27 @@ export function openDialog(title: string, content: Child[], options: { described
     h('h2', { id: titleId }, title),
     body,
   );
+  const { confirmClose } = options;
+  let mayClose = confirmClose === undefined;
+  let asking = false;
+  const requestClose = async () => {
+    if (asking) return;
+    asking = true;
+    try {
+      if (!mayClose) mayClose = await confirmClose!();
+    } finally {
+      asking = false;
+    }
+    if (mayClose) element.close();
+  };
   element.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && confirmClose) {
+      // Cancelling the key press keeps the browser from closing the dialog on its own.
+      event.preventDefault();
+      event.stopPropagation();
+      void requestClose();
+      return;
+    }
     if (event.key !== 'Tab') return;
     const focusable = [...element.querySelectorAll<HTMLElement>(FOCUSABLE)].filter(
       (candidate) => candidate.offsetParent !== null || candidate === document.activeElement,
@@ -42,11 +72,22 @@ export function openDialog(title: string, content: Child[], options: { described
       first.focus();
     }
   });
+  element.addEventListener('cancel', (event) => {
+    if (!confirmClose) return;
+    event.preventDefault();
+    void requestClose();
+  });
   let resolveClosed: () => void;
   const closed = new Promise<void>((resolve) => {
     resolveClosed = resolve;
   });
   element.addEventListener('close', () => {
+    // A close request the page could not cancel: open it again, and ask.
+    if (!mayClose) {
+      element.showModal();
+      void requestClose();
+      return;
+    }
     element.remove();
     if (opener?.isConnected) opener.focus();
     resolveClosed();
@@ -56,7 +97,7 @@ export function openDialog(title: string, content: Child[], options: { described
   const autofocus =
     element.querySelector<HTMLElement>('[data-autofocus]') ?? element.querySelector<HTMLElement>(FOCUSABLE);
   autofocus?.focus();
-  return { element, body, close: () => element.close(), closed };
+  return { element, body, close: () => void requestClose(), closed };
 }
 
 /** Asks for a confirmation; resolves true only for the confirming button. */
@@ -64,6 +105,7 @@ export function confirmDialog(options: {
   title: string;
   message: Child[];
   confirmLabel: string;
+  cancelLabel?: string;
   danger?: boolean;
 }): Promise<boolean> {
   let confirmed = false;
@@ -78,7 +120,7 @@ export function confirmDialog(options: {
         h(
           'button',
           { type: 'button', class: 'secondary', 'data-autofocus': true, onclick: () => dialog.close() },
-          'Cancel',
+          options.cancelLabel ?? 'Cancel',
         ),
         h(
           'button',

@@ -88,23 +88,46 @@ export function badge(text: string, kind: string): HTMLSpanElement {
   return h('span', { class: `badge badge-${kind}` }, text);
 }
 
-/** A table in a horizontally scrollable region (narrow screens), with a caption. */
-export function table(caption: string, headers: string[], rows: HTMLTableRowElement[]): HTMLDivElement {
+/**
+ * A table with a caption. On a phone (`stacked`) each row becomes a card, every cell
+ * labelled by its column (`data-label`); otherwise narrow screens scroll it sideways.
+ */
+export function table(
+  caption: string,
+  headers: string[],
+  rows: HTMLTableRowElement[],
+  options: { stacked?: boolean } = {},
+): HTMLDivElement {
   const captionId = uid('caption');
+  // Explicit roles: a table laid out as cards (CSS display) stays a table for assistive technology.
+  const roles = options.stacked ? { table: 'table', row: 'row', cell: 'cell', header: 'columnheader' } : undefined;
+  for (const line of rows) {
+    if (roles) line.setAttribute('role', roles.row);
+    [...line.cells].forEach((cell, index) => {
+      const header = headers[index];
+      if (header !== undefined) cell.dataset.label = header;
+      if (roles) cell.setAttribute('role', roles.cell);
+    });
+  }
   return h(
     'div',
-    { class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: 0 },
+    {
+      class: options.stacked ? 'table-wrap stacked' : 'table-wrap',
+      role: 'region',
+      'aria-labelledby': captionId,
+      tabindex: 0,
+    },
     h(
       'table',
-      null,
+      { role: roles?.table, 'aria-labelledby': roles ? captionId : undefined },
       h('caption', { id: captionId }, caption),
       h(
         'thead',
         null,
         h(
           'tr',
-          null,
-          headers.map((header) => h('th', { scope: 'col' }, header)),
+          { role: roles?.row },
+          headers.map((header) => h('th', { scope: 'col', role: roles?.header }, header)),
         ),
       ),
       h('tbody', null, rows),
@@ -123,6 +146,21 @@ export function row(...cells: Child[]): HTMLTableRowElement {
 /** A message for assistive technology and sighted users alike. */
 export function errorMessage(text: string): HTMLParagraphElement {
   return h('p', { class: 'error', role: 'alert' }, text);
+}
+
+/** An error where the content would be, with a way to try again. */
+export function errorPanel(text: string, retry: () => void): HTMLDivElement {
+  return h(
+    'div',
+    { class: 'error-panel' },
+    errorMessage(text),
+    h('button', { type: 'button', class: 'secondary', onclick: retry }, 'Retry'),
+  );
+}
+
+/** A line that says what the key may not do here, and which role would. */
+export function needsRole(text: string): HTMLParagraphElement {
+  return h('p', { class: 'hint needs-role' }, text);
 }
 
 export function loading(what: string): HTMLParagraphElement {

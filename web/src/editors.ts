@@ -13,34 +13,50 @@ export interface Label {
   value: string;
 }
 
-const BUILT_IN_ROLES = [
-  'read',
-  'readWrite',
-  'dbAdmin',
-  'dbOwner',
-  'userAdmin',
+/** The built-in roles Atlas grants to database users (its DatabaseUserRole.roleName). */
+const DATABASE_ROLES = ['read', 'readWrite', 'dbAdmin'];
+/** …and those MongoDB grants on the admin database only. */
+const ADMIN_ROLES = [
+  'atlasAdmin',
+  'backup',
+  'clusterMonitor',
+  'dbAdminAnyDatabase',
+  'enableSharding',
   'readAnyDatabase',
   'readWriteAnyDatabase',
-  'dbAdminAnyDatabase',
-  'userAdminAnyDatabase',
-  'clusterMonitor',
-  'enableSharding',
-  'backup',
-  'atlasAdmin',
 ];
 
-let rolesListId: string | undefined;
-function rolesDatalist(): string {
-  if (rolesListId && document.getElementById(rolesListId)) return rolesListId;
-  rolesListId = uid('roles');
+/**
+ * What is wrong with these roles, in words, before the server is asked: a name that is
+ * neither a built-in role nor one of the project's custom roles, or an admin-only role
+ * elsewhere than on `admin`. The server still decides (its answer is shown as it is).
+ */
+export function roleProblems(roles: Role[], customRoles: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const role of roles) {
+    if (!role.roleName || !role.databaseName) continue;
+    if (ADMIN_ROLES.includes(role.roleName)) {
+      if (role.databaseName !== 'admin' || role.collectionName)
+        problems.push(`${role.roleName} is granted on the admin database only (no collection).`);
+    } else if (!DATABASE_ROLES.includes(role.roleName) && !customRoles.includes(role.roleName)) {
+      problems.push(
+        `“${role.roleName}” is neither a built-in role (${[...DATABASE_ROLES, ...ADMIN_ROLES].join(', ')}) nor a custom role of this project.`,
+      );
+    }
+  }
+  return problems;
+}
+
+function rolesDatalist(customRoles: readonly string[]): string {
+  const id = uid('roles');
   document.body.appendChild(
     h(
       'datalist',
-      { id: rolesListId },
-      BUILT_IN_ROLES.map((role) => h('option', { value: role })),
+      { id, class: 'roles-list' },
+      [...DATABASE_ROLES, ...ADMIN_ROLES, ...customRoles].map((role) => h('option', { value: role })),
     ),
   );
-  return rolesListId;
+  return id;
 }
 
 interface ListEditor<T> {
@@ -132,14 +148,16 @@ function listEditor<T>(options: {
   };
 }
 
-export function rolesEditor(initial: Role[]): ListEditor<Role> {
+export function rolesEditor(initial: Role[], customRoles: readonly string[] = []): ListEditor<Role> {
+  document.querySelectorAll('datalist.roles-list').forEach((list) => list.remove());
+  const listId = rolesDatalist(customRoles);
   return listEditor<Role>({
     legend: 'Database roles',
     itemName: 'role',
     initial,
     minimum: 1,
     columns: [
-      { label: 'Role', name: 'roleName', required: true, list: rolesDatalist, placeholder: 'readWrite' },
+      { label: 'Role', name: 'roleName', required: true, list: () => listId, placeholder: 'readWrite' },
       { label: 'Database', name: 'databaseName', required: true, placeholder: 'app' },
       { label: 'Collection (optional)', name: 'collectionName', required: false },
     ],

@@ -1,20 +1,26 @@
-import { SessionEndedError } from './api.js';
-import { errorMessage, h, replace } from './dom.js';
+import { describeError, SessionEndedError } from './api.js';
+import { errorPanel, h, replace } from './dom.js';
 import { session } from './session.js';
-import { renderProject, type ProjectTab, PROJECT_TABS } from './view-project.js';
+import { type ProjectRoute, renderProject, PROJECT_TABS, type ProjectTab } from './view-project.js';
 import { renderProjects } from './view-projects.js';
 import { renderSignIn } from './view-signin.js';
 
 /**
- * The dbcerts web console: a single page with hash routes.
- *   #/signin · #/projects · #/projects/<groupId>/<tab> · #/projects/<groupId>/users/<db>/<username>
+ * The dbcerts web console: a single page with hash routes, each with its filters in a
+ * query after `?` (so a reload or a shared link shows the same list):
+ *   #/signin · #/projects · #/projects/<groupId>/<tab>
+ *   #/projects/<groupId>/users/<db>/<username> · #/projects/<groupId>/certs/<serial>
  */
 
 export interface ViewContext {
   main: HTMLElement;
+  /** The route's filters. */
+  query: URLSearchParams;
   /** True once another view has started rendering: an async view stops drawing then. */
   stale(): boolean;
   navigate(hash: string): void;
+  /** Puts the view's filters in the address (no new render, no history entry). */
+  setQuery(values: Record<string, string | undefined>): void;
   /** A short message for screen readers (and the visible status line). */
   announce(text: string): void;
   /** Re-renders the current route. */
@@ -23,14 +29,18 @@ export interface ViewContext {
   signedIn(hash: string): void;
 }
 
-type Route =
-  | { name: 'signin' }
-  | { name: 'projects' }
-  | { name: 'project'; groupId: string; tab: ProjectTab; user?: { databaseName: string; username: string } };
+type Route = { name: 'signin' } | { name: 'projects' } | ({ name: 'project' } & ProjectRoute);
 
-function parseRoute(hash: string): Route {
-  const parts = hash
-    .replace(/^#\/?/, '')
+function splitHash(hash: string): { path: string; query: URLSearchParams } {
+  const text = hash.replace(/^#\/?/, '');
+  const mark = text.indexOf('?');
+  return mark === -1
+    ? { path: text, query: new URLSearchParams() }
+    : { path: text.slice(0, mark), query: new URLSearchParams(text.slice(mark + 1)) };
+}
+
+function parseRoute(path: string): Route {
+  const parts = path
     .split('/')
     .filter((part) => part !== '')
     .map((part) => {
@@ -42,16 +52,15 @@ function parseRoute(hash: string): Route {
     });
   if (parts[0] === 'signin') return { name: 'signin' };
   if (parts[0] === 'projects' && parts[1] !== undefined) {
+    const groupId = parts[1];
+    if (parts[2] === 'certs' && parts[3] !== undefined) {
+      return { name: 'project', groupId, tab: 'users', serial: parts[3] };
+    }
     const tab = (PROJECT_TABS as readonly string[]).includes(parts[2] ?? '') ? (parts[2] as ProjectTab) : 'users';
     if (tab === 'users' && parts[3] !== undefined && parts[4] !== undefined) {
-      return {
-        name: 'project',
-        groupId: parts[1],
-        tab,
-        user: { databaseName: parts[3], username: parts.slice(4).join('/') },
-      };
+      return { name: 'project', groupId, tab, user: { databaseName: parts[3], username: parts.slice(4).join('/') } };
     }
-    return { name: 'project', groupId: parts[1], tab };
+    return { name: 'project', groupId, tab };
   }
   return { name: 'projects' };
 }
@@ -91,6 +100,8 @@ function renderIdentity(): void {
         onclick: async () => {
           try {
             await session.signOut();
+          } catch {
+            // Signed out here in any case; the server ends the session at its timeout.
           } finally {
             endedMessage = 'You signed out.';
             renderIdentity();
@@ -109,12 +120,25 @@ function go(hash: string): void {
   else location.hash = hash;
 }
 
+function setQuery(values: Record<string, string | undefined>): void {
+  const { path, query } = splitHash(location.hash);
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined || value === '') query.delete(name);
+    else query.set(name, value);
+  }
+  const text = query.toString();
+  history.replaceState(history.state, '', `#/${path}${text ? `?${text}` : ''}`);
+}
+
 async function route(): Promise<void> {
   const id = ++renderCount;
+  const { path, query } = splitHash(location.hash);
   const context: ViewContext = {
     main,
+    query,
     stale: () => id !== renderCount,
     navigate: go,
+    setQuery,
     announce,
     refresh: () => void route(),
     signedIn: (hash) => {
@@ -123,7 +147,7 @@ async function route(): Promise<void> {
       go(hash);
     },
   };
-  const current = parseRoute(location.hash);
+  const current = parseRoute(path);
   try {
     if (current.name === 'signin' || !session.info) {
       renderIdentity();
@@ -131,17 +155,22 @@ async function route(): Promise<void> {
     } else if (current.name === 'projects') {
       await renderProjects(context);
     } else {
-      await renderProject(context, current.groupId, current.tab, current.user);
+      await renderProject(context, current);
     }
   } catch (error) {
     if (context.stale()) return;
     if (error instanceof SessionEndedError) return; // the ended listener shows the sign-in page
-    replace(main, errorMessage(error instanceof Error ? error.message : String(error)));
+    replace(
+      main,
+      h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' }, h('a', { href: '#/projects' }, 'Projects')),
+      h('h1', null, current.name === 'projects' ? 'Projects' : 'Something went wrong'),
+      errorPanel(describeError(error), context.refresh),
+    );
   }
   if (!context.stale()) {
     // Move focus to the new page's heading so keyboard and screen-reader users start there.
     const heading = main.querySelector('h1');
-    if (heading && document.activeElement === document.body) {
+    if (heading && (document.activeElement === document.body || !document.activeElement?.isConnected)) {
       heading.setAttribute('tabindex', '-1');
       heading.focus({ preventScroll: true });
     }

@@ -20,6 +20,8 @@ export interface SessionInfo {
   orgId: string;
   orgRoles: string[];
   projectRoles: Array<{ groupId: string; roles: string[] }>;
+  /** Each operation's roles (any one of them). */
+  requiredRoles: Record<string, string[]>;
 }
 
 export type Credentials = { publicKey: string; privateKey: string } | { clientId: string; clientSecret: string };
@@ -31,6 +33,34 @@ let current: SessionInfo | undefined;
 let clockOffsetMs = 0;
 let lastActivityMs = 0;
 const endedListeners: Array<() => void> = [];
+/** Tells the console's other tabs of a sign-in or sign-out here. */
+const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('dbcerts-console-session') : undefined;
+
+/** Role names as Atlas' UI writes them. */
+const ROLE_NAMES: Record<string, string> = {
+  ORG_OWNER: 'Organization Owner',
+  ORG_MEMBER: 'Organization Member',
+  ORG_GROUP_CREATOR: 'Organization Project Creator',
+  ORG_BILLING_ADMIN: 'Organization Billing Admin',
+  ORG_BILLING_READ_ONLY: 'Organization Billing Viewer',
+  ORG_READ_ONLY: 'Organization Read Only',
+  ORG_STREAM_PROCESSING_ADMIN: 'Organization Stream Processing Admin',
+  GROUP_OWNER: 'Project Owner',
+  GROUP_CLUSTER_MANAGER: 'Project Cluster Manager',
+  GROUP_STREAM_PROCESSING_OWNER: 'Project Stream Processing Owner',
+  GROUP_DATA_ACCESS_ADMIN: 'Project Data Access Admin',
+  GROUP_DATA_ACCESS_READ_WRITE: 'Project Data Access Read/Write',
+  GROUP_DATA_ACCESS_READ_ONLY: 'Project Data Access Read Only',
+  GROUP_DATABASE_ACCESS_ADMIN: 'Project Database Access Admin',
+  GROUP_BACKUP_MANAGER: 'Project Backup Manager',
+  GROUP_OBSERVABILITY_VIEWER: 'Project Observability Viewer',
+  GROUP_SEARCH_INDEX_EDITOR: 'Project Search Index Editor',
+  GROUP_READ_ONLY: 'Project Read Only',
+};
+
+export function roleName(role: string): string {
+  return ROLE_NAMES[role] ?? role;
+}
 
 function adopt(info: SessionInfo): SessionInfo {
   current = info;
@@ -77,6 +107,14 @@ export const session = {
     return (operations.projects[groupId] ?? operations.everyProject).includes(operation);
   },
 
+  /** "Needs the Project Owner role": why a control the key may not use is not there. */
+  needs(operation: string, what: string): string {
+    const roles = current?.requiredRoles[operation] ?? [];
+    const names = roles.map(roleName);
+    const role = names.length === 0 ? 'another role' : `the ${names.join(' or the ')} role`;
+    return `${what} needs ${role}${roles.some((name) => name.startsWith('GROUP_')) ? ' in this project' : ''}.`;
+  },
+
   onEnded(listener: () => void): void {
     endedListeners.push(listener);
   },
@@ -95,7 +133,9 @@ export const session = {
   async signIn(credentials: Credentials): Promise<SessionInfo> {
     const response = await sessionRequest('POST', credentials);
     if (!response.ok) throw await errorFrom(response);
-    return adopt(parseJson(await response.text()) as unknown as SessionInfo);
+    const info = adopt(parseJson(await response.text()) as unknown as SessionInfo);
+    tabs?.postMessage('signed-in');
+    return info;
   },
 
   async signOut(): Promise<void> {
@@ -104,6 +144,7 @@ export const session = {
       if (!response.ok && response.status !== 401) throw await errorFrom(response);
     } finally {
       current = undefined;
+      tabs?.postMessage('signed-out');
     }
   },
 
@@ -133,6 +174,13 @@ export const session = {
     return false;
   },
 };
+
+// Another tab signed out: this one's session is gone too. Another tab signed in: the
+// cookie is a new session now, with a new CSRF token to learn.
+tabs?.addEventListener('message', (event: MessageEvent) => {
+  if (event.data === 'signed-out') end();
+  else if (event.data === 'signed-in' && current) void session.load().catch(() => end());
+});
 
 setApiHooks({
   csrfToken: () => current?.csrfToken,

@@ -1,14 +1,39 @@
-import { ApiError, call, path } from './api.js';
+import { call, countOf, describeError, path } from './api.js';
 import { confirmDialog } from './dialog.js';
-import { badge, errorMessage, field, h, loading, replace, row, table } from './dom.js';
-import { formatInstant } from './format.js';
+import { badge, errorMessage, field, h, loading, needsRole, replace, row, table } from './dom.js';
+import { formatCount, formatInstant } from './format.js';
 import { session } from './session.js';
 import type { ProjectContext } from './view-project.js';
 import { type BundleEntry, previewBundle } from './x509.js';
 
-function describeError(error: unknown): string {
-  if (error instanceof ApiError) return `${error.message}${error.errorCode ? ` (${error.errorCode})` : ''}`;
-  return error instanceof Error ? error.message : String(error);
+/**
+ * Turning customer X.509 on stops dbcerts issuing managed certificates in the project
+ * (Atlas answers CANNOT_GENERATE_CERT_IF_ADVANCED_X509): say so, with what it touches, first.
+ */
+async function confirmBlockingIssuance(groupId: string): Promise<boolean> {
+  const managedX509 = path('groups', groupId, 'userSecurity', 'managedX509');
+  const [users, valid] = await Promise.all([
+    countOf(`${managedX509}/users`),
+    countOf(`${managedX509}/certs`, { status: 'active' }),
+  ]);
+  return confirmDialog({
+    title: 'Block dbcerts-managed issuance?',
+    message: [
+      h(
+        'p',
+        null,
+        'While this project has a customer CA, dbcerts issues no certificate to its Atlas-managed X.509 users: issuing is refused (CANNOT_GENERATE_CERT_IF_ADVANCED_X509) until customer X.509 is turned off again.',
+      ),
+      h(
+        'p',
+        null,
+        `This project has ${formatCount(users)} dbcerts-managed X.509 user${users === 1 ? '' : 's'} and ${formatCount(valid)} valid certificate${valid === 1 ? '' : 's'}; those keep working until they expire, but none can be renewed.`,
+      ),
+    ],
+    cancelLabel: 'Do not save',
+    confirmLabel: 'Save and block managed issuance',
+    danger: true,
+  });
 }
 
 /** Each certificate of a bundle: subject, issuer, validity and whether it can be a CA. */
@@ -58,7 +83,7 @@ export async function renderCustomerCa(context: ProjectContext): Promise<void> {
     replace(
       section,
       h('h2', null, 'Customer CA'),
-      h('p', { class: 'hint' }, 'Reading and changing the customer CA needs the Project Owner role in this project.'),
+      needsRole(session.needs('getUserSecurity', 'Reading and changing the customer CA')),
     );
     return;
   }
@@ -109,6 +134,10 @@ export async function renderCustomerCa(context: ProjectContext): Promise<void> {
         event.preventDefault();
         save.disabled = true;
         try {
+          if (current === undefined && !(await confirmBlockingIssuance(groupId))) {
+            save.disabled = false;
+            return;
+          }
           await call('PATCH', path('groups', groupId, 'userSecurity'), { body: { customerX509: { cas: text.value } } });
           context.announce('Saved the customer CA bundle.');
           context.refresh();
@@ -124,6 +153,13 @@ export async function renderCustomerCa(context: ProjectContext): Promise<void> {
       { class: 'hint' },
       'The root and intermediate CA certificates (PEM) that issue your users’ certificates. Each is shown below before you save; dbcerts checks them again when saving.',
     ),
+    current === undefined
+      ? h(
+          'p',
+          { class: 'notice strong' },
+          'Saving a customer CA stops dbcerts issuing certificates to this project’s Atlas-managed X.509 users, as in Atlas.',
+        )
+      : null,
     field('PEM bundle', text),
     field('Or upload a PEM file', file),
     preview,
@@ -180,6 +216,6 @@ export async function renderCustomerCa(context: ProjectContext): Promise<void> {
               )
             : null,
         ],
-    canSave ? form : h('p', { class: 'hint' }, 'Your roles allow reading the bundle only.'),
+    canSave ? form : needsRole(session.needs('updateUserSecurity', 'Changing the customer CA')),
   );
 }

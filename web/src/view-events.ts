@@ -1,30 +1,10 @@
-import { call, path, type Page } from './api.js';
-import { badge, field, h, loading, replace, row, table } from './dom.js';
-import { formatInstant, serialText } from './format.js';
+import { call, describeError, path, type Page } from './api.js';
+import { badge, errorPanel, field, h, loading, replace, row, table } from './dom.js';
+import { EVENT_TYPE_WORDS, eventTypeText, formatCount, formatInstant, serialText } from './format.js';
 import type { ProjectContext } from './view-project.js';
 
 /** The event types a project's trail can hold (docs/compatibility.md, "Audit trail"). */
-const EVENT_TYPES = [
-  'MONGODB_USER_ADDED',
-  'MONGODB_USER_UPDATED',
-  'MONGODB_USER_DELETED',
-  'MONGODB_USER_X509_CERT_CREATED',
-  'MONGODB_USER_X509_CERT_REVOKED',
-  'API_KEY_ADDED_TO_GROUP',
-  'API_KEY_ROLES_CHANGED',
-  'API_KEY_REMOVED_FROM_GROUP',
-  'SERVICE_ACCOUNT_ADDED_TO_GROUP',
-  'SERVICE_ACCOUNT_ROLES_CHANGED',
-  'SERVICE_ACCOUNT_REMOVED_FROM_GROUP',
-  'GROUP_CREATED',
-  'DBCERTS_CA_CREATED',
-  'DBCERTS_CA_ROTATED',
-  'DBCERTS_CUSTOMER_X509_UPDATED',
-  'DBCERTS_CUSTOMER_X509_DISABLED',
-  'DBCERTS_X509_ALERT_SETTINGS_CHANGED',
-  'NDS_X509_USER_AUTHENTICATION_MANAGED_USER_CERTS_EXPIRATION_CHECK',
-  'DBCERTS_REQUEST_REFUSED',
-];
+const EVENT_TYPES = Object.keys(EVENT_TYPE_WORDS);
 
 const PAGE_SIZE = 50;
 
@@ -77,12 +57,29 @@ function details(event: AuditEvent): HTMLElement {
   );
 }
 
-/** The project's audit trail, newest first, filtered by type and dates, a page at a time. */
+function filtersFrom(query: URLSearchParams): Filters {
+  const date = (value: string | null) => (value && /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : '');
+  const type = query.get('type') ?? '';
+  return {
+    eventType: EVENT_TYPES.includes(type) ? type : '',
+    minDate: date(query.get('from')),
+    maxDate: date(query.get('to')),
+    pageNum: Math.max(1, Number.parseInt(query.get('page') ?? '1', 10) || 1),
+  };
+}
+
+/** The project's audit trail, newest first, filtered by type and dates, a page at a time; the filters are in the address. */
 export async function renderEvents(
   context: ProjectContext,
-  filters: Filters = { eventType: '', minDate: '', maxDate: '', pageNum: 1 },
+  filters: Filters = filtersFrom(context.query),
 ): Promise<void> {
   const { groupId, section } = context;
+  context.setQuery({
+    type: filters.eventType || undefined,
+    from: filters.minDate || undefined,
+    to: filters.maxDate || undefined,
+    page: filters.pageNum === 1 ? undefined : String(filters.pageNum),
+  });
   replace(section, h('h2', null, 'Events'), loading('events'));
   const page = await call<Page<AuditEvent>>('GET', path('groups', groupId, 'events'), {
     query: {
@@ -100,7 +97,7 @@ export async function renderEvents(
     'select',
     { name: 'eventType' },
     h('option', { value: '' }, 'All event types'),
-    EVENT_TYPES.map((name) => h('option', { value: name, selected: name === filters.eventType }, name)),
+    EVENT_TYPES.map((name) => h('option', { value: name, selected: name === filters.eventType }, eventTypeText(name))),
   );
   const minDate = h('input', { type: 'date', name: 'minDate', value: filters.minDate });
   const maxDate = h('input', { type: 'date', name: 'maxDate', value: filters.maxDate });
@@ -109,7 +106,8 @@ export async function renderEvents(
       (error: unknown) => {
         replace(
           section,
-          h('p', { class: 'error', role: 'alert' }, error instanceof Error ? error.message : String(error)),
+          h('h2', null, 'Events'),
+          errorPanel(describeError(error), () => void go(pageNum)),
         );
       },
     );
@@ -137,12 +135,17 @@ export async function renderEvents(
     page.results.length === 0
       ? h('p', { class: 'empty' }, 'No events match.')
       : table(
-          `${total} event${total === 1 ? '' : 's'}, newest first (page ${filters.pageNum} of ${pages})`,
+          `${formatCount(total)} event${total === 1 ? '' : 's'}, newest first (page ${filters.pageNum} of ${pages})`,
           ['When', 'Event', 'Outcome', 'By', 'Details'],
           page.results.map((event) =>
             row(
               formatInstant(event.created),
-              h('code', null, event.eventTypeName),
+              h(
+                'span',
+                { class: 'event-type' },
+                eventTypeText(event.eventTypeName),
+                h('code', { class: 'hint' }, event.eventTypeName),
+              ),
               badge(
                 event.outcome === 'SUCCESS' ? 'Success' : 'Failure',
                 event.outcome === 'SUCCESS' ? 'active' : 'revoked',

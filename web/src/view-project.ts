@@ -1,27 +1,38 @@
-import { call, path } from './api.js';
-import { h, loading, replace } from './dom.js';
+import { call, describeError, path, SessionEndedError } from './api.js';
+import { errorPanel, h, loading, replace } from './dom.js';
 import type { ViewContext } from './main.js';
+import { renderAccess } from './view-access.js';
 import { renderCa } from './view-ca.js';
+import { renderCertificate } from './view-certificate.js';
 import { renderCustomerCa } from './view-customer-ca.js';
 import { renderEvents } from './view-events.js';
-import { renderTimeline } from './view-timeline.js';
+import { renderOverview } from './view-overview.js';
 import { renderUser } from './view-user.js';
 import { renderUsers } from './view-users.js';
 
-export const PROJECT_TABS = ['users', 'timeline', 'ca', 'customer-ca', 'events'] as const;
+export const PROJECT_TABS = ['overview', 'users', 'ca', 'customer-ca', 'access', 'events'] as const;
 export type ProjectTab = (typeof PROJECT_TABS)[number];
 
 const TAB_LABELS: Record<ProjectTab, string> = {
+  overview: 'Overview',
   users: 'Database users',
-  timeline: 'Certificates timeline',
   ca: 'CA & CRL',
   'customer-ca': 'Customer CA',
+  access: 'API access',
   events: 'Events',
 };
+
+export interface ProjectRoute {
+  groupId: string;
+  tab: ProjectTab;
+  user?: { databaseName: string; username: string };
+  serial?: string;
+}
 
 export interface ProjectContext extends ViewContext {
   groupId: string;
   projectName: string;
+  orgId: string;
   /** Where the tab draws. */
   section: HTMLElement;
 }
@@ -30,17 +41,24 @@ export function projectHash(groupId: string, ...rest: string[]): string {
   return `#/projects/${[groupId, ...rest].map(encodeURIComponent).join('/')}`;
 }
 
-/** A project: its name, its sections as navigation links, and the selected section. */
-export async function renderProject(
-  context: ViewContext,
-  groupId: string,
-  tab: ProjectTab,
-  user?: { databaseName: string; username: string },
-): Promise<void> {
-  replace(context.main, h('h1', null, 'Project'), loading('the project'));
-  const project = await call<{ id: string; name: string }>('GET', path('groups', groupId));
-  if (context.stale()) return;
-  const section = h('section', { class: 'project-section', 'aria-label': TAB_LABELS[tab] });
+export function certificateHash(groupId: string, serial: string): string {
+  return projectHash(groupId, 'certs', serial);
+}
+
+/**
+ * A project: its sections as navigation links, and the selected section. The navigation
+ * is drawn first and stays whatever fails below it, with a way to retry.
+ */
+export async function renderProject(context: ViewContext, route: ProjectRoute): Promise<void> {
+  const { groupId, tab, user, serial } = route;
+  const current = h(
+    'span',
+    { 'aria-current': 'page' },
+    user ? user.username : serial ? `Certificate ${serial}` : 'Project',
+  );
+  const projectLink = h('a', { href: projectHash(groupId, 'users') }, 'Project');
+  const heading = h('h1', null, user ? user.username : serial ? `Certificate ${serial}` : 'Project');
+  const section = h('section', { class: 'project-section', 'aria-label': TAB_LABELS[tab] }, loading('the project'));
   replace(
     context.main,
     h(
@@ -48,15 +66,9 @@ export async function renderProject(
       { class: 'breadcrumbs', 'aria-label': 'Breadcrumbs' },
       h('a', { href: '#/projects' }, 'Projects'),
       ' / ',
-      user
-        ? [
-            h('a', { href: projectHash(groupId, 'users') }, project.name),
-            ' / ',
-            h('span', { 'aria-current': 'page' }, user.username),
-          ]
-        : h('span', { 'aria-current': 'page' }, project.name),
+      user || serial ? [projectLink, ' / ', current] : current,
     ),
-    h('h1', null, user ? user.username : project.name),
+    heading,
     h(
       'nav',
       { class: 'tabs-nav', 'aria-label': 'Project sections' },
@@ -71,8 +83,8 @@ export async function renderProject(
               'a',
               {
                 href: projectHash(groupId, name),
-                class: name === tab ? 'current' : undefined,
-                'aria-current': name === tab && !user ? 'page' : undefined,
+                class: name === tab && !serial ? 'current' : undefined,
+                'aria-current': name === tab && !user && !serial ? 'page' : undefined,
               },
               TAB_LABELS[name],
             ),
@@ -82,17 +94,53 @@ export async function renderProject(
     ),
     section,
   );
-  const projectContext: ProjectContext = { ...context, groupId, projectName: project.name, section };
-  switch (tab) {
-    case 'users':
-      return user ? renderUser(projectContext, user.databaseName, user.username) : renderUsers(projectContext);
-    case 'timeline':
-      return renderTimeline(projectContext);
-    case 'ca':
-      return renderCa(projectContext);
-    case 'customer-ca':
-      return renderCustomerCa(projectContext);
-    case 'events':
-      return renderEvents(projectContext);
+  const failed = (error: unknown) => {
+    if (error instanceof SessionEndedError) throw error;
+    if (context.stale()) return;
+    replace(
+      section,
+      h('h2', null, serial ? 'Certificate' : TAB_LABELS[tab]),
+      errorPanel(describeError(error), context.refresh),
+    );
+  };
+  let project: { id: string; name: string; orgId: string };
+  try {
+    project = await call('GET', path('groups', groupId));
+  } catch (error) {
+    return failed(error);
+  }
+  if (context.stale()) return;
+  projectLink.textContent = project.name;
+  if (!user && !serial) {
+    current.textContent = project.name;
+    heading.textContent = project.name;
+  }
+  const projectContext: ProjectContext = {
+    ...context,
+    groupId,
+    projectName: project.name,
+    orgId: project.orgId,
+    section,
+  };
+  try {
+    if (serial) return await renderCertificate(projectContext, serial);
+    switch (tab) {
+      case 'overview':
+        return await renderOverview(projectContext);
+      case 'users':
+        return await (user
+          ? renderUser(projectContext, user.databaseName, user.username)
+          : renderUsers(projectContext));
+      case 'ca':
+        return await renderCa(projectContext);
+      case 'customer-ca':
+        return await renderCustomerCa(projectContext);
+      case 'access':
+        return await renderAccess(projectContext);
+      case 'events':
+        return await renderEvents(projectContext);
+    }
+  } catch (error) {
+    failed(error);
   }
 }

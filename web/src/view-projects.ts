@@ -1,8 +1,8 @@
 import { listAll } from './api.js';
 import { h, loading, replace, row, table } from './dom.js';
-import { formatInstant } from './format.js';
+import { formatCount, formatInstant } from './format.js';
 import type { ViewContext } from './main.js';
-import { session } from './session.js';
+import { roleName, session } from './session.js';
 
 interface Project {
   id: string;
@@ -20,19 +20,26 @@ export async function renderProjects(context: ViewContext): Promise<void> {
   replace(
     context.main,
     h('h1', null, 'Projects'),
-    h('p', { class: 'lead' }, `Organization ${info.orgId}. Roles: ${info.orgRoles.join(', ') || 'none'}.`),
-    projects.length === 0
+    h(
+      'p',
+      { class: 'lead' },
+      `Organization ${info.orgId}. Roles: ${info.orgRoles.map(roleName).join(', ') || 'none'}.`,
+    ),
+    projects.items.length === 0
       ? h('p', { class: 'empty' }, 'This key sees no project.')
       : table(
-          `${projects.length} project${projects.length === 1 ? '' : 's'}`,
+          projects.complete
+            ? `${formatCount(projects.totalCount)} project${projects.totalCount === 1 ? '' : 's'}`
+            : `The first ${formatCount(projects.items.length)} of ${formatCount(projects.totalCount)} projects`,
           ['Name', 'Project ID', 'Created'],
-          projects.map((project) =>
+          projects.items.map((project) =>
             row(
-              h('a', { href: `#/projects/${encodeURIComponent(project.id)}/users` }, project.name),
+              h('a', { href: `#/projects/${encodeURIComponent(project.id)}/overview` }, project.name),
               h('code', null, project.id),
               formatInstant(project.created),
             ),
           ),
+          { stacked: true },
         ),
   );
 }

@@ -161,6 +161,8 @@ function timeOf(tlv: Tlv): Date {
 }
 
 export interface CertificateSummary {
+  /** Exact: a bigint, never a rounded number. */
+  serial: bigint;
   subject: string;
   issuer: string;
   notBefore: Date;
@@ -174,7 +176,11 @@ export function summarizeCertificate(der: Uint8Array): CertificateSummary {
   if (!tbs || certificate.tag !== 0x30 || tbs.tag !== 0x30) throw new DerError('not a certificate');
   const fields = children(tbs.content);
   let index = fields[0]?.tag === 0xa0 ? 1 : 0; // optional version
+  const serialField = fields[index];
   index += 2; // serial, signature algorithm
+  if (!serialField || serialField.tag !== 0x02) throw new DerError('no serial');
+  let serial = 0n;
+  for (const byte of serialField.content) serial = (serial << 8n) | BigInt(byte);
   const issuer = fields[index++];
   const validity = fields[index++];
   const subject = fields[index++];
@@ -196,6 +202,7 @@ export function summarizeCertificate(der: Uint8Array): CertificateSummary {
     }
   }
   return {
+    serial,
     subject: nameOf(subject),
     issuer: nameOf(issuer),
     notBefore: timeOf(notBefore),

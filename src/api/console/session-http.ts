@@ -8,6 +8,8 @@ import type { FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'dbcerts_session';
 export const CSRF_HEADER = 'x-csrf-token';
+/** Sent by the console's own calls, so that a call after the session ended elsewhere is never challenged. */
+export const CONSOLE_HEADER = 'x-dbcerts-console';
 
 /**
  * The session id the request's cookies carry, or undefined. Two different values (a
@@ -37,6 +39,14 @@ export function carriesSessionCookie(request: FastifyRequest): boolean {
     const equals = pair.indexOf('=');
     return equals !== -1 && pair.slice(0, equals).trim() === SESSION_COOKIE;
   });
+}
+
+/**
+ * True when the request comes from the console's script: after a sign-out in another tab
+ * it carries no cookie any more, and a Digest challenge would make the browser prompt.
+ */
+export function comesFromConsoleScript(request: FastifyRequest): boolean {
+  return request.headers[CONSOLE_HEADER] !== undefined;
 }
 
 /** `Secure` only over HTTPS (directly, or as a trusted proxy reports it). */

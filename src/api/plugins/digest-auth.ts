@@ -8,6 +8,7 @@ import { AtlasError } from '../../domain/errors.js';
 import { type BucketPolicy, type BucketState, takeToken } from '../../domain/rate-limit.js';
 import {
   carriesSessionCookie,
+  comesFromConsoleScript,
   comesFromAnotherOrigin,
   isSafeMethod,
   presentedCsrfToken,
@@ -160,7 +161,9 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       const sessionId = sessionIdOf(request);
       const session = sessionId === undefined ? undefined : await authority.consoleSessions.resolve(sessionId);
       if (session) return { apiKey: session.apiKey, sessionId: sessionId! };
-      return carriesSessionCookie(request) ? { sessionEnded: true } : { missing: true };
+      return carriesSessionCookie(request) || comesFromConsoleScript(request)
+        ? { sessionEnded: true }
+        : { missing: true };
     }
     // Service accounts: an OAuth 2.0 access token from /api/oauth/token.
     const bearer = /^\s*bearer\s+(\S+)\s*$/i.exec(header);

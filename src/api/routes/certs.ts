@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { atlasDateFromIso } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, sendPage } from '../context.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
-import { dateParameter, inventoryView, statusesParameter } from '../inventory.js';
+import { inventoryFilters, inventoryView } from '../inventory.js';
 import { EnvelopeQuery } from '../schemas/common.js';
 import { CertsParams, CertsQuery, PaginatedInventoryCert, UserCertCreate } from '../schemas/certificates.js';
 
@@ -24,13 +24,12 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
       const page = pageRequest(request.query);
       const { groupId, username } = request.params;
       // dbcerts' inventory, when asked for with parameters Atlas does not have.
-      const statuses = statusesParameter(request.query.status);
-      const expiresBefore = dateParameter('expiresBefore', request.query.expiresBefore);
-      if (statuses || expiresBefore) {
+      const filters = inventoryFilters(request.query);
+      if (filters) {
         const inventory = await certificates.inventory(
           request.principal,
           groupId,
-          { view: 'user', username, ...(statuses ? { statuses } : {}), ...(expiresBefore ? { expiresBefore } : {}) },
+          { view: 'user', username, ...filters },
           page,
         );
         const now = context.authority.clock.now();

@@ -6,10 +6,16 @@ import type { PageRequest } from '../../domain/pagination.js';
 import { pageFromRows, pageOffset } from '../../domain/pagination.js';
 import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
-import { dateParameter, inventoryView, statusesParameter } from '../inventory.js';
+import { coverageParameter, detailsView, holderView, inventoryFilters, inventoryView } from '../inventory.js';
 import { selfLink } from '../links.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
-import { InventoryCert, PaginatedInventoryCert } from '../schemas/certificates.js';
+import {
+  CertificateDetails,
+  CertificateHoldersQuery,
+  InventoryCert,
+  PaginatedCertificateHolder,
+  PaginatedInventoryCert,
+} from '../schemas/certificates.js';
 import { EnvelopeQuery, GroupIdParams, PageQuery } from '../schemas/common.js';
 import {
   CaParams,
@@ -155,8 +161,6 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
     },
     async (request, reply) => {
       const page = pageRequest(request.query);
-      const statuses = statusesParameter(request.query.status);
-      const expiresBefore = dateParameter('expiresBefore', request.query.expiresBefore);
       const { username } = request.query;
       const inventory = await certificates.inventory(
         request.principal,
@@ -164,13 +168,45 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
         {
           view: 'project',
           ...(username !== undefined ? { username } : {}),
-          ...(statuses ? { statuses } : {}),
-          ...(expiresBefore ? { expiresBefore } : {}),
+          ...inventoryFilters(request.query),
         },
         page,
       );
       const now = clock.now();
       return sendPage(context, request, reply, page, inventory, (certificate) => inventoryView(certificate, now));
+    },
+  );
+
+  app.get(
+    `${BASE}/certs/:serial`,
+    {
+      config: { operation: 'getManagedCertificate' },
+      schema: { params: RevokeParams, querystring: EnvelopeQuery, response: { 200: CertificateDetails } },
+    },
+    async (request, reply) => {
+      const { groupId, serial } = request.params;
+      const details = await certificates.details(request.principal, groupId, serial);
+      return sendAtlas(request, reply, 200, detailsView(details, clock.now()));
+    },
+  );
+
+  app.get(
+    `${BASE}/users`,
+    {
+      config: { operation: 'listManagedX509Users' },
+      schema: {
+        params: GroupIdParams,
+        querystring: CertificateHoldersQuery,
+        response: { 200: PaginatedCertificateHolder },
+      },
+    },
+    async (request, reply) => {
+      const page = pageRequest(request.query);
+      const coverage = coverageParameter(request.query.certificateStatus);
+      const holders = await certificates.holders(request.principal, request.params.groupId, coverage, page);
+      return sendPage(context, request, reply, page, holders.page, (holder) =>
+        holderView(holder, holders.now, holders.leadTimeDays),
+      );
     },
   );
 

@@ -34,6 +34,21 @@ export const PaginatedInventoryCert = Paginated(InventoryCert);
 export const CertsQuery = Type.Object({
   ...PageQuery.properties,
   expiresBefore: Type.Optional(Type.String({ description: 'extension: ISO-8601 date or date-time' })),
+  expiresAfter: Type.Optional(
+    Type.String({ description: 'extension: ISO-8601 date or date-time; notAfter at or after it' }),
+  ),
+  orderBy: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'extension' })),
+  serial: Type.Optional(
+    Type.String({
+      maxLength: 64,
+      description: 'extension: a serial, decimal (the _id) or hex as openssl prints it (0x prefix and colons allowed)',
+    }),
+  ),
+  sortBy: Type.Optional(
+    Type.Union([Type.Literal('createdAt'), Type.Literal('notAfter')], {
+      description: 'extension: default createdAt for a user, notAfter for the project',
+    }),
+  ),
   status: Type.Optional(
     Type.Union([Type.String(), Type.Array(Type.String())], {
       description: 'extension: all, or active/expired/revoked (comma-separated or repeated)',
@@ -51,3 +66,37 @@ export const UserCertCreate = Type.Object(
 );
 
 export const CertsParams = Type.Object({ groupId: Type.String(), username: Type.String() });
+
+/** One certificate of the project in full (GET …/managedX509/certs/{serial}). */
+export const CertificateDetails = Type.Object({
+  ...InventoryCert.properties,
+  caId: Type.String(),
+  databaseName: Type.Optional(Type.String({ description: 'absent once the user is deleted' })),
+  issuer: Type.String({ description: 'RFC 2253 subject of the issuing CA' }),
+  notBefore: Type.String({ format: 'date-time' }),
+  pem: Type.String({ description: 'the certificate (PEM), never a key' }),
+  sha256Fingerprint: Type.String({ description: 'upper-case hex, colon-separated, as openssl prints it' }),
+  username: Type.Optional(Type.String({ description: 'absent once the user is deleted' })),
+});
+
+/** A managed X.509 user and what its certificates cover (GET …/managedX509/users). */
+export const CertificateHolder = Type.Object({
+  certificateStatus: Type.String({ description: 'valid, expiring (within the alert lead time) or none' }),
+  certificates: Type.Integer({ description: 'every certificate ever issued to it' }),
+  databaseName: Type.String(),
+  lastIssuedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  username: Type.String(),
+  validCertificates: Type.Integer(),
+  validUntil: Type.Optional(Type.String({ format: 'date-time', description: 'latest notAfter of a valid one' })),
+});
+
+export const PaginatedCertificateHolder = Paginated(CertificateHolder);
+
+export const CertificateHoldersQuery = Type.Object({
+  ...PageQuery.properties,
+  certificateStatus: Type.Optional(
+    Type.Union([Type.String(), Type.Array(Type.String())], {
+      description: 'valid, expiring or none (comma-separated or repeated)',
+    }),
+  ),
+});

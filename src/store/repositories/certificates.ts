@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { CertificateAuthority, UserCertificate } from '../../domain/certificate.js';
 import type { CertificateAuthoritiesTable, CertificatesTable, Database } from '../schema.js';
 import { toBigInt, toBytes, toDate, toOptionalDate } from './codec.js';
@@ -162,12 +162,32 @@ export interface InventoryFilter {
   now: Date;
   /** `created` (a user's list, as Atlas orders it) or `expiry` (the project's view). */
   order: 'created' | 'expiry';
+  /** Newest (or latest-expiring) first. */
+  descending?: boolean;
   userId?: string;
   statuses?: ReadonlyArray<'active' | 'expired' | 'revoked'>;
+  /** notAfter before this instant. */
   expiresBefore?: Date;
+  /** notAfter at or after this instant. */
+  expiresAfter?: Date;
+  /** Only these serials (a search). */
+  serials?: readonly bigint[];
 }
 
-/** What the Atlas list shows of a certificate. */
+/** Whether a managed user's valid certificates outlast the alert lead time, end within it, or are none. */
+export type CertificateCoverage = 'valid' | 'expiring' | 'none';
+
+/** A managed X.509 user and what its certificates cover. */
+export interface CertificateHolder {
+  username: string;
+  databaseName: string;
+  certificates: number;
+  validCertificates: number;
+  /** The latest notAfter among its valid certificates. */
+  validUntil?: Date;
+  lastIssuedAt?: Date;
+}
+
 /**
  * One line of the Atlas list. Its instants stay as stored (ISO-8601 text, as
  * `Date.prototype.toISOString` writes them): a page of 100 would otherwise parse and
@@ -288,21 +308,106 @@ export class CertificatesRepository {
       );
     }
     if (filter.expiresBefore) query = query.where('not_after', '<', filter.expiresBefore.toISOString());
+    if (filter.expiresAfter) query = query.where('not_after', '>=', filter.expiresAfter.toISOString());
+    if (filter.serials) query = query.where('serial', 'in', [...filter.serials]);
     return query;
   }
 
-  /** Certificates in any state, by creation (a user's) or by expiry (a project's), oldest first. */
+  /** Certificates in any state, by creation (a user's) or by expiry (a project's), oldest first unless descending. */
   async listInventory(filter: InventoryFilter, offset: number, limit: number): Promise<UserCertificate[]> {
-    const ordered =
-      filter.order === 'created'
-        ? this.inventory(filter).selectAll().orderBy('created_at').orderBy('serial')
-        : this.inventory(filter).selectAll().orderBy('not_after').orderBy('serial');
-    const rows = await ordered.offset(offset).limit(limit).execute();
+    const direction = filter.descending ? 'desc' : 'asc';
+    const column = filter.order === 'created' ? 'created_at' : 'not_after';
+    const rows = await this.inventory(filter)
+      .selectAll()
+      .orderBy(column, direction)
+      .orderBy('serial', direction)
+      .offset(offset)
+      .limit(limit)
+      .execute();
     return rows.map(certificateFromRow);
   }
 
   async countInventory(filter: InventoryFilter): Promise<number> {
     const row = await this.inventory(filter)
+      .select((eb) => eb.fn.countAll().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  /**
+   * The project's Atlas-managed X.509 users with what their certificates cover: how many
+   * are valid at `now` and until when. `coverage` narrows to users with no valid
+   * certificate (`none`), with valid ones that all end before `leadEnd` (`expiring`), or
+   * with one that outlasts it (`valid`). By username.
+   */
+  private certificateHolders(groupId: string, now: Date, leadEnd: Date, coverage?: readonly CertificateCoverage[]) {
+    const instant = now.toISOString();
+    let query = this.db
+      .selectFrom('database_users as u')
+      .leftJoin('certificates as c', 'c.user_id', 'u.id')
+      .where('u.project_id', '=', groupId)
+      .where('u.x509_type', '=', 'MANAGED')
+      .groupBy(['u.id', 'u.username', 'u.database_name']);
+    const validNotAfter = sql<
+      string | null
+    >`max(case when c.revoked_at is null and c.not_after > ${instant} then c.not_after end)`;
+    if (coverage) {
+      const lead = leadEnd.toISOString();
+      query = query.having((eb) =>
+        eb.or([
+          ...(coverage.includes('none') ? [eb(validNotAfter, 'is', null)] : []),
+          ...(coverage.includes('expiring') ? [eb(validNotAfter, '<=', lead)] : []),
+          ...(coverage.includes('valid') ? [eb(validNotAfter, '>', lead)] : []),
+        ]),
+      );
+    }
+    return query.select([
+      'u.username',
+      'u.database_name',
+      sql<number | string>`count(c.serial)`.as('certificates'),
+      sql<number | string>`sum(case when c.revoked_at is null and c.not_after > ${instant} then 1 else 0 end)`.as(
+        'valid',
+      ),
+      validNotAfter.as('valid_not_after'),
+      sql<string | null>`max(c.created_at)`.as('last_created_at'),
+    ]);
+  }
+
+  async listCertificateHolders(
+    groupId: string,
+    now: Date,
+    leadEnd: Date,
+    coverage: readonly CertificateCoverage[] | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<CertificateHolder[]> {
+    const rows = await this.certificateHolders(groupId, now, leadEnd, coverage)
+      .orderBy('u.username')
+      .orderBy('u.id')
+      .offset(offset)
+      .limit(limit)
+      .execute();
+    return rows.map((row) => {
+      const holder: CertificateHolder = {
+        username: row.username,
+        databaseName: row.database_name,
+        certificates: Number(row.certificates),
+        validCertificates: Number(row.valid ?? 0),
+      };
+      if (row.valid_not_after !== null) holder.validUntil = toDate(row.valid_not_after);
+      if (row.last_created_at !== null) holder.lastIssuedAt = toDate(row.last_created_at);
+      return holder;
+    });
+  }
+
+  async countCertificateHolders(
+    groupId: string,
+    now: Date,
+    leadEnd: Date,
+    coverage: readonly CertificateCoverage[] | undefined,
+  ): Promise<number> {
+    const row = await this.db
+      .selectFrom(this.certificateHolders(groupId, now, leadEnd, coverage).as('holders'))
       .select((eb) => eb.fn.countAll().as('count'))
       .executeTakeFirstOrThrow();
     return Number(row.count);
