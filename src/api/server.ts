@@ -24,6 +24,7 @@ import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userSecurityRoutes } from './routes/user-security.js';
 import { certificateRoutes } from './routes/certs.js';
 import { databaseUserRoutes } from './routes/database-users.js';
+import { customDbRoleRoutes } from './routes/custom-db-roles.js';
 import { groupRoutes } from './routes/groups.js';
 import { managedX509Routes } from './routes/managed-x509.js';
 import { consoleRoutes } from './console/routes.js';
@@ -48,6 +49,7 @@ const RESOURCES = [
   projectApiKeyRoutes,
   serviceAccountRoutes,
   eventRoutes,
+  customDbRoleRoutes,
 ];
 
 export interface ServerOptions {

@@ -11,6 +11,7 @@ export const ATLAS_RATE_LIMITS: Readonly<Record<EndpointSet, BucketPolicy>> = {
   databaseUsers: { capacity: 10000, refillRate: 5000, refillSeconds: 60 },
   projects: { capacity: 1200, refillRate: 500, refillSeconds: 60 },
   organizations: { capacity: 300, refillRate: 100, refillSeconds: 60 },
+  customDatabaseRoles: { capacity: 2000, refillRate: 1000, refillSeconds: 60 },
 };
 
 export type RateLimitSettings = false | Partial<Record<EndpointSet, BucketPolicy>>;

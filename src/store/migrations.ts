@@ -338,6 +338,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('console_sessions_by_expiry').on('console_sessions').column('expires_at').execute();
       },
     },
+    '0009_custom_db_roles': {
+      async up(db: Kysely<any>) {
+        // A project's custom roles, by name; a project is deleted only with its roles.
+        await db.schema
+          .createTable('custom_db_roles')
+          .addColumn('project_id', 'text', (c) => c.notNull().references('projects.id'))
+          .addColumn('role_name', 'text', (c) => c.notNull())
+          .addColumn('actions', 'text', (c) => c.notNull())
+          .addColumn('inherited_roles', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('custom_db_roles_pk', ['project_id', 'role_name'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -208,6 +208,18 @@ export interface ConsoleSessionsTable {
   expires_at: Timestamp;
 }
 
+/** A project's custom database roles (UserCustomDBRole). */
+export interface CustomDbRolesTable {
+  project_id: string;
+  role_name: string;
+  /** DatabasePrivilegeAction[] */
+  actions: Json;
+  /** DatabaseInheritedRole[] */
+  inherited_roles: Json;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   organizations: OrganizationsTable;
@@ -229,4 +241,5 @@ export interface Database {
   service_account_secrets: ServiceAccountSecretsTable;
   revoked_access_tokens: { jti: string; expires_at: Timestamp };
   console_sessions: ConsoleSessionsTable;
+  custom_db_roles: CustomDbRolesTable;
 }

@@ -7,6 +7,7 @@ import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
 import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
 import { ConsoleSessionsRepository } from './repositories/console-sessions.js';
+import { CustomDbRolesRepository } from './repositories/custom-db-roles.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
 import { DigestNonceUsesRepository, InMemoryNonceUses, type NonceUseLedger } from './repositories/digest-nonces.js';
 import { EventsRepository } from './repositories/events.js';
@@ -37,6 +38,7 @@ export class Repositories {
   readonly serviceAccountSecrets: ServiceAccountSecretsRepository;
   readonly revokedTokens: RevokedTokensRepository;
   readonly consoleSessions: ConsoleSessionsRepository;
+  readonly customDbRoles: CustomDbRolesRepository;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.settings = new SettingsRepository(db);
@@ -56,6 +58,7 @@ export class Repositories {
     this.serviceAccountSecrets = new ServiceAccountSecretsRepository(db);
     this.revokedTokens = new RevokedTokensRepository(db);
     this.consoleSessions = new ConsoleSessionsRepository(db);
+    this.customDbRoles = new CustomDbRolesRepository(db);
   }
 }
 

@@ -82,6 +82,7 @@ const GROUP_ID = server.credentials.groupId;
 const MANAGED_USER = 'matrix-x509-user';
 const SCRAM_USER = 'matrix-scram-user';
 const TARGET_ENTRY = '192.0.2.1';
+const TARGET_ROLE = 'matrix-target-role';
 
 /** Fixture ids filled in `before`. */
 const ids = {
@@ -120,6 +121,18 @@ async function createUser(username: string): Promise<void> {
     }),
     201,
     `creating ${username}`,
+  );
+}
+
+/** A custom role of the test project, created by the bootstrap org owner. */
+async function createCustomRole(roleName: string): Promise<void> {
+  await expectStatus(
+    await server.client.post(`${V1}/groups/${GROUP_ID}/customDBRoles/roles`, {
+      actions: [{ action: 'FIND', resources: [{ db: 'app' }] }],
+      roleName,
+    }),
+    202,
+    `creating role ${roleName}`,
   );
 }
 
@@ -327,6 +340,27 @@ const FIXTURES: Partial<Record<Operation, Fixture>> = {
       return { params: { username } };
     },
   },
+  // custom database roles
+  listCustomDatabaseRoles: { success: 200, prepare: async () => ({}) },
+  getCustomDatabaseRole: { success: 200, prepare: async () => ({}) },
+  createCustomDatabaseRole: {
+    success: 202,
+    prepare: async (n) => ({
+      body: { actions: [{ action: 'FIND', resources: [{ db: 'app' }] }], roleName: `matrix-new-role-${n}` },
+    }),
+  },
+  updateCustomDatabaseRole: {
+    success: 200,
+    prepare: async (n) => ({ body: { actions: [{ action: 'FIND', resources: [{ db: `app${n}` }] }] } }),
+  },
+  deleteCustomDatabaseRole: {
+    success: 204,
+    prepare: async (n) => {
+      const roleName = `matrix-doomed-role-${n}`;
+      await createCustomRole(roleName);
+      return { params: { roleName } };
+    },
+  },
   // X.509
   listDatabaseUserCertificates: { success: 200, prepare: async () => ({}) },
   createDatabaseUserCertificate: { success: 201, prepare: async () => ({ body: { monthsUntilExpiration: 1 } }) },
@@ -361,6 +395,7 @@ function defaultParams(): Record<string, string> {
     caId: ids.firstCa,
     clientId: ids.targetAccountClientId,
     secretId: ids.targetSecret,
+    roleName: TARGET_ROLE,
   };
 }
 
@@ -614,6 +649,7 @@ before(async () => {
     201,
     'issuing a first certificate',
   );
+  await createCustomRole(TARGET_ROLE);
   const [firstCa] = await server.store.db
     .selectFrom('certificate_authorities')
     .select('id')

@@ -13,16 +13,14 @@ export interface Label {
   value: string;
 }
 
+// The built-in roles Atlas grants to database users (custom roles are typed in).
 const BUILT_IN_ROLES = [
   'read',
   'readWrite',
   'dbAdmin',
-  'dbOwner',
-  'userAdmin',
   'readAnyDatabase',
   'readWriteAnyDatabase',
   'dbAdminAnyDatabase',
-  'userAdminAnyDatabase',
   'clusterMonitor',
   'enableSharding',
   'backup',
