@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import atlasClientModule from 'mongodb-atlas-api-client';
 import { EVENT_TYPES, isDbcertsEventType } from '../../src/domain/events.js';
 import { newObjectId } from '../../src/domain/ids.js';
 import {
@@ -11,6 +12,7 @@ import {
 } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
 import { type ApiResponse, DigestClient } from '../helpers/digest-client.js';
+import { pythonRequests } from '../helpers/python-requests.js';
 import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
 /**
@@ -28,6 +30,7 @@ import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
  * through each feed.
  */
 
+const getClient = atlasClientModule as unknown as typeof atlasClientModule.default;
 const DAY1 = '2024-05-01';
 const DAY3 = '2024-05-03';
 const DAY5 = '2024-05-05';
@@ -1145,5 +1148,68 @@ describe('the events API', () => {
     assert.deepEqual(await wholeTrail(), trail);
     const theirProject = await other.client.get(`${V1}/groups/${other.groupId}/events`);
     assert.deepEqual(theirProject.json().results, []);
+  });
+});
+
+describe('independent clients read the feeds', () => {
+  test('mongodb-atlas-api-client: event.getAll and getAllByOrganizationId with eventType and excludedEventType', async () => {
+    const client = getClient({
+      publicKey: server.credentials.publicKey,
+      privateKey: server.credentials.privateKey,
+      baseUrl: `${server.origin}/api/atlas/v1.0`,
+      projectId,
+    });
+    // urllib parses JSON as JavaScript numbers: serials past 2^53 lose digits, so compare ids.
+    const ids = (events: any[]) => events.map((event) => `${event.eventTypeName} ${event.id}`);
+    const projectFeed = await feed(`groups/${projectId}`);
+    const all = (await client.event.getAll({ itemsPerPage: 500 } as never)) as any;
+    assert.deepEqual(ids(all.results), ids(projectFeed));
+    const without = (await client.event.getAll({
+      excludedEventType: 'MONGODB_USER_ADDED',
+      itemsPerPage: 500,
+    } as never)) as any;
+    assert.deepEqual(
+      ids(without.results),
+      ids(projectFeed.filter((event) => event.eventTypeName !== 'MONGODB_USER_ADDED')),
+    );
+    const orgFeed = await feed(`orgs/${orgId}`);
+    const org = (await client.event.getAllByOrganizationId(orgId, { itemsPerPage: 500 } as never)) as any;
+    assert.deepEqual(org.results, orgFeed);
+    const refusals = (await client.event.getAllByOrganizationId(orgId, {
+      eventType: 'DBCERTS_REQUEST_REFUSED',
+    } as never)) as any;
+    assert.ok(refusals.results.length > 0);
+    assert.ok(refusals.results.every((event: any) => event.eventTypeName === 'DBCERTS_REQUEST_REFUSED'));
+    // Errors come back as the Atlas body (urllib does not throw on 4xx).
+    assert.deepEqual(
+      await client.event.getAll({ eventType: 'NOT_A_TYPE' } as never),
+      atlasError(400, 'INVALID_ENUM_VALUE', 'An invalid enumeration value NOT_A_TYPE was specified.', ['NOT_A_TYPE']),
+    );
+  });
+
+  test('Python requests: repeated eventType and excludedEventType, as requests encodes lists', async () => {
+    const [both, excluded] = await pythonRequests(server.origin, server.credentials, [
+      {
+        method: 'GET',
+        target: `${V1}/groups/${projectId}/events?eventType=MONGODB_USER_ADDED&eventType=MONGODB_USER_DELETED&itemsPerPage=500`,
+      },
+      {
+        method: 'GET',
+        target: `${V1}/orgs/${orgId}/events?excludedEventType=API_KEY_CREATED&excludedEventType=GROUP_CREATED&itemsPerPage=500`,
+      },
+    ]);
+    assert.equal(both!.status, 200, both!.text);
+    assert.deepEqual(
+      both!.json().results,
+      (await feed(`groups/${projectId}`)).filter((event) =>
+        ['MONGODB_USER_ADDED', 'MONGODB_USER_DELETED'].includes(event.eventTypeName),
+      ),
+    );
+    assert.deepEqual(
+      excluded!.json().results,
+      (await feed(`orgs/${orgId}`)).filter(
+        (event) => !['API_KEY_CREATED', 'GROUP_CREATED'].includes(event.eventTypeName),
+      ),
+    );
   });
 });
