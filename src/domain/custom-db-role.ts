@@ -166,10 +166,11 @@ function isBuiltInRole(roleName: string): boolean {
   return ATLAS_BUILT_IN_ROLES.has(roleName) || RESTRICTED_ROLES.has(roleName);
 }
 
-const CUSTOM_ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+// Atlas publishes no length limit; 255 keeps a name one index entry on either engine.
+const CUSTOM_ROLE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
 const RESERVED_PREFIX = 'xgen-';
 
-/** A new role's name: Atlas' syntax, not reserved, not a built-in role's. */
+/** A new role's name: Atlas' syntax (at most 255 characters), not reserved, not a built-in role's. */
 export function checkCustomRoleName(roleName: string): void {
   if (!CUSTOM_ROLE_NAME.test(roleName)) throw new AtlasError('ATLAS_CUSTOM_ROLE_INVALID_NAME', roleName);
   if (roleName.startsWith(RESERVED_PREFIX)) throw new AtlasError('ATLAS_RESERVED_CUSTOM_ROLE_RESTRICTED', roleName);

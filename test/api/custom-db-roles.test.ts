@@ -284,6 +284,7 @@ describe('refusals: Atlas error codes, nothing stored', () => {
     ['a space in the name', { actions: find(), roleName: 'bad name' }, invalidName('bad name')],
     ['a name starting with an underscore', { actions: find(), roleName: '_x' }, invalidName('_x')],
     ['a name with a dot', { actions: find(), roleName: 'a.b' }, invalidName('a.b')],
+    ['a name of 256 characters', { actions: find(), roleName: 'n'.repeat(256) }, invalidName('n'.repeat(256))],
     [
       'the reserved prefix',
       { actions: find(), roleName: 'xgen-mine' },
