@@ -25,6 +25,7 @@ import { serviceAccountRoutes } from './routes/service-accounts.js';
 import { userSecurityRoutes } from './routes/user-security.js';
 import { certificateRoutes } from './routes/certs.js';
 import { databaseUserRoutes } from './routes/database-users.js';
+import { customDbRoleRoutes } from './routes/custom-db-roles.js';
 import { groupRoutes } from './routes/groups.js';
 import { managedX509Routes } from './routes/managed-x509.js';
 import { consoleRoutes } from './console/routes.js';
@@ -50,6 +51,7 @@ const RESOURCES = [
   serviceAccountRoutes,
   eventRoutes,
   projectSettingsRoutes,
+  customDbRoleRoutes,
 ];
 
 export interface ServerOptions {

@@ -13,6 +13,7 @@ import { CertificateAuthorityService } from './certificate-authorities.js';
 import { CertificateService } from './certificates.js';
 import { type Clock, systemClock } from './clock.js';
 import { type ConsoleSessionSettings, ConsoleSessionService } from './console-sessions.js';
+import { CustomDbRoleService } from './custom-db-roles.js';
 import { DatabaseUserService } from './database-users.js';
 import { EventService } from './events.js';
 import { ExpiryAlertService, type WebhookSender } from './expiry-alerts.js';
@@ -62,6 +63,7 @@ export class Authority {
   readonly projects: ProjectService;
   readonly projectSettings: ProjectSettingsService;
   readonly databaseUsers: DatabaseUserService;
+  readonly customDbRoles: CustomDbRoleService;
   readonly certificateAuthorities: CertificateAuthorityService;
   readonly certificates: CertificateService;
   readonly apiKeys: ApiKeyService;
@@ -94,6 +96,7 @@ export class Authority {
     this.projects = new ProjectService(this.store, this.clock, access, audit);
     this.projectSettings = new ProjectSettingsService(this.store, this.clock, access, audit);
     this.databaseUsers = new DatabaseUserService(this.store, this.clock, access, audit);
+    this.customDbRoles = new CustomDbRoleService(this.store, this.clock, access, audit);
     this.certificateAuthorities = new CertificateAuthorityService(
       this.store,
       this.clock,

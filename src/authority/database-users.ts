@@ -2,6 +2,7 @@ import {
   type AuthDatabase,
   checkDatabaseUser,
   checkImmutableFields,
+  checkUserRoles,
   type DatabaseUser,
   type DatabaseUserSettings,
   keptUsername,
@@ -32,7 +33,8 @@ export type DatabaseUserPatch = Partial<NewDatabaseUser>;
 /** Revocation reason recorded for the certificates of a deleted user (RFC 5280). */
 export const USER_DELETED_REASON = 'cessationOfOperation';
 
-function userTarget(user: DatabaseUser) {
+/** What a database user's events name. */
+export function userTarget(user: DatabaseUser) {
   return { targetUsername: user.username, database: user.databaseName };
 }
 
@@ -84,6 +86,7 @@ export class DatabaseUserService {
 
     await this.store.transaction(async (repositories) => {
       await repositories.projects.lock(groupId);
+      checkUserRoles(user.username, user.roles, await repositories.customDbRoles.names(groupId));
       await repositories.databaseUsers.purgeExpired(groupId, now);
       const limit = await databaseUsersLimit(repositories, groupId);
       if ((await repositories.databaseUsers.count(groupId, now)) >= limit) {
@@ -119,6 +122,11 @@ export class DatabaseUserService {
     if (password !== undefined) updated.scramSha256 = await scramSha256Credentials(password);
 
     await this.store.transaction(async (repositories) => {
+      if (changes.roles !== undefined) {
+        // Under the project's lock: a custom role cannot be deleted while it is granted here.
+        await repositories.projects.lock(groupId);
+        checkUserRoles(updated.username, updated.roles, await repositories.customDbRoles.names(groupId));
+      }
       // Re-read inside the transaction: the user may have been deleted meanwhile.
       await this.require(repositories, groupId, databaseName, username);
       await repositories.databaseUsers.update(updated);

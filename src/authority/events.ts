@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../domain/events.js';
+import { type AuditEvent, type EventFeed, feedEventTypes, listedEventTypes } from '../domain/events.js';
 import { AtlasError } from '../domain/errors.js';
 import { isObjectId } from '../domain/ids.js';
 import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
@@ -8,7 +8,18 @@ import type { AccessControl } from './access.js';
 import type { AuditTrail } from './audit.js';
 import type { Principal } from './principal.js';
 
-export type EventQuery = Omit<EventFilter, 'orgId' | 'groupId'>;
+/** A feed's filters: `eventType`, `excludedEventType` (Atlas' names, repeatable), `minDate`, `maxDate`. */
+export interface EventQuery {
+  eventTypes?: readonly string[];
+  excludedEventTypes?: readonly string[];
+  minDate?: Date;
+  maxDate?: Date;
+}
+
+function feedFilter(feed: EventFeed, query: EventQuery): Omit<EventFilter, 'orgId'> {
+  const { eventTypes, excludedEventTypes, ...dates } = query;
+  return { ...dates, eventTypes: listedEventTypes(feed, eventTypes, excludedEventTypes) };
+}
 
 export interface RefusedRequest {
   method: string;
@@ -19,7 +30,12 @@ export interface RefusedRequest {
   groupId?: string;
 }
 
-/** Reading the audit trail, and recording requests that were refused. */
+/**
+ * Reading the audit trail, and recording requests that were refused. A project's feed
+ * holds that project's events; the organization's feed holds organization events (of
+ * any project too, as Atlas lists them). dbcerts' own types, refusals among them, appear
+ * only when `eventType` names them.
+ */
 export class EventService {
   constructor(
     private readonly store: Store,
@@ -35,31 +51,34 @@ export class EventService {
 
   async listProjectEvents(principal: Principal, groupId: string, query: EventQuery, page: PageRequest) {
     const project = await this.access.project(this.store, principal, 'listProjectEvents', groupId);
-    return this.page({ ...query, orgId: project.orgId, groupId: project.id }, page);
+    return this.page({ ...feedFilter('project', query), orgId: project.orgId, groupId: project.id }, page);
   }
 
   async listOrganizationEvents(principal: Principal, orgId: string, query: EventQuery, page: PageRequest) {
     const org = await this.access.organization(this.store, principal, 'listOrganizationEvents', orgId);
-    return this.page({ ...query, orgId: org.id }, page);
+    return this.page({ ...feedFilter('organization', query), orgId: org.id }, page);
   }
 
   async getProjectEvent(principal: Principal, groupId: string, eventId: string): Promise<AuditEvent> {
     const project = await this.access.project(this.store, principal, 'getProjectEvent', groupId);
     const event = await this.find(project.orgId, eventId);
-    if (event.groupId !== project.id) throw new AtlasError('EVENT_NOT_FOUND', eventId);
+    if (event?.groupId !== project.id) throw new AtlasError('EVENT_NOT_FOUND', eventId, project.id);
     return event;
   }
 
+  /** One event the organization's feed holds (or would, for dbcerts' own types). */
   async getOrganizationEvent(principal: Principal, orgId: string, eventId: string): Promise<AuditEvent> {
     const org = await this.access.organization(this.store, principal, 'getOrganizationEvent', orgId);
-    return this.find(org.id, eventId);
+    const event = await this.find(org.id, eventId);
+    if (!event || !feedEventTypes('organization').includes(event.eventTypeName)) {
+      throw new AtlasError('ORG_EVENT_NOT_FOUND', eventId, org.id);
+    }
+    return event;
   }
 
-  private async find(orgId: string, eventId: string): Promise<AuditEvent> {
+  private async find(orgId: string, eventId: string): Promise<AuditEvent | undefined> {
     if (!isObjectId(eventId)) throw new AtlasError('INVALID_EVENT_ID', eventId);
-    const event = await this.store.events.find(orgId, eventId);
-    if (!event) throw new AtlasError('EVENT_NOT_FOUND', eventId);
-    return event;
+    return this.store.events.find(orgId, eventId);
   }
 
   /**

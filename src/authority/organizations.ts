@@ -43,7 +43,12 @@ export class OrganizationService {
     if (required !== org.apiAccessListRequired) {
       await this.store.transaction(async (repositories) => {
         await repositories.organizations.setApiAccessListRequired(org.id, required);
-        await this.audit.record(repositories, principal, 'ORG_API_ACCESS_LIST_REQUIRED_CHANGED', { orgId: org.id });
+        await this.audit.record(
+          repositories,
+          principal,
+          required ? 'ORG_PUBLIC_API_ACCESS_LIST_REQUIRED' : 'ORG_PUBLIC_API_ACCESS_LIST_NOT_REQUIRED',
+          { orgId: org.id },
+        );
       });
     }
     return { apiAccessListRequired: required };

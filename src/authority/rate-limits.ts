@@ -14,6 +14,7 @@ export const ATLAS_RATE_LIMITS: Readonly<Record<EndpointSet, BucketPolicy>> = {
   teams: { capacity: 1200, refillRate: 500, refillSeconds: 60 },
   ipAddresses: { capacity: 1200, refillRate: 500, refillSeconds: 60 },
   performanceAdvisor: { capacity: 1200, refillRate: 500, refillSeconds: 60 },
+  customDatabaseRoles: { capacity: 2000, refillRate: 1000, refillSeconds: 60 },
 };
 
 /** The bucket of endpoint set `set` for a project or a key. */

@@ -17,7 +17,8 @@ export type EndpointSet =
   | 'organizations'
   | 'teams'
   | 'ipAddresses'
-  | 'performanceAdvisor';
+  | 'performanceAdvisor'
+  | 'customDatabaseRoles';
 
 /** Whose bucket a request draws from: the project's, or the calling key's. */
 export type BucketScope = 'project' | 'apiKey';
@@ -131,6 +132,12 @@ export const REQUIRED_ROLES = {
   createDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
   updateDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
   deleteDatabaseUser: project(DATABASE_ACCESS_ADMIN, 'databaseUsers'),
+  // custom database roles
+  listCustomDatabaseRoles: project(['GROUP_READ_ONLY'], 'customDatabaseRoles'),
+  getCustomDatabaseRole: project(['GROUP_READ_ONLY'], 'customDatabaseRoles'),
+  createCustomDatabaseRole: project(DATABASE_ACCESS_ADMIN, 'customDatabaseRoles'),
+  updateCustomDatabaseRole: project(DATABASE_ACCESS_ADMIN, 'customDatabaseRoles'),
+  deleteCustomDatabaseRole: project(DATABASE_ACCESS_ADMIN, 'customDatabaseRoles'),
   // X.509 (Atlas)
   listDatabaseUserCertificates: project(['GROUP_READ_ONLY'], 'x509'),
   createDatabaseUserCertificate: project(['GROUP_OWNER'], 'x509'),

@@ -1,3 +1,4 @@
+import { atlasBuiltInRole, isRestrictedRole } from './custom-db-role.js';
 import { AtlasError } from './errors.js';
 import {
   DnSyntaxError,
@@ -183,30 +184,28 @@ function checkUsername(username: string, method: AuthMethod): void {
   }
 }
 
-// Built-in roles that MongoDB only grants on the admin database.
-const ADMIN_ONLY_ROLES = new Set([
-  'atlasAdmin',
-  'backup',
-  'clusterMonitor',
-  'dbAdminAnyDatabase',
-  'enableSharding',
-  'readAnyDatabase',
-  'readWriteAnyDatabase',
-  'userAdminAnyDatabase',
-]);
-
-// MongoDB built-ins that Atlas never grants to database users; no custom role may take their names.
-const UNGRANTABLE_ROLES = new Set(['root', 'clusterAdmin', 'clusterManager', 'hostManager', 'restore', '__system']);
-
-function checkRoles(username: string, roles: readonly DatabaseUserRole[]): void {
+/**
+ * Checks a user's roles: each is a built-in role Atlas grants, on a database where
+ * MongoDB defines it, or one of the project's custom roles (which live on `admin`);
+ * none is given twice.
+ */
+export function checkUserRoles(
+  username: string,
+  roles: readonly DatabaseUserRole[],
+  customRoleNames: ReadonlySet<string>,
+): void {
   const seen = new Set<string>();
   for (const role of roles) {
     const target =
       role.collectionName === undefined ? role.databaseName : `${role.databaseName}.${role.collectionName}`;
-    const adminOnly =
-      ADMIN_ONLY_ROLES.has(role.roleName) && (role.databaseName !== 'admin' || role.collectionName !== undefined);
-    if (adminOnly || UNGRANTABLE_ROLES.has(role.roleName)) {
+    if (isRestrictedRole(role.roleName)) throw new AtlasError('ATLAS_RESTRICTED_ROLE', role.roleName, target);
+    const builtIn = atlasBuiltInRole(role.roleName);
+    if (!builtIn && !customRoleNames.has(role.roleName)) {
       throw new AtlasError('ATLAS_INVALID_ROLE', role.roleName, target);
+    }
+    if (!builtIn || builtIn.adminOnly) {
+      if (role.databaseName !== 'admin') throw new AtlasError('ATLAS_INVALID_ROLE_DATABASE', role.roleName, 'admin');
+      if (role.collectionName !== undefined) throw new AtlasError('ATLAS_INVALID_ROLE', role.roleName, target);
     }
     const key = `${role.roleName}@${target}`;
     if (seen.has(key)) throw new AtlasError('DUPLICATE_DATABASE_ROLES', username, key);
@@ -222,7 +221,10 @@ export interface UserCheckContext {
   creating: boolean;
 }
 
-/** Throws the Atlas error for the first rule a database user breaks. */
+/**
+ * Throws the Atlas error for the first rule a database user breaks, but for its roles
+ * (`checkUserRoles`, which needs the project's custom roles).
+ */
 export function checkDatabaseUser(user: DatabaseUserSettings, context: UserCheckContext): void {
   checkSingleAuthType(user);
   const method = authMethodOf(user);
@@ -240,7 +242,6 @@ export function checkDatabaseUser(user: DatabaseUserSettings, context: UserCheck
   }
   if (method !== 'SCRAM' && context.passwordGiven) throw new AtlasError('INVALID_ATTRIBUTE', 'password');
   checkUsername(user.username, method);
-  checkRoles(user.username, user.roles);
   if (user.deleteAfterDate) {
     const wait = user.deleteAfterDate.getTime() - context.now.getTime();
     if (wait <= 0 || wait > MAX_TEMPORARY_USER_LIFETIME_MS) {

@@ -85,8 +85,54 @@ export const ATLAS_ERRORS = {
   ATLAS_X509_USER_CANNOT_USE_SCRAM: [400, 'Users cannot be configured for SCRAM and X.509 authentication.'],
   MULTIPLE_AUTH_TYPES: [400, 'A database user can use only one authentication method; %s were specified.'],
   ATLAS_INVALID_ROLE: [400, 'The specified role %s@%s does not exist.'],
+  ATLAS_INVALID_ROLE_DATABASE: [400, 'The specified role %s only exists for database %s.'],
+  ATLAS_RESTRICTED_ROLE: [400, 'The specified role %s@%s is restricted.'],
   DUPLICATE_DATABASE_ROLES: [400, 'Duplicate database roles specified for user %s: %s.'],
   INVALID_DELETE_AFTER_DATE: [400, 'The deleteAfterDate %s must be in the future and within one week.'],
+  // custom database roles
+  ATLAS_CUSTOM_ROLE_NOT_FOUND: [404, 'The specified custom db role %s does not exist.'],
+  ATLAS_CUSTOM_ROLE_NAME_ALREADY_EXISTS: [409, 'A custom role with the name %s already exists.'],
+  ATLAS_CUSTOM_ROLE_INVALID_NAME: [
+    400,
+    'The role name, "%s", is invalid. A custom role name must be a non-empty string made up of only ASCII letters, numbers, hyphens, and underscores, and should begin with a letter or number.',
+  ],
+  ATLAS_RESERVED_CUSTOM_ROLE_RESTRICTED: [
+    400,
+    'Cannot create custom role %s because the prefix "xgen-" is reserved for built-in roles.',
+  ],
+  ATLAS_INVALID_CUSTOM_ROLE_RESTRICTED: [
+    400,
+    'Cannot create custom role %s because a built-in role with that name already exists.',
+  ],
+  ATLAS_CUSTOM_ROLE_HAS_NO_PERMISSIONS: [
+    400,
+    'Custom roles must have one or more user privilege actions or inherited roles.',
+  ],
+  ATLAS_DUPLICATE_CUSTOM_ROLE_ACTION: [400, 'A custom role cannot have duplicate actions.'],
+  ATLAS_DUPLICATE_CUSTOM_ROLE_RESOURCE: [
+    400,
+    'A custom role cannot have duplicate resources applied to the same action.',
+  ],
+  ATLAS_INVALID_RESOURCE: [400, 'One or more of the selected actions was applied to an incorrect resource.'],
+  ATLAS_INVALID_CUSTOM_ROLE_INHERITANCE: [400, 'One or more of the specified inherited roles do not exist.'],
+  ATLAS_INVALID_CUSTOM_ROLE_INHERITED_SCOPE: [
+    400,
+    'One or more of the specified inherited roles have an invalid scope.',
+  ],
+  ATLAS_INVALID_CUSTOM_ROLE_SELF_REFERENTIAL: [400, 'A custom DB role cannot inherit from itself.'],
+  ATLAS_INVALID_CUSTOM_ROLE_CIRCULAR_DEPENDENCY: [
+    400,
+    'One or more of the specified inherited roles creates a circular dependency.',
+  ],
+  CUSTOM_ROLES_LIMIT_EXCEEDED: [403, 'Exceeded maximum number of custom roles.'],
+  ATLAS_CUSTOM_ROLE_IN_USE_BY_USERS: [
+    409,
+    'Deleting specified custom role would leave the following users without a role: %s.',
+  ],
+  ATLAS_CUSTOM_ROLE_IN_USE_BY_ROLES: [
+    409,
+    'Deleting specified custom role would leave the following roles with no actions or inherited roles: %s.',
+  ],
   // certificates
   USER_NOT_MANAGED_X509: [400, 'The user does not have managed mode X.509 enabled.'],
   CANNOT_GENERATE_CERT_IF_ADVANCED_X509: [400, 'The user cannot create managed X.509 certs if advanced mode is on.'],
@@ -105,8 +151,13 @@ export const ATLAS_ERRORS = {
   ACCESS_LIST_ENTRY_NOT_FOUND: [404, 'IP address %s not on the access list for API key %s.'],
   DUPLICATE_ACCESS_LIST_ENTRY: [409, 'The access list entry %s already exists for API key %s.'],
   API_KEY_NOT_IN_GROUP: [404, 'The API key %s is not assigned to group %s.'],
-  EVENT_NOT_FOUND: [404, 'No event with ID %s exists.'],
+  EVENT_NOT_FOUND: [404, 'No event with ID %s exists for group %s.'],
+  ORG_EVENT_NOT_FOUND: [404, 'No event with ID %s exists for organization %s.'],
   INVALID_EVENT_ID: [404, 'An invalid event ID %s was specified.'],
+  INVALID_DATE_RANGE: [
+    400,
+    "An invalid date range minDate=%s, maxDate=%s was specified: maxDate shouldn't be earlier than minDate.",
+  ],
   IP_ADDRESS_NOT_ON_ACCESS_LIST: [403, 'IP address %s is not allowed to access this resource.'],
   RESOURCE_REQUIRES_ACCESS_LIST: [403, 'This resource requires access through an access list of ip ranges.'],
   RATE_LIMITED_TOKEN_BUCKET: [

@@ -229,6 +229,18 @@ export interface ConsoleSessionsTable {
   expires_at: Timestamp;
 }
 
+/** A project's custom database roles (UserCustomDBRole). */
+export interface CustomDbRolesTable {
+  project_id: string;
+  role_name: string;
+  /** DatabasePrivilegeAction[] */
+  actions: Json;
+  /** DatabaseInheritedRole[] */
+  inherited_roles: Json;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   settings: SettingsTable;
   organizations: OrganizationsTable;
@@ -252,4 +264,5 @@ export interface Database {
   console_sessions: ConsoleSessionsTable;
   project_settings: ProjectSettingsTable;
   project_limits: ProjectLimitsTable;
+  custom_db_roles: CustomDbRolesTable;
 }

@@ -7,6 +7,7 @@ import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
 import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
 import { ConsoleSessionsRepository } from './repositories/console-sessions.js';
+import { CustomDbRolesRepository } from './repositories/custom-db-roles.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
 import { DigestNonceUsesRepository, InMemoryNonceUses, type NonceUseLedger } from './repositories/digest-nonces.js';
 import { EventsRepository } from './repositories/events.js';
@@ -39,6 +40,7 @@ export class Repositories {
   readonly revokedTokens: RevokedTokensRepository;
   readonly consoleSessions: ConsoleSessionsRepository;
   readonly projectSettings: ProjectSettingsRepository;
+  readonly customDbRoles: CustomDbRolesRepository;
 
   constructor(db: Kysely<Database>, dialect: Dialect) {
     this.settings = new SettingsRepository(db);
@@ -59,6 +61,7 @@ export class Repositories {
     this.revokedTokens = new RevokedTokensRepository(db);
     this.consoleSessions = new ConsoleSessionsRepository(db);
     this.projectSettings = new ProjectSettingsRepository(db);
+    this.customDbRoles = new CustomDbRolesRepository(db);
   }
 }
 

@@ -19,6 +19,7 @@ export const TRANSFERRED_TABLES: ReadonlyArray<{ name: keyof Database; key: read
   { name: 'service_account_secrets', key: ['id'] },
   { name: 'revoked_access_tokens', key: ['jti'] },
   { name: 'database_users', key: ['id'] },
+  { name: 'custom_db_roles', key: ['project_id', 'role_name'] },
   { name: 'certificate_authorities', key: ['id'] },
   { name: 'certificates', key: ['serial'] },
   { name: 'certificate_revocation_lists', key: ['ca_id'] },

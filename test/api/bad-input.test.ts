@@ -991,6 +991,48 @@ describe('hostile input never causes a 500', () => {
     assert.deepEqual(problems, []);
   });
 
+  test('POST and PATCH /groups/{groupId}/customDBRoles/roles[/{roleName}]', async () => {
+    const roles = `${groupPath()}/customDBRoles/roles`;
+    const created = await callText(
+      'POST',
+      roles,
+      JSON.stringify({ actions: [{ action: 'FIND', resources: [{ db: 'app' }] }], roleName: 'probed' }),
+    );
+    assert.equal(created.status, 202, created.text);
+    const find = { action: 'FIND', resources: [{ db: 'app' }] };
+    const roleBodies = (): unknown[] => [
+      { roleName: huge, actions: [find] },
+      { roleName: 'x', actions: [{ action: huge, resources: [{ db: 'a' }] }] },
+      { roleName: 'x', actions: [{ action: 'FIND', resources: [{ db: huge, collection: huge }] }] },
+      {
+        roleName: 'x',
+        actions: [{ action: 'FIND', resources: Array.from({ length: 5000 }, (_, i) => ({ db: `d${i}` })) }],
+      },
+      { roleName: 'x', actions: Array.from({ length: 5000 }, () => find) },
+      { roleName: 'x', inheritedRoles: Array.from({ length: 5000 }, (_, i) => ({ db: 'admin', role: `r${i}` })) },
+      { roleName: 'x', inheritedRoles: [{ db: huge, role: huge }] },
+      { roleName: 'x', actions: [{ action: 'FIND', resources: [{ cluster: 'yes' }] }] },
+      { roleName: 'x', actions: [{ action: 'FIND', resources: [{ db: { $ne: '' } }] }] },
+      { roleName: 'x', actions: [{ action: 'FIND', resources: [null] }] },
+      { roleName: 'x', actions: [find], inheritedRoles: [null] },
+      { roleName: 'x', actions: find },
+      { roleName: ['x'], actions: [find] },
+      { roleName: '😀', actions: [find] },
+      { roleName: 'probed', actions: [find] },
+      { roleName: 'a\u0000b', actions: [find] },
+      { roleName: 'x\r\nSet-Cookie: a=b', actions: [find] },
+    ];
+    const problems: string[] = [];
+    for (const body of [...genericBodies(), ...roleBodies().map((value) => JSON.stringify(value))]) {
+      await probe('POST', roles, body, problems);
+      await probe('PATCH', `${roles}/probed`, body, problems);
+    }
+    for (const name of ['%00', '%ff', '..', 'x'.repeat(3000), '%F0%9F%98%80', 'a%2Fb']) {
+      for (const method of ['GET', 'PATCH', 'DELETE']) await probe(method, `${roles}/${name}`, '{}', problems);
+    }
+    assert.deepEqual(problems, []);
+  });
+
   test('hostile paths and names on every route', async () => {
     const problems: string[] = [];
     const names = [

@@ -538,9 +538,19 @@ describe('PATCH', () => {
         { roles: [{ roleName: 'atlasAdmin', databaseName: 'app' }] },
         {
           status: 400,
+          errorCode: 'ATLAS_INVALID_ROLE_DATABASE',
+          detail: 'The specified role atlasAdmin only exists for database admin.',
+          parameters: ['atlasAdmin', 'admin'],
+        },
+      ],
+      [
+        x509Path,
+        { roles: [{ roleName: 'notARole', databaseName: 'app' }] },
+        {
+          status: 400,
           errorCode: 'ATLAS_INVALID_ROLE',
-          detail: 'The specified role atlasAdmin@app does not exist.',
-          parameters: ['atlasAdmin', 'app'],
+          detail: 'The specified role notARole@app does not exist.',
+          parameters: ['notARole', 'app'],
         },
       ],
       [
@@ -748,6 +758,12 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
   before(async () => {
     server.clock.set(START);
     groupId = await newProject();
+    // The project's one custom role (roles that are neither built in nor custom are refused).
+    const role = await server.client.post(`${V1}/groups/${groupId}/customDBRoles/roles`, {
+      actions: [{ action: 'FIND', resources: [{ db: 'app' }] }],
+      roleName: 'myCustomRole',
+    });
+    assert.equal(role.status, 202, role.text);
   });
 
   const EXTERNAL_ONLY: ErrorExpectation = {
@@ -783,6 +799,18 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
     status: 400,
     errorCode: 'ATLAS_INVALID_ROLE',
     detail: `The specified role ${role}@${target} does not exist.`,
+    parameters: [role, target],
+  });
+  const onlyOnAdmin = (role: string): ErrorExpectation => ({
+    status: 400,
+    errorCode: 'ATLAS_INVALID_ROLE_DATABASE',
+    detail: `The specified role ${role} only exists for database admin.`,
+    parameters: [role, 'admin'],
+  });
+  const restrictedRole = (role: string, target: string): ErrorExpectation => ({
+    status: 400,
+    errorCode: 'ATLAS_RESTRICTED_ROLE',
+    detail: `The specified role ${role}@${target} is restricted.`,
     parameters: [role, target],
   });
   const badDeleteAfter = (instant: string): ErrorExpectation => ({
@@ -938,12 +966,34 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
       'readAnyDatabase',
       'readWriteAnyDatabase',
       'dbAdminAnyDatabase',
-      'userAdminAnyDatabase',
+      'myCustomRole',
     ].map((role): [string, Record<string, unknown>, ErrorExpectation] => [
       `admin-only role ${role} on another database`,
       managed('x', { roles: [{ roleName: role, databaseName: 'app' }] }),
-      invalidRole(role, 'app'),
+      onlyOnAdmin(role),
     ]),
+    ...['root', 'dbOwner', 'userAdmin', 'userAdminAnyDatabase', 'clusterAdmin', 'restore', '__system'].map(
+      (role): [string, Record<string, unknown>, ErrorExpectation] => [
+        `${role}, a MongoDB role Atlas does not grant`,
+        managed('x', { roles: [{ roleName: role, databaseName: 'admin' }] }),
+        restrictedRole(role, 'admin'),
+      ],
+    ),
+    [
+      'a role that is neither built in nor a custom role of the project',
+      managed('x', { roles: [{ roleName: 'readOnlyAnalytics', databaseName: 'admin' }] }),
+      invalidRole('readOnlyAnalytics', 'admin'),
+    ],
+    [
+      'a custom role on a collection of admin',
+      managed('x', { roles: [{ roleName: 'myCustomRole', databaseName: 'admin', collectionName: 'c' }] }),
+      invalidRole('myCustomRole', 'admin.c'),
+    ],
+    [
+      'a built-in role in another case',
+      managed('x', { roles: [{ roleName: 'ReadWrite', databaseName: 'app' }] }),
+      invalidRole('ReadWrite', 'app'),
+    ],
     [
       'admin-only role on a collection of admin',
       managed('x', { roles: [{ roleName: 'backup', databaseName: 'admin', collectionName: 'c' }] }),
@@ -1050,7 +1100,15 @@ describe('domain rules (docs/compatibility.md "Database users")', () => {
           ],
         }),
       ],
-      ['a custom role', managed('custom-role', { roles: [{ roleName: 'myCustomRole', databaseName: 'app' }] })],
+      [
+        'a custom role of the project (on admin), with a built-in role',
+        managed('custom-role', {
+          roles: [
+            { roleName: 'myCustomRole', databaseName: 'admin' },
+            { roleName: 'read', databaseName: 'app' },
+          ],
+        }),
+      ],
       ['a groupId equal to the path’s', managed('same-group', { groupId })],
       ['deleteAfterDate exactly 7 days ahead', awsUser('week', { deleteAfterDate: '2024-03-17T10:00:00Z' })],
       ['deleteAfterDate a second ahead', awsUser('second', { deleteAfterDate: '2024-03-10T10:00:01Z' })],

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import atlasClientModule from 'mongodb-atlas-api-client';
+import { EVENT_TYPES, isDbcertsEventType } from '../../src/domain/events.js';
 import { newObjectId } from '../../src/domain/ids.js';
 import {
   assertAtlasError,
@@ -10,20 +12,25 @@ import {
 } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
 import { type ApiResponse, DigestClient } from '../helpers/digest-client.js';
+import { pythonRequests } from '../helpers/python-requests.js';
 import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
 /**
  * The audit trail. Every state change records one event stamped with the acting key
  * (apiKeyId, publicKey), its address, the time, what it acted on and outcome SUCCESS;
  * refused requests of authenticated keys are DBCERTS_REQUEST_REFUSED with outcome FAILURE,
- * errorCode, method, path and status. The events API (`/groups/{id}/events`,
- * `/orgs/{id}/events`, one event by id) lists them newest first, pages like every Atlas
- * list and filters by eventType, minDate and maxDate.
+ * errorCode, method, path and status. The events API lists them newest first, pages like
+ * every Atlas list and filters by eventType, excludedEventType, minDate and maxDate:
+ * `/groups/{id}/events` a project's events, `/orgs/{id}/events` the organization events
+ * (Atlas' organization types), each with dbcerts' own types (refusals among them) only
+ * when eventType names them; one event by id under the feed it belongs to.
  *
  * The tests below run in order over one server: each performs a change and checks exactly
- * the events it added; the last ones read the whole trail back.
+ * the events it added (read back from every feed); the last ones read the trail back
+ * through each feed.
  */
 
+const getClient = atlasClientModule as unknown as typeof atlasClientModule.default;
 const DAY1 = '2024-05-01';
 const DAY3 = '2024-05-03';
 const DAY5 = '2024-05-05';
@@ -102,10 +109,32 @@ function eventBody(expected: ExpectedEvent, id: string): Record<string, unknown>
   return body;
 }
 
-async function orgEvents(query = ''): Promise<any[]> {
-  const response = await server.client.get(`${V1}/orgs/${orgId}/events?itemsPerPage=500${query}`);
+/** One feed, the first 500 events of it (all there are here). */
+async function feed(scope: string, query = ''): Promise<any[]> {
+  const response = await server.client.get(`${V1}/${scope}/events?itemsPerPage=500${query}`);
   assert.equal(response.status, 200, response.text);
   return response.json().results;
+}
+
+const DBCERTS_TYPES = EVENT_TYPES.filter(isDbcertsEventType);
+const namingDbcertsTypes = DBCERTS_TYPES.map((type) => `&eventType=${type}`).join('');
+
+/** Newest first, as the feeds list: by time, then by id (ids grow with time). */
+const newestFirst = (a: any, b: any) =>
+  a.created === b.created ? (a.id < b.id ? 1 : -1) : a.created < b.created ? 1 : -1;
+
+/**
+ * The whole trail, newest first: the organization's feed, the projects' feeds, and
+ * dbcerts' own types (which no feed lists unless they are named).
+ */
+async function wholeTrail(): Promise<any[]> {
+  const parts = [
+    await feed(`orgs/${orgId}`),
+    await feed(`groups/${server.credentials.groupId}`),
+    ...(projectId ? [await feed(`groups/${projectId}`)] : []),
+    await feed(`orgs/${orgId}`, namingDbcertsTypes),
+  ];
+  return [...new Map(parts.flat().map((event) => [event.id, event])).values()].sort(newestFirst);
 }
 
 /**
@@ -113,7 +142,7 @@ async function orgEvents(query = ''): Promise<any[]> {
  * (also newest first), members in alphabetical order.
  */
 async function assertNewEvents(expected: ExpectedEvent[]): Promise<any[]> {
-  const all = await orgEvents();
+  const all = await wholeTrail();
   const added = all.filter((event) => !seen.has(event.id));
   for (const event of added) seen.add(event.id);
   trail = all;
@@ -160,7 +189,7 @@ before(async () => {
   const key = await server.store.apiKeys.findByPublicKey(server.credentials.publicKey);
   bootstrap = { apiKeyId: key!.id, publicKey: server.credentials.publicKey };
   // Bootstrap itself records nothing: the trail starts empty.
-  assert.deepEqual(await orgEvents(), []);
+  assert.deepEqual(await wholeTrail(), []);
 });
 
 after(() => server.close());
@@ -265,7 +294,7 @@ describe('every state change records its event (SUCCESS, actor, address, time, t
     const created = step(`${DAY1}T09:06:00Z`);
     const response = await server.client.delete(`${V1}/groups/${projectId}/databaseUsers/$external/bob`);
     assert.equal(response.status, 204, response.text);
-    const all = await orgEvents();
+    const all = await wholeTrail();
     const added = all.filter((event) => !seen.has(event.id));
     // Two revocations (one per certificate, in any order), recorded after the deletion.
     const revokedSerials = added.slice(0, 2).map((event) => event.serial);
@@ -563,7 +592,7 @@ describe('every state change records its event (SUCCESS, actor, address, time, t
     const off = await admin.client.patch(settings, { apiAccessListRequired: false });
     assert.equal(off.status, 200, off.text);
     await assertNewEvents([
-      { eventTypeName: 'ORG_API_ACCESS_LIST_REQUIRED_CHANGED', actor: adminActor, created: offAt },
+      { eventTypeName: 'ORG_PUBLIC_API_ACCESS_LIST_NOT_REQUIRED', actor: adminActor, created: offAt },
       {
         eventTypeName: 'DBCERTS_REQUEST_REFUSED',
         outcome: 'FAILURE',
@@ -573,7 +602,7 @@ describe('every state change records its event (SUCCESS, actor, address, time, t
         path: `${V1}/orgs/${orgId}/apiKeys`,
         status: 403,
       },
-      { eventTypeName: 'ORG_API_ACCESS_LIST_REQUIRED_CHANGED', actor: adminActor, created: onAt },
+      { eventTypeName: 'ORG_PUBLIC_API_ACCESS_LIST_REQUIRED', actor: adminActor, created: onAt },
     ]);
   });
 });
@@ -684,6 +713,23 @@ describe('refused requests: DBCERTS_REQUEST_REFUSED, outcome FAILURE, errorCode,
 
 describe('the events API', () => {
   let other: { orgId: string; groupId: string; client: DigestClient; keyId: string; publicKey: string };
+  /** What the organization's feed lists: the organization events of the trail. */
+  let orgTrail: any[] = [];
+  /** What the project's feed lists: its events, dbcerts' own types left out. */
+  let projectTrail: any[] = [];
+  const ORG_TYPES = new Set([
+    'GROUP_CREATED',
+    'API_KEY_CREATED',
+    'API_KEY_DELETED',
+    'API_KEY_DESCRIPTION_CHANGED',
+    'API_KEY_ROLES_CHANGED',
+    'API_KEY_ADDED_TO_GROUP',
+    'API_KEY_REMOVED_FROM_GROUP',
+    'API_KEY_ACCESS_LIST_ENTRY_ADDED',
+    'API_KEY_ACCESS_LIST_ENTRY_DELETED',
+    'ORG_PUBLIC_API_ACCESS_LIST_REQUIRED',
+    'ORG_PUBLIC_API_ACCESS_LIST_NOT_REQUIRED',
+  ]);
 
   before(async () => {
     const now = server.clock.now();
@@ -705,7 +751,9 @@ describe('the events API', () => {
       publicKey: key.publicKey,
       client: new DigestClient(server.origin, key.publicKey, privateKey),
     };
-    trail = await orgEvents();
+    trail = await wholeTrail();
+    orgTrail = trail.filter((event) => ORG_TYPES.has(event.eventTypeName));
+    projectTrail = trail.filter((event) => event.groupId === projectId && !isDbcertsEventType(event.eventTypeName));
   });
 
   function assertList(response: ApiResponse, expected: { results: unknown[]; totalCount?: number; links: unknown[] }) {
@@ -715,7 +763,7 @@ describe('the events API', () => {
     assert.deepEqual(Object.keys(body), Object.keys(expected));
   }
 
-  test('the organization’s trail holds every event, newest first', async () => {
+  test('the whole trail: every event of the organization, newest first', async () => {
     assert.ok(trail.length >= 30, `only ${trail.length} events`);
     const created = trail.map((event) => event.created);
     assert.deepEqual(created, [...created].sort().reverse());
@@ -726,15 +774,34 @@ describe('the events API', () => {
     for (const event of trail) assert.equal(event.orgId, orgId);
   });
 
-  test('/groups/{id}/events: only that project’s events, same order, same bodies', async () => {
+  test('/orgs/{id}/events: organization events only (no project events, no refusals), newest first', async () => {
+    const base = `${server.origin}${V1}/orgs/${orgId}/events`;
+    assertList(await server.client.get(`${V1}/orgs/${orgId}/events`), {
+      links: [{ href: `${base}?pageNum=1&itemsPerPage=100`, rel: 'self' }],
+      results: orgTrail,
+      totalCount: orgTrail.length,
+    });
+    const types = new Set(orgTrail.map((event) => event.eventTypeName));
+    assert.deepEqual(
+      [...ORG_TYPES].filter((type) => !types.has(type)),
+      [],
+      'every organization type happened',
+    );
+    // A project's creation is an organization event too (Atlas lists GROUP_CREATED in both feeds).
+    assert.ok(orgTrail.some((event) => event.eventTypeName === 'GROUP_CREATED' && event.groupId === projectId));
+    // What it leaves out: the project events and dbcerts' own.
+    const left = trail.filter((event) => !ORG_TYPES.has(event.eventTypeName)).map((event) => event.eventTypeName);
+    assert.ok(left.includes('MONGODB_USER_ADDED') && left.includes('DBCERTS_REQUEST_REFUSED'));
+  });
+
+  test('/groups/{id}/events: only that project’s events, no refusals, same order, same bodies', async () => {
     const base = `${server.origin}${V1}/groups/${projectId}/events`;
     const response = await server.client.get(`${V1}/groups/${projectId}/events`);
-    const expected = trail.filter((event) => event.groupId === projectId);
-    assert.ok(expected.length >= 15);
+    assert.ok(projectTrail.length >= 15);
     assertList(response, {
       links: [{ href: `${base}?pageNum=1&itemsPerPage=100`, rel: 'self' }],
-      results: expected,
-      totalCount: expected.length,
+      results: projectTrail,
+      totalCount: projectTrail.length,
     });
     // The bootstrap project had none of these.
     const empty = await server.client.get(`${V1}/groups/${server.credentials.groupId}/events`);
@@ -751,7 +818,7 @@ describe('the events API', () => {
   });
 
   test('paging and links as in every list; includeCount=false', async () => {
-    const path = `${V1}/orgs/${orgId}/events`;
+    const path = `${V1}/groups/${projectId}/events`;
     const base = `${server.origin}${path}`;
     const page2 = await server.client.get(`${path}?itemsPerPage=4&pageNum=2`);
     assertList(page2, {
@@ -760,26 +827,27 @@ describe('the events API', () => {
         { href: `${base}?pageNum=1&itemsPerPage=4`, rel: 'previous' },
         { href: `${base}?pageNum=3&itemsPerPage=4`, rel: 'next' },
       ],
-      results: trail.slice(4, 8),
-      totalCount: trail.length,
+      results: projectTrail.slice(4, 8),
+      totalCount: projectTrail.length,
     });
-    const lastPage = Math.ceil(trail.length / 4);
+    const lastPage = Math.ceil(projectTrail.length / 4);
     const last = await server.client.get(`${path}?includeCount=false&itemsPerPage=4&pageNum=${lastPage}`);
     assertList(last, {
       links: [
         { href: `${base}?includeCount=false&pageNum=${lastPage}&itemsPerPage=4`, rel: 'self' },
         { href: `${base}?includeCount=false&pageNum=${lastPage - 1}&itemsPerPage=4`, rel: 'previous' },
       ],
-      results: trail.slice((lastPage - 1) * 4),
+      results: projectTrail.slice((lastPage - 1) * 4),
     });
     const past = await server.client.get(`${path}?itemsPerPage=4&pageNum=${lastPage + 1}`);
     assert.deepEqual(past.json().results, []);
-    assertAtlasError(await server.client.get(`${path}?itemsPerPage=501`), invalidQueryParameter('itemsPerPage'));
-    assertAtlasError(await server.client.get(`${path}?pageNum=0`), invalidQueryParameter('pageNum'));
+    const orgPath = `${V1}/orgs/${orgId}/events`;
+    assertAtlasError(await server.client.get(`${orgPath}?itemsPerPage=501`), invalidQueryParameter('itemsPerPage'));
+    assertAtlasError(await server.client.get(`${orgPath}?pageNum=0`), invalidQueryParameter('pageNum'));
   });
 
   test('eventType: one type, and several (repeated)', async () => {
-    const path = `${V1}/orgs/${orgId}/events`;
+    const path = `${V1}/groups/${projectId}/events`;
     const one = await server.client.get(`${path}?eventType=MONGODB_USER_ADDED`);
     const added = trail.filter((event) => event.eventTypeName === 'MONGODB_USER_ADDED');
     assert.equal(added.length, 4);
@@ -788,15 +856,15 @@ describe('the events API', () => {
       results: added,
       totalCount: 4,
     });
-    const several = await server.client.get(`${path}?eventType=API_KEY_DELETED&eventType=GROUP_CREATED`);
+    const orgPath = `${V1}/orgs/${orgId}/events`;
+    const several = await server.client.get(`${orgPath}?eventType=API_KEY_DELETED&eventType=GROUP_CREATED`);
     assert.equal(several.status, 200, several.text);
     const expected = trail.filter((event) => ['API_KEY_DELETED', 'GROUP_CREATED'].includes(event.eventTypeName));
     assert.equal(expected.length, 2);
     assert.deepEqual(several.json().results, expected);
     assert.equal(several.json().totalCount, 2);
-    // Under a project, the same filter within the project.
     const inProject = await server.client.get(
-      `${V1}/groups/${projectId}/events?eventType=MONGODB_USER_DELETED&eventType=MONGODB_USER_X509_CERT_REVOKED`,
+      `${path}?eventType=MONGODB_USER_DELETED&eventType=MONGODB_USER_X509_CERT_REVOKED`,
     );
     assert.deepEqual(
       inProject.json().results.map((event: { eventTypeName: string }) => event.eventTypeName),
@@ -807,23 +875,108 @@ describe('the events API', () => {
         'MONGODB_USER_DELETED',
       ],
     );
-    // Refusals can be listed on their own.
-    const refused = await server.client.get(`${path}?eventType=DBCERTS_REQUEST_REFUSED`);
-    for (const event of refused.json().results) {
-      assert.equal(event.outcome, 'FAILURE');
-      assert.equal(typeof event.errorCode, 'string');
+  });
+
+  test('excludedEventType (repeatable) leaves types out, alone and with eventType', async () => {
+    const path = `${V1}/groups/${projectId}/events`;
+    const without = await server.client.get(
+      `${path}?excludedEventType=MONGODB_USER_ADDED&excludedEventType=MONGODB_USER_X509_CERT_REVOKED`,
+    );
+    const kept = projectTrail.filter(
+      (event) => !['MONGODB_USER_ADDED', 'MONGODB_USER_X509_CERT_REVOKED'].includes(event.eventTypeName),
+    );
+    assert.ok(kept.length > 0 && kept.length < projectTrail.length);
+    assertList(without, {
+      links: [
+        {
+          href: `${server.origin}${path}?excludedEventType=MONGODB_USER_ADDED&excludedEventType=MONGODB_USER_X509_CERT_REVOKED&pageNum=1&itemsPerPage=100`,
+          rel: 'self',
+        },
+      ],
+      results: kept,
+      totalCount: kept.length,
+    });
+    // With eventType: the types named, less those excluded.
+    const both = await server.client.get(
+      `${path}?eventType=MONGODB_USER_ADDED&eventType=MONGODB_USER_DELETED&excludedEventType=MONGODB_USER_ADDED`,
+    );
+    assert.deepEqual(
+      both.json().results,
+      trail.filter((event) => event.eventTypeName === 'MONGODB_USER_DELETED'),
+    );
+    const none = await server.client.get(`${path}?eventType=MONGODB_USER_ADDED&excludedEventType=MONGODB_USER_ADDED`);
+    assert.deepEqual(none.json().results, []);
+    assert.equal(none.json().totalCount, 0);
+    // The organization's feed takes it too.
+    const orgWithout = await server.client.get(`${V1}/orgs/${orgId}/events?excludedEventType=GROUP_CREATED`);
+    assert.deepEqual(
+      orgWithout.json().results,
+      orgTrail.filter((event) => event.eventTypeName !== 'GROUP_CREATED'),
+    );
+  });
+
+  test('refusals, and dbcerts’ other own types, only when eventType names them', async () => {
+    for (const scope of [`orgs/${orgId}`, `groups/${projectId}`]) {
+      const listed = await feed(scope);
+      assert.ok(!listed.some((event) => isDbcertsEventType(event.eventTypeName)), scope);
+      const refusals = await feed(scope, '&eventType=DBCERTS_REQUEST_REFUSED');
+      assert.ok(refusals.length >= 3, scope);
+      for (const event of refusals) {
+        assert.equal(event.eventTypeName, 'DBCERTS_REQUEST_REFUSED');
+        assert.equal(event.outcome, 'FAILURE');
+        assert.equal(typeof event.errorCode, 'string');
+      }
     }
-    assert.ok(refused.json().totalCount >= 6);
+    // The organization's list of refusals is the whole organization's, projects' included.
+    const all = await feed(`orgs/${orgId}`, '&eventType=DBCERTS_REQUEST_REFUSED');
+    assert.deepEqual(
+      all,
+      trail.filter((event) => event.eventTypeName === 'DBCERTS_REQUEST_REFUSED'),
+    );
+    assert.ok(all.some((event) => event.groupId === projectId) && all.some((event) => event.groupId === undefined));
+    // Named with Atlas types, both are listed.
+    const mixed = await feed(
+      `groups/${projectId}`,
+      '&eventType=DBCERTS_CA_CREATED&eventType=MONGODB_USER_X509_CERT_CREATED',
+    );
+    assert.deepEqual(
+      mixed.map((event) => event.eventTypeName),
+      ['MONGODB_USER_X509_CERT_CREATED', 'MONGODB_USER_X509_CERT_CREATED', 'DBCERTS_CA_CREATED'],
+    );
+  });
+
+  test('an event type the feed does not know: 400 INVALID_ENUM_VALUE, in eventType and excludedEventType', async () => {
+    const orgPath = `${V1}/orgs/${orgId}/events`;
+    const projectPath = `${V1}/groups/${projectId}/events`;
+    const cases: Array<[string, string, string]> = [
+      [orgPath, 'eventType=NO_SUCH_EVENT', 'NO_SUCH_EVENT'],
+      [orgPath, 'eventType=api_key_created', 'api_key_created'],
+      [orgPath, 'eventType=', ''],
+      [orgPath, 'eventType=GROUP_CREATED&eventType=BOGUS', 'BOGUS'],
+      [orgPath, 'excludedEventType=BOGUS', 'BOGUS'],
+      // A project's own type is no organization type (Atlas' EventTypeForOrg has none of them).
+      [orgPath, 'eventType=MONGODB_USER_ADDED', 'MONGODB_USER_ADDED'],
+      [orgPath, 'excludedEventType=MONGODB_USER_X509_CERT_CREATED', 'MONGODB_USER_X509_CERT_CREATED'],
+      [projectPath, 'eventType=NO_SUCH_EVENT', 'NO_SUCH_EVENT'],
+      [projectPath, 'excludedEventType=MONGODB_USER_ADDED&excludedEventType=x', 'x'],
+    ];
+    for (const [path, query, value] of cases) {
+      assertAtlasError(
+        await server.client.get(`${path}?${query}`),
+        atlasError(400, 'INVALID_ENUM_VALUE', `An invalid enumeration value ${value} was specified.`, [value]),
+        query,
+      );
+    }
   });
 
   test('minDate and maxDate: dates and date-times, inclusive bounds', async () => {
     const path = `${V1}/orgs/${orgId}/events`;
-    const onDay = (day: string) => trail.filter((event) => event.created.startsWith(day));
+    const onDay = (day: string) => orgTrail.filter((event) => event.created.startsWith(day));
     const day1 = onDay(DAY1);
     const day3 = onDay(DAY3);
     const day5 = onDay(DAY5);
     assert.ok(day1.length > 0 && day3.length > 0 && day5.length > 0);
-    assert.equal(day1.length + day3.length + day5.length, trail.length);
+    assert.equal(day1.length + day3.length + day5.length, orgTrail.length);
     const results = async (query: string) => {
       const response = await server.client.get(`${path}?${query}`);
       assert.equal(response.status, 200, `${query}: ${response.text}`);
@@ -837,7 +990,7 @@ describe('the events API', () => {
     assert.deepEqual(await results('minDate=2024-05-03T02:00:00%2B02:00&maxDate=2024-05-04T00:00:00.000Z'), day3);
     // Both bounds include an event at exactly that instant.
     const instant = `${DAY3}T10:01:00Z`;
-    const atInstant = trail.filter((event) => event.created === instant);
+    const atInstant = orgTrail.filter((event) => event.created === instant);
     assert.equal(atInstant.length, 1);
     assert.deepEqual(await results(`minDate=${instant}&maxDate=${instant}`), atInstant);
     // Combined with eventType and a project.
@@ -846,13 +999,13 @@ describe('the events API', () => {
     );
     assert.deepEqual(
       projectDay1.json().results,
-      day1.filter((event) => event.eventTypeName === 'MONGODB_USER_ADDED'),
+      trail.filter((event) => event.created.startsWith(DAY1) && event.eventTypeName === 'MONGODB_USER_ADDED'),
     );
     // Nothing after the last event.
     assert.deepEqual(await results('minDate=2030-01-01'), []);
   });
 
-  test('malformed dates: 400 INVALID_QUERY_PARAMETER naming the parameter', async () => {
+  test('malformed dates: 400 INVALID_QUERY_PARAMETER naming the parameter; a reversed range: INVALID_DATE_RANGE', async () => {
     const path = `${V1}/orgs/${orgId}/events`;
     const cases: Array<[string, string]> = [
       ['minDate=yesterday', 'minDate'],
@@ -872,44 +1025,74 @@ describe('the events API', () => {
         query,
       );
     }
+    for (const scope of [`orgs/${orgId}`, `groups/${projectId}`]) {
+      assertAtlasError(
+        await server.client.get(`${V1}/${scope}/events?minDate=2024-05-03&maxDate=2024-05-02T23:59:59Z`),
+        atlasError(
+          400,
+          'INVALID_DATE_RANGE',
+          "An invalid date range minDate=2024-05-03, maxDate=2024-05-02T23:59:59Z was specified: maxDate shouldn't be earlier than minDate.",
+          ['2024-05-03', '2024-05-02T23:59:59Z'],
+        ),
+      );
+    }
   });
 
-  test('GET one event by id, under its project and under the organization', async () => {
+  test('GET one event by id: a project’s under its project; an organization event under both', async () => {
     const projectEvent = trail.find((event) => event.eventTypeName === 'MONGODB_USER_X509_CERT_CREATED');
     const viaProject = await server.client.get(`${V1}/groups/${projectId}/events/${projectEvent.id}`);
     assert.equal(viaProject.status, 200, viaProject.text);
     assert.deepEqual(viaProject.json(), projectEvent);
     assert.ok(viaProject.text.startsWith('{"apiKeyId":'), viaProject.text);
-    const viaOrg = await server.client.get(`${V1}/orgs/${orgId}/events/${projectEvent.id}`);
-    assert.equal(viaOrg.text, viaProject.text);
     const orgEvent = trail.find((event) => event.eventTypeName === 'API_KEY_DELETED');
     const orgOne = await server.client.get(`${V1}/orgs/${orgId}/events/${orgEvent.id}?envelope=true`);
     assert.equal(orgOne.status, 200);
     assert.deepEqual(orgOne.json(), { content: orgEvent, status: 200 });
+    const created = trail.find((event) => event.eventTypeName === 'GROUP_CREATED' && event.groupId === projectId);
+    const createdViaOrg = await server.client.get(`${V1}/orgs/${orgId}/events/${created.id}`);
+    const createdViaProject = await server.client.get(`${V1}/groups/${projectId}/events/${created.id}`);
+    assert.equal(createdViaOrg.text, createdViaProject.text);
+    // A refusal asked for by its id, under either feed it belongs to.
+    const refusal = trail.find(
+      (event) => event.eventTypeName === 'DBCERTS_REQUEST_REFUSED' && event.groupId === projectId,
+    );
+    assert.deepEqual((await server.client.get(`${V1}/orgs/${orgId}/events/${refusal.id}`)).json(), refusal);
+    assert.deepEqual((await server.client.get(`${V1}/groups/${projectId}/events/${refusal.id}`)).json(), refusal);
   });
 
   test('unknown, malformed and misplaced event ids: 404', async () => {
-    const eventNotFound = (id: string) => atlasError(404, 'EVENT_NOT_FOUND', `No event with ID ${id} exists.`, [id]);
+    const eventNotFound = (id: string, groupId: string) =>
+      atlasError(404, 'EVENT_NOT_FOUND', `No event with ID ${id} exists for group ${groupId}.`, [id, groupId]);
+    const orgEventNotFound = (id: string) =>
+      atlasError(404, 'ORG_EVENT_NOT_FOUND', `No event with ID ${id} exists for organization ${orgId}.`, [id, orgId]);
     const invalidEventId = (id: string) =>
       atlasError(404, 'INVALID_EVENT_ID', `An invalid event ID ${id} was specified.`, [id]);
     const unknown = 'aaaaaaaaaaaaaaaaaaaaaaaa';
-    assertAtlasError(await server.client.get(`${V1}/orgs/${orgId}/events/${unknown}`), eventNotFound(unknown));
-    assertAtlasError(await server.client.get(`${V1}/groups/${projectId}/events/${unknown}`), eventNotFound(unknown));
+    assertAtlasError(await server.client.get(`${V1}/orgs/${orgId}/events/${unknown}`), orgEventNotFound(unknown));
+    assertAtlasError(
+      await server.client.get(`${V1}/groups/${projectId}/events/${unknown}`),
+      eventNotFound(unknown, projectId),
+    );
     for (const bad of ['abc', unknown.toUpperCase(), `${unknown}a`]) {
       assertAtlasError(await server.client.get(`${V1}/orgs/${orgId}/events/${bad}`), invalidEventId(bad));
       assertAtlasError(await server.client.get(`${V1}/groups/${projectId}/events/${bad}`), invalidEventId(bad));
     }
     // A project's event asked for under another project of the same organization.
-    const projectEvent = trail.find((event) => event.groupId === projectId);
+    const projectEvent = trail.find((event) => event.eventTypeName === 'MONGODB_USER_ADDED');
     assertAtlasError(
       await server.client.get(`${V1}/groups/${server.credentials.groupId}/events/${projectEvent.id}`),
-      eventNotFound(projectEvent.id),
+      eventNotFound(projectEvent.id, server.credentials.groupId),
+    );
+    // A project's event is no organization event.
+    assertAtlasError(
+      await server.client.get(`${V1}/orgs/${orgId}/events/${projectEvent.id}`),
+      orgEventNotFound(projectEvent.id),
     );
     // An organization-level event asked for under a project.
     const orgEvent = trail.find((event) => event.groupId === undefined);
     assertAtlasError(
       await server.client.get(`${V1}/groups/${projectId}/events/${orgEvent.id}`),
-      eventNotFound(orgEvent.id),
+      eventNotFound(orgEvent.id, projectId),
     );
     assertAtlasError(await server.client.get(`${V1}/groups/xyz/events`), invalidGroupId('xyz'));
     assertAtlasError(
@@ -920,17 +1103,23 @@ describe('the events API', () => {
 
   test('another organization never sees these events', async () => {
     const orgNotFound = (id: string) => atlasError(404, 'ORG_NOT_FOUND', `No organization with ID ${id} exists.`, [id]);
-    const ours = trail[0];
+    const ours = orgTrail[0];
     const projectEvent = trail.find((event) => event.groupId === projectId);
     assertAtlasError(await other.client.get(`${V1}/orgs/${orgId}/events`), orgNotFound(orgId));
     assertAtlasError(await other.client.get(`${V1}/orgs/${orgId}/events/${ours.id}`), orgNotFound(orgId));
     assertAtlasError(
       await other.client.get(`${V1}/orgs/${other.orgId}/events/${ours.id}`),
-      atlasError(404, 'EVENT_NOT_FOUND', `No event with ID ${ours.id} exists.`, [ours.id]),
+      atlasError(404, 'ORG_EVENT_NOT_FOUND', `No event with ID ${ours.id} exists for organization ${other.orgId}.`, [
+        ours.id,
+        other.orgId,
+      ]),
     );
     assertAtlasError(
       await other.client.get(`${V1}/groups/${other.groupId}/events/${projectEvent.id}`),
-      atlasError(404, 'EVENT_NOT_FOUND', `No event with ID ${projectEvent.id} exists.`, [projectEvent.id]),
+      atlasError(404, 'EVENT_NOT_FOUND', `No event with ID ${projectEvent.id} exists for group ${other.groupId}.`, [
+        projectEvent.id,
+        other.groupId,
+      ]),
     );
     const notInGroup = atlasError(
       401,
@@ -939,10 +1128,12 @@ describe('the events API', () => {
     );
     assertAtlasError(await other.client.get(`${V1}/groups/${projectId}/events`), notInGroup);
     assertAtlasError(await other.client.get(`${V1}/groups/${projectId}/events/${projectEvent.id}`), notInGroup);
-    // Their own trail: only their refusals, none of ours.
+    // Their own feed is empty; their refusals, asked for, are theirs alone.
     const theirs = await other.client.get(`${V1}/orgs/${other.orgId}/events`);
     assert.equal(theirs.status, 200);
-    const theirEvents = theirs.json().results;
+    assert.deepEqual(theirs.json().results, []);
+    const refusals = await other.client.get(`${V1}/orgs/${other.orgId}/events?eventType=DBCERTS_REQUEST_REFUSED`);
+    const theirEvents = refusals.json().results;
     assert.deepEqual(
       theirEvents.map((event: { eventTypeName: string }) => event.eventTypeName),
       ['DBCERTS_REQUEST_REFUSED', 'DBCERTS_REQUEST_REFUSED'],
@@ -954,9 +1145,71 @@ describe('the events API', () => {
       assert.ok(!trail.some((ourEvent) => ourEvent.id === event.id));
     }
     // And our trail did not gain their refusals.
-    const after = await orgEvents();
-    assert.deepEqual(after, trail);
+    assert.deepEqual(await wholeTrail(), trail);
     const theirProject = await other.client.get(`${V1}/groups/${other.groupId}/events`);
     assert.deepEqual(theirProject.json().results, []);
+  });
+});
+
+describe('independent clients read the feeds', () => {
+  test('mongodb-atlas-api-client: event.getAll and getAllByOrganizationId with eventType and excludedEventType', async () => {
+    const client = getClient({
+      publicKey: server.credentials.publicKey,
+      privateKey: server.credentials.privateKey,
+      baseUrl: `${server.origin}/api/atlas/v1.0`,
+      projectId,
+    });
+    // urllib parses JSON as JavaScript numbers: serials past 2^53 lose digits, so compare ids.
+    const ids = (events: any[]) => events.map((event) => `${event.eventTypeName} ${event.id}`);
+    const projectFeed = await feed(`groups/${projectId}`);
+    const all = (await client.event.getAll({ itemsPerPage: 500 } as never)) as any;
+    assert.deepEqual(ids(all.results), ids(projectFeed));
+    const without = (await client.event.getAll({
+      excludedEventType: 'MONGODB_USER_ADDED',
+      itemsPerPage: 500,
+    } as never)) as any;
+    assert.deepEqual(
+      ids(without.results),
+      ids(projectFeed.filter((event) => event.eventTypeName !== 'MONGODB_USER_ADDED')),
+    );
+    const orgFeed = await feed(`orgs/${orgId}`);
+    const org = (await client.event.getAllByOrganizationId(orgId, { itemsPerPage: 500 } as never)) as any;
+    assert.deepEqual(org.results, orgFeed);
+    const refusals = (await client.event.getAllByOrganizationId(orgId, {
+      eventType: 'DBCERTS_REQUEST_REFUSED',
+    } as never)) as any;
+    assert.ok(refusals.results.length > 0);
+    assert.ok(refusals.results.every((event: any) => event.eventTypeName === 'DBCERTS_REQUEST_REFUSED'));
+    // Errors come back as the Atlas body (urllib does not throw on 4xx).
+    assert.deepEqual(
+      await client.event.getAll({ eventType: 'NOT_A_TYPE' } as never),
+      atlasError(400, 'INVALID_ENUM_VALUE', 'An invalid enumeration value NOT_A_TYPE was specified.', ['NOT_A_TYPE']),
+    );
+  });
+
+  test('Python requests: repeated eventType and excludedEventType, as requests encodes lists', async () => {
+    const [both, excluded] = await pythonRequests(server.origin, server.credentials, [
+      {
+        method: 'GET',
+        target: `${V1}/groups/${projectId}/events?eventType=MONGODB_USER_ADDED&eventType=MONGODB_USER_DELETED&itemsPerPage=500`,
+      },
+      {
+        method: 'GET',
+        target: `${V1}/orgs/${orgId}/events?excludedEventType=API_KEY_CREATED&excludedEventType=GROUP_CREATED&itemsPerPage=500`,
+      },
+    ]);
+    assert.equal(both!.status, 200, both!.text);
+    assert.deepEqual(
+      both!.json().results,
+      (await feed(`groups/${projectId}`)).filter((event) =>
+        ['MONGODB_USER_ADDED', 'MONGODB_USER_DELETED'].includes(event.eventTypeName),
+      ),
+    );
+    assert.deepEqual(
+      excluded!.json().results,
+      (await feed(`orgs/${orgId}`)).filter(
+        (event) => !['API_KEY_CREATED', 'GROUP_CREATED'].includes(event.eventTypeName),
+      ),
+    );
   });
 });

@@ -803,8 +803,8 @@ describe('the audit trail names the service account as the actor', () => {
   });
   after(() => server.close());
 
-  async function events(query: string) {
-    const response = await server.client.get(`/api/atlas/v1.0/orgs/${server.credentials.orgId}/events?${query}`);
+  async function events(query: string, feed = `orgs/${server.credentials.orgId}`) {
+    const response = await server.client.get(`/api/atlas/v1.0/${feed}/events?${query}`);
     assert.equal(response.status, 200, response.text);
     return response.json().results as Array<Record<string, unknown>>;
   }
@@ -837,7 +837,7 @@ describe('the audit trail names the service account as the actor', () => {
       publicKey: event.publicKey,
       remoteAddress: event.remoteAddress,
     });
-    const [userAdded] = await events('eventType=MONGODB_USER_ADDED');
+    const [userAdded] = await events('eventType=MONGODB_USER_ADDED', `groups/${groupId}`);
     assert.deepEqual(pick(userAdded!), actor);
     assert.equal(userAdded!.targetUsername, 'made-by-robot');
     assert.equal(userAdded!.groupId, groupId);

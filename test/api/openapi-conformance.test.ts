@@ -198,6 +198,12 @@ async function runSession(): Promise<void> {
   });
   assert.equal(key.status, 200, key.text);
   readOnly = new DigestClient(server.origin, key.json().publicKey, key.json().privateKey);
+  // The custom role one user holds (custom roles are outside the fragments).
+  const customRole = await server.client.post(`${V1}/groups/${g}/customDBRoles/roles`, {
+    actions: [{ action: 'FIND', resources: [{ db: 'app' }] }],
+    roleName: 'myCustomRole',
+  });
+  assert.equal(customRole.status, 202, customRole.text);
 
   // Database users of every kind.
   const oidcIdp = '65f1c2d3e4f5a6b7c8d9e0f1';

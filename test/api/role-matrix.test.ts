@@ -87,6 +87,7 @@ const SCRAM_USER = 'matrix-scram-user';
 const TARGET_ENTRY = '192.0.2.1';
 /** The bootstrap project's name, which getProjectByName looks up. */
 const GROUP_NAME = 'Project0';
+const TARGET_ROLE = 'matrix-target-role';
 
 /** Fixture ids filled in `before`. */
 const ids = {
@@ -127,6 +128,18 @@ async function createUser(username: string): Promise<void> {
     }),
     201,
     `creating ${username}`,
+  );
+}
+
+/** A custom role of the test project, created by the bootstrap org owner. */
+async function createCustomRole(roleName: string): Promise<void> {
+  await expectStatus(
+    await server.client.post(`${V1}/groups/${GROUP_ID}/customDBRoles/roles`, {
+      actions: [{ action: 'FIND', resources: [{ db: 'app' }] }],
+      roleName,
+    }),
+    202,
+    `creating role ${roleName}`,
   );
 }
 
@@ -369,6 +382,27 @@ const FIXTURES: Partial<Record<Operation, Fixture>> = {
       return { params: { username } };
     },
   },
+  // custom database roles
+  listCustomDatabaseRoles: { success: 200, prepare: async () => ({}) },
+  getCustomDatabaseRole: { success: 200, prepare: async () => ({}) },
+  createCustomDatabaseRole: {
+    success: 202,
+    prepare: async (n) => ({
+      body: { actions: [{ action: 'FIND', resources: [{ db: 'app' }] }], roleName: `matrix-new-role-${n}` },
+    }),
+  },
+  updateCustomDatabaseRole: {
+    success: 200,
+    prepare: async (n) => ({ body: { actions: [{ action: 'FIND', resources: [{ db: `app${n}` }] }] } }),
+  },
+  deleteCustomDatabaseRole: {
+    success: 204,
+    prepare: async (n) => {
+      const roleName = `matrix-doomed-role-${n}`;
+      await createCustomRole(roleName);
+      return { params: { roleName } };
+    },
+  },
   // X.509
   listDatabaseUserCertificates: { success: 200, prepare: async () => ({}) },
   createDatabaseUserCertificate: { success: 201, prepare: async () => ({ body: { monthsUntilExpiration: 1 } }) },
@@ -407,6 +441,7 @@ function defaultParams(): Record<string, string> {
     secretId: ids.targetSecret,
     groupName: GROUP_NAME,
     limitName: DATABASE_USERS_LIMIT,
+    roleName: TARGET_ROLE,
   };
 }
 
@@ -658,6 +693,7 @@ before(async () => {
     'creating the SCRAM user',
   );
   ids.shownSerial = await issueCertificate();
+  await createCustomRole(TARGET_ROLE);
   const [firstCa] = await server.store.db
     .selectFrom('certificate_authorities')
     .select('id')

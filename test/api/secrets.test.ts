@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/api/server.js';
 import { Authority } from '../../src/authority/authority.js';
+import { EVENT_TYPES, isDbcertsEventType } from '../../src/domain/events.js';
 import type { BootstrapCredentials } from '../../src/authority/bootstrap.js';
 import { newMasterKey, SecretBox } from '../../src/pki/secret-box.js';
 import { SQLITE_FILE_NAME } from '../../src/store/database.js';
@@ -39,6 +40,9 @@ import { openTestAuthority, V1 } from '../helpers/server.js';
 const START = '2024-06-01T10:00:00.000Z';
 const REALM = 'MMS Public API';
 const MASK = '********-****-****-';
+const DBCERTS_TYPES = EVENT_TYPES.filter(isDbcertsEventType)
+  .map((type) => `eventType=${type}`)
+  .join('&');
 
 interface Secret {
   name: string;
@@ -457,6 +461,9 @@ before(async () => {
     `${V1}/groups/${groupId}/userSecurity/managedX509/ca`,
     `${V1}/orgs/${orgId}/events?itemsPerPage=500`,
     `${V1}/groups/${groupId}/events?itemsPerPage=500`,
+    // dbcerts' own types, refusals among them, are listed when named.
+    `${V1}/orgs/${orgId}/events?itemsPerPage=500&${DBCERTS_TYPES}`,
+    `${V1}/groups/${groupId}/events?itemsPerPage=500&${DBCERTS_TYPES}`,
   ];
   for (const path of reads) {
     const response = await call(owner, 'GET', path);

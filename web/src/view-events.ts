@@ -3,7 +3,10 @@ import { badge, errorPanel, field, h, loading, replace, row, table } from './dom
 import { EVENT_TYPE_WORDS, eventTypeText, formatCount, formatInstant, serialText } from './format.js';
 import type { ProjectContext } from './view-project.js';
 
-/** The event types a project's trail can hold (docs/compatibility.md, "Audit trail"). */
+/**
+ * The event types a project's trail can hold (docs/compatibility.md, "Audit trail"). The
+ * feed lists dbcerts' own types only when named, so "all" names every one of these.
+ */
 const EVENT_TYPES = Object.keys(EVENT_TYPE_WORDS);
 
 const PAGE_SIZE = 50;
@@ -27,6 +30,7 @@ interface AuditEvent {
   targetPublicKey?: string;
   caId?: string;
   notAfter?: string;
+  customDbRoleName?: string;
 }
 
 interface Filters {
@@ -43,6 +47,7 @@ function details(event: AuditEvent): HTMLElement {
   if (event.serial !== undefined) parts.push(['serial', serialText(event.serial)]);
   if (event.reason !== undefined) parts.push(['reason', event.reason]);
   if (event.targetPublicKey !== undefined) parts.push(['key', event.targetPublicKey]);
+  if (event.customDbRoleName !== undefined) parts.push(['custom role', event.customDbRoleName]);
   if (event.roles !== undefined) parts.push(['roles', event.roles.join(', ')]);
   if (event.caId !== undefined) parts.push(['CA', event.caId]);
   if (event.notAfter !== undefined) parts.push(['not after', event.notAfter]);
@@ -83,7 +88,7 @@ export async function renderEvents(
   replace(section, h('h2', null, 'Events'), loading('events'));
   const page = await call<Page<AuditEvent>>('GET', path('groups', groupId, 'events'), {
     query: {
-      eventType: filters.eventType || undefined,
+      eventType: filters.eventType || EVENT_TYPES,
       minDate: filters.minDate || undefined,
       maxDate: filters.maxDate ? `${filters.maxDate}T23:59:59Z` : undefined,
       pageNum: filters.pageNum,

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { EventQuery as EventFilter } from '../../authority/events.js';
+import { AtlasError } from '../../domain/errors.js';
 import type { AuditEvent } from '../../domain/events.js';
 import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
@@ -22,6 +23,7 @@ function eventView(context: ApiContext, request: FastifyRequest, event: AuditEve
     apiKeyId: event.apiKeyId,
     caId: target.caId,
     created: formatAtlasDate(event.createdAt),
+    customDbRoleName: target.customDbRoleName,
     database: target.database,
     errorCode: event.errorCode,
     eventTypeName: event.eventTypeName,
@@ -46,11 +48,14 @@ function eventView(context: ApiContext, request: FastifyRequest, event: AuditEve
   };
 }
 
-function eventFilter(query: { eventType?: string | string[]; minDate?: string; maxDate?: string }): EventFilter {
+function eventFilter(query: Static<typeof EventQuery>): EventFilter {
   const filter: EventFilter = {};
   if (query.eventType !== undefined) filter.eventTypes = [query.eventType].flat();
+  if (query.excludedEventType !== undefined) filter.excludedEventTypes = [query.excludedEventType].flat();
   const minDate = dateParameter('minDate', query.minDate);
   const maxDate = dateParameter('maxDate', query.maxDate);
+  if (minDate && maxDate && maxDate < minDate)
+    throw new AtlasError('INVALID_DATE_RANGE', query.minDate!, query.maxDate!);
   if (minDate) filter.minDate = minDate;
   if (maxDate) filter.maxDate = maxDate;
   return filter;

@@ -4,13 +4,14 @@ import { Link, Paginated, PageQuery } from './common.js';
 /**
  * An audit event as Atlas' events API shows one. Members Atlas does not have (`outcome`,
  * `errorCode`, `serial`, `reason`, `caId`, `notAfter`, `method`, `path`, `status`,
- * `roles`, `accessListEntry`, `targetApiKeyId`) are dbcerts extensions.
+ * `roles`, `accessListEntry`, `targetApiKeyId`, `customDbRoleName`) are dbcerts extensions.
  */
 export const Event = Type.Object({
   accessListEntry: Type.Optional(Type.String()),
   apiKeyId: Type.Optional(Type.String()),
   caId: Type.Optional(Type.String()),
   created: Type.String({ format: 'date-time' }),
+  customDbRoleName: Type.Optional(Type.String()),
   database: Type.Optional(Type.String()),
   errorCode: Type.Optional(Type.String()),
   eventTypeName: Type.String(),
@@ -36,9 +37,12 @@ export const Event = Type.Object({
 
 export const PaginatedEvent = Paginated(Event);
 
+const EventTypeNames = Type.Union([Type.String(), Type.Array(Type.String())]);
+
 export const EventQuery = Type.Object({
   ...PageQuery.properties,
-  eventType: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  eventType: Type.Optional(EventTypeNames),
+  excludedEventType: Type.Optional(EventTypeNames),
   includeRaw: Type.Optional(Type.Boolean()),
   maxDate: Type.Optional(Type.String()),
   minDate: Type.Optional(Type.String()),

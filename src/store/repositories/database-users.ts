@@ -157,6 +157,12 @@ export class DatabaseUsersRepository {
     return rows.map(fromRow);
   }
 
+  /** Every live user of a project (at most a hundred). */
+  async listAll(groupId: string, now: Date): Promise<StoredDatabaseUser[]> {
+    const rows = await this.live(now).where('project_id', '=', groupId).orderBy('created_at').orderBy('id').execute();
+    return rows.map(fromRow);
+  }
+
   async count(groupId: string, now: Date): Promise<number> {
     const instant = now.toISOString();
     const row = await this.db

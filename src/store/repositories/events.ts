@@ -30,6 +30,7 @@ export interface EventFilter {
   orgId: string;
   /** Only this project's events (else the whole organization's). */
   groupId?: string;
+  /** Only events of these types (an empty list: none); every type when absent. */
   eventTypes?: readonly string[];
   minDate?: Date;
   maxDate?: Date;
@@ -73,14 +74,14 @@ export class EventsRepository {
   private filtered(filter: EventFilter) {
     let query = this.db.selectFrom('events').where('org_id', '=', filter.orgId);
     if (filter.groupId !== undefined) query = query.where('group_id', '=', filter.groupId);
-    if (filter.eventTypes && filter.eventTypes.length > 0)
-      query = query.where('event_type_name', 'in', filter.eventTypes);
+    if (filter.eventTypes) query = query.where('event_type_name', 'in', filter.eventTypes);
     if (filter.minDate) query = query.where('created_at', '>=', filter.minDate.toISOString());
     if (filter.maxDate) query = query.where('created_at', '<=', filter.maxDate.toISOString());
     return query;
   }
 
   async list(filter: EventFilter, offset: number, limit: number): Promise<AuditEvent[]> {
+    if (filter.eventTypes?.length === 0) return [];
     const rows = await this.filtered(filter)
       .selectAll()
       .orderBy('created_at', 'desc')
@@ -92,6 +93,7 @@ export class EventsRepository {
   }
 
   async count(filter: EventFilter): Promise<number> {
+    if (filter.eventTypes?.length === 0) return 0;
     const row = await this.filtered(filter)
       .select((eb) => eb.fn.countAll().as('count'))
       .executeTakeFirstOrThrow();
