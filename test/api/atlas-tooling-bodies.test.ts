@@ -343,6 +343,9 @@ describe('userSecurity: the SDK sends back what GET answered (Python requests)',
   let ca: string;
 
   before(async () => {
+    // Reading the CA never creates it (docs/extensions.md); rotating a project without one does.
+    const created = await server.client.post(`${V1}/groups/${g}/userSecurity/managedX509/ca/rotate`, {});
+    assert.equal(created.status, 200, created.text);
     const response = await server.client.get(`${V1}/groups/${g}/userSecurity/managedX509/ca`);
     assert.equal(response.status, 200, response.text);
     ca = response.text;
