@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import { foldName } from '../domain/project.js';
 import type { Dialect } from './database.js';
 
@@ -414,13 +414,20 @@ class InCodeMigrations implements MigrationProvider {
   }
 }
 
-/** Brings the schema up to date; Kysely's migration lock makes concurrent starts safe. */
-export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
-  const { error, results } = await migrator.migrateToLatest();
+function throwIfFailed({ error, results }: MigrationResultSet): void {
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {
     const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
     throw new Error(`database migration failed: ${reason}`, { cause: error });
   }
+}
+
+/** Brings the schema up to date; Kysely's migration lock makes concurrent starts safe. */
+export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
+  throwIfFailed(await new Migrator({ db, provider: new InCodeMigrations(dialect) }).migrateToLatest());
+}
+
+/** Brings the schema to the state just after migration `name`: a store as an older dbcerts left it. */
+export async function migrateTo(db: Kysely<any>, dialect: Dialect, name: string): Promise<void> {
+  throwIfFailed(await new Migrator({ db, provider: new InCodeMigrations(dialect) }).migrateTo(name));
 }

@@ -8,6 +8,8 @@ import { sql } from 'kysely';
 import { buildServer } from '../../src/api/server.js';
 import { newObjectId } from '../../src/domain/ids.js';
 import { newMasterKey } from '../../src/pki/secret-box.js';
+import { openDatabase } from '../../src/store/database.js';
+import { migrateTo } from '../../src/store/migrations.js';
 import type { Store } from '../../src/store/store.js';
 import { atlasError, assertAtlasError } from '../helpers/atlas-assert.js';
 import { createTestDatabase, TEST_BACKEND, type TestDatabase } from '../helpers/backend.js';
@@ -22,6 +24,7 @@ import { openTestAuthority, V1 } from '../helpers/server.js';
  */
 
 const LEGACY_DN = 'CN=legacy,OU=db,O=Example';
+const LAST_MIGRATION_BEFORE = '0005_console_sessions';
 const ROLES = [{ databaseName: 'app', roleName: 'readWrite' }];
 
 describe(`0006_username_as_sent over a store of before (${TEST_BACKEND})`, () => {
@@ -38,27 +41,31 @@ describe(`0006_username_as_sent over a store of before (${TEST_BACKEND})`, () =>
     const masterKey = newMasterKey();
     const clock = new TestClock();
 
-    // The store as dbcerts left it before 0006: bootstrapped, without the column and
-    // without the migration's record, holding a customer user in canonical form.
-    const before0006 = await openTestAuthority(dataDir, database.url, masterKey, clock);
-    const { credentials } = await before0006.authority.bootstrap.bootstrap();
-    const db = before0006.store.db;
-    await sql`alter table database_users drop column username_as_sent`.execute(db);
-    await sql`delete from kysely_migration where name = '0006_username_as_sent'`.execute(db);
-    const now = clock.now().toISOString();
+    // The store as dbcerts left it before 0006: its schema up to 0005, holding an
+    // organization, a project and a customer user in canonical form.
+    const legacy = await openDatabase({ dataDir, databaseUrl: database.url });
+    await migrateTo(legacy.db, legacy.dialect, LAST_MIGRATION_BEFORE);
+    const now = clock.now();
+    const at = now.toISOString();
+    const orgId = newObjectId(now);
+    const groupId = newObjectId(now);
+    await sql`insert into organizations (id, name, created_at) values (${orgId}, 'legacy', ${at})`.execute(legacy.db);
+    await sql`insert into projects (id, org_id, name, tags, created_at)
+      values (${groupId}, ${orgId}, 'Legacy', '[]', ${at})`.execute(legacy.db);
     await sql`insert into database_users (id, project_id, database_name, username, x509_type, aws_iam_type,
       ldap_auth_type, oidc_auth_type, roles, scopes, labels, created_at, updated_at)
-      values (${newObjectId(clock.now())}, ${credentials.groupId}, '$external', ${LEGACY_DN}, 'CUSTOMER', 'NONE',
-      'NONE', 'NONE', ${JSON.stringify(ROLES)}, '[]', '[]', ${now}, ${now})`.execute(db);
-    await before0006.store.close();
+      values (${newObjectId(now)}, ${groupId}, '$external', ${LEGACY_DN}, 'CUSTOMER', 'NONE',
+      'NONE', 'NONE', ${JSON.stringify(ROLES)}, '[]', '[]', ${at}, ${at})`.execute(legacy.db);
+    await legacy.db.destroy();
 
     const opened = await openTestAuthority(dataDir, database.url, masterKey, clock);
     store = opened.store;
     app = await buildServer({ authority: opened.authority, nonceLifetimeSeconds: 300, backgroundJobs: false });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as { port: number };
-    client = new DigestClient(`http://127.0.0.1:${port}`, credentials.publicKey, credentials.privateKey);
-    usersPath = `${V1}/groups/${credentials.groupId}/databaseUsers`;
+    const { key, privateKey } = await opened.authority.apiKeys.mint(orgId, 'legacy owner', ['ORG_OWNER']);
+    client = new DigestClient(`http://127.0.0.1:${port}`, key.publicKey, privateKey);
+    usersPath = `${V1}/groups/${groupId}/databaseUsers`;
   });
 
   const createCustomerUser = (username: string) =>
@@ -75,7 +82,8 @@ describe(`0006_username_as_sent over a store of before (${TEST_BACKEND})`, () =>
     const rows = await store.db.selectFrom('database_users').select(['username', 'username_as_sent']).execute();
     assert.deepEqual(rows, [{ username: LEGACY_DN, username_as_sent: null }]);
     const applied = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(store.db);
-    assert.equal(applied.rows.at(-1)?.name, '0006_username_as_sent');
+    const names = applied.rows.map((row) => row.name);
+    assert.ok(names.indexOf('0006_username_as_sent') === names.indexOf(LAST_MIGRATION_BEFORE) + 1, names.join(', '));
   });
 
   test('the old user is answered as before and found by any spelling of its DN', async () => {
