@@ -40,13 +40,21 @@ async function freePort(): Promise<number> {
  * store in `dataDir`), with Atlas' rate limits off: the benchmark measures the server,
  * not the 500-requests-a-minute budget Atlas gives a project.
  */
-export async function startDbcerts(dataDir: string, env: Record<string, string>): Promise<RunningServer> {
+export async function startDbcerts(
+  dataDir: string,
+  env: Record<string, string>,
+  nodeArguments: string[] = [],
+): Promise<RunningServer> {
   const port = await freePort();
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(port)], {
-    env: { ...process.env, HOST: '127.0.0.1', DBCERTS_RATE_LIMITS: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArguments, BIN, 'serve', '--data', dataDir, '--port', String(port)],
+    {
+      env: { ...process.env, HOST: '127.0.0.1', DBCERTS_RATE_LIMITS: 'off', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {

@@ -229,4 +229,5 @@ export interface Database {
   service_account_secrets: ServiceAccountSecretsTable;
   revoked_access_tokens: { jti: string; expires_at: Timestamp };
   console_sessions: ConsoleSessionsTable;
+  identity_generation: { id: number; generation: bigint };
 }
