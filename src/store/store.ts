@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
-import { type DatabaseOptions, type Dialect, openDatabase, type PoolStats } from './database.js';
+import {
+  type DatabaseOptions,
+  type Dialect,
+  kyselyRowReader,
+  openDatabase,
+  type PoolStats,
+  type RowReader,
+} from './database.js';
 import { sql } from 'kysely';
 import { migrateToLatest } from './migrations.js';
 import { AccessListsRepository } from './repositories/access-lists.js';
@@ -38,14 +45,14 @@ export class Repositories {
   readonly revokedTokens: RevokedTokensRepository;
   readonly consoleSessions: ConsoleSessionsRepository;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  constructor(db: Kysely<Database>, dialect: Dialect, readRows: RowReader = kyselyRowReader(db)) {
     this.settings = new SettingsRepository(db);
     this.organizations = new OrganizationsRepository(db);
     this.projects = new ProjectsRepository(db, dialect === 'postgres');
     this.apiKeys = new ApiKeysRepository(db);
     this.databaseUsers = new DatabaseUsersRepository(db);
     this.certificateAuthorities = new CertificateAuthoritiesRepository(db);
-    this.certificates = new CertificatesRepository(db);
+    this.certificates = new CertificatesRepository(db, readRows);
     this.digestNonceUses = new DigestNonceUsesRepository(db);
     this.accessLists = new AccessListsRepository(db);
     this.rateLimitBuckets = new RateLimitBucketsRepository(db, dialect === 'postgres');
@@ -69,8 +76,9 @@ export class Store extends Repositories {
     readonly location: string,
     /** PostgreSQL connection pool usage; undefined for SQLite. */
     readonly poolStats: (() => PoolStats) | undefined,
+    readRows: RowReader,
   ) {
-    super(db, dialect);
+    super(db, dialect, readRows);
     this.#groupCommit = new GroupCommit(db, dialect);
     this.digestNonceUses = dialect === 'sqlite' ? new InMemoryNonceUses() : new DigestNonceUsesRepository(db);
   }
@@ -84,7 +92,7 @@ export class Store extends Repositories {
       await opened.db.destroy();
       throw error;
     }
-    return new Store(opened.db, opened.dialect, opened.location, opened.poolStats);
+    return new Store(opened.db, opened.dialect, opened.location, opened.poolStats, opened.readRows);
   }
 
   /** Answers when the database does (readiness). */
