@@ -19,6 +19,11 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** Told about connection errors the pool recovers from by itself. */
   onPoolError?: (error: Error) => void;
+  /**
+   * The embedded store served by several processes: their Digest nonce uses go to this
+   * scratch file, and their nonces carry this tag (4 hex digits). Absent: in memory.
+   */
+  nonceLedger?: { file: string; tag: string } | undefined;
 }
 
 export interface PoolStats {
@@ -66,7 +71,11 @@ function withStatementCache(sqlite: SqliteDatabase.Database, closeAlso: () => vo
       closeAlso();
       sqlite.close();
     },
-    prepare(sql: string) {
+    prepare(text: string) {
+      // Several processes may write the file: a transaction takes the write lock when it
+      // begins (waiting up to the busy timeout) rather than failing when its first write
+      // finds another process's commit after its snapshot.
+      const sql = text === 'begin' ? 'begin immediate' : text;
       let statement = statements.get(sql);
       if (statement) {
         statements.delete(sql);

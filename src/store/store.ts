@@ -15,7 +15,12 @@ import { ApiKeysRepository } from './repositories/api-keys.js';
 import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
 import { ConsoleSessionsRepository } from './repositories/console-sessions.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
-import { DigestNonceUsesRepository, InMemoryNonceUses, type NonceUseLedger } from './repositories/digest-nonces.js';
+import {
+  DigestNonceUsesRepository,
+  InMemoryNonceUses,
+  type NonceUseLedger,
+  SharedFileNonceUses,
+} from './repositories/digest-nonces.js';
 import { EventsRepository } from './repositories/events.js';
 import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
 import { RateLimitBucketsRepository } from './repositories/rate-limits.js';
@@ -77,10 +82,18 @@ export class Store extends Repositories {
     /** PostgreSQL connection pool usage; undefined for SQLite. */
     readonly poolStats: (() => PoolStats) | undefined,
     readRows: RowReader,
+    nonceLedger: DatabaseOptions['nonceLedger'],
   ) {
     super(db, dialect, readRows);
     this.#groupCommit = new GroupCommit(db, dialect);
-    this.digestNonceUses = dialect === 'sqlite' ? new InMemoryNonceUses() : new DigestNonceUsesRepository(db);
+    // Shared with every instance on PostgreSQL; on the embedded store, with the other
+    // processes serving it, or kept in memory by the only one.
+    this.digestNonceUses =
+      dialect === 'postgres'
+        ? new DigestNonceUsesRepository(db)
+        : nonceLedger
+          ? new SharedFileNonceUses(nonceLedger.file, nonceLedger.tag)
+          : new InMemoryNonceUses();
   }
 
   /** Opens the database and brings its schema up to date. */
@@ -92,7 +105,14 @@ export class Store extends Repositories {
       await opened.db.destroy();
       throw error;
     }
-    return new Store(opened.db, opened.dialect, opened.location, opened.poolStats, opened.readRows);
+    return new Store(
+      opened.db,
+      opened.dialect,
+      opened.location,
+      opened.poolStats,
+      opened.readRows,
+      options.nonceLedger,
+    );
   }
 
   /** Answers when the database does (readiness). */
@@ -109,6 +129,7 @@ export class Store extends Repositories {
   readonly #groupCommit: GroupCommit;
 
   async close(): Promise<void> {
+    this.digestNonceUses.close();
     await this.db.destroy();
   }
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
@@ -106,8 +105,8 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
   const nonces = new NonceAuthority(
     await authority.digestNonceSecret(),
     options.nonceLifetimeSeconds,
-    // Uses kept in memory are lost on restart: nonces then carry this process's tag.
-    authority.store.digestNonceUses.sharedAcrossRestarts ? undefined : randomBytes(2).toString('hex'),
+    // Uses forgotten on restart: nonces then carry the tag of this run.
+    authority.store.digestNonceUses.nonceTag,
   );
 
   const purge = setInterval(() => {
