@@ -12,12 +12,12 @@
  * at 1,000,000 (the store is seeded once in DIR and reused). `--profile=DIR` writes the
  * server's `--cpu-prof` profiles there.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startDbcerts } from './dbcerts-server.js';
 import { DigestConnection, type LoadSpec } from './load-generator.js';
-import { loadFromOtherProcess } from './process.js';
+import { loadFromOtherProcess, processTree, statField } from './process.js';
 import { certificateCount, seedCertificates } from './seed.js';
 
 const V1 = '/api/atlas/v1.0';
@@ -33,29 +33,7 @@ const TICKS_PER_MS = 100 / 1000; // USER_HZ = 100
 
 /** utime + stime (ms) of a process and every process below it. */
 function treeCpuMs(root: number): number {
-  const children = new Map<number, number[]>();
-  let total = 0;
-  const stats = new Map<number, string[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(entry), fields);
-      const parent = Number(fields[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const pending = [root];
-  while (pending.length > 0) {
-    const pid = pending.pop()!;
-    const fields = stats.get(pid);
-    if (fields) total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_MS;
-    pending.push(...(children.get(pid) ?? []));
-  }
-  return total;
+  return processTree(root).reduce((sum, pid) => sum + (statField(pid, 11) + statField(pid, 12)) / TICKS_PER_MS, 0);
 }
 
 async function call(connection: DigestConnection, method: 'GET' | 'POST', path: string, body?: unknown) {
