@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { processTree } from './process.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dbcerts.js', import.meta.url));
 
@@ -20,7 +21,7 @@ export interface RunningServer {
   credentials: Credentials;
   /** From spawning `dbcerts serve` to its banner (store opened, migrated, bootstrapped, listening). */
   readyMs: number;
-  /** The process's peak resident memory so far (VmHWM), in MiB. */
+  /** Peak resident memory so far (VmHWM) of the server's processes, added up, in MiB. */
   peakRssMb(): number;
   /** Ready keys of an algorithm in the key pool, from /metrics. */
   poolDepth(algorithm: string): Promise<number>;
@@ -40,13 +41,21 @@ async function freePort(): Promise<number> {
  * store in `dataDir`), with Atlas' rate limits off: the benchmark measures the server,
  * not the 500-requests-a-minute budget Atlas gives a project.
  */
-export async function startDbcerts(dataDir: string, env: Record<string, string>): Promise<RunningServer> {
+export async function startDbcerts(
+  dataDir: string,
+  env: Record<string, string>,
+  nodeArguments: string[] = [],
+): Promise<RunningServer> {
   const port = await freePort();
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve', '--data', dataDir, '--port', String(port)], {
-    env: { ...process.env, HOST: '127.0.0.1', DBCERTS_RATE_LIMITS: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...nodeArguments, BIN, 'serve', '--data', dataDir, '--port', String(port)],
+    {
+      env: { ...process.env, HOST: '127.0.0.1', DBCERTS_RATE_LIMITS: 'off', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -74,8 +83,15 @@ export async function startDbcerts(dataDir: string, env: Record<string, string>)
     credentials,
     readyMs,
     peakRssMb() {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      return Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)![1]) / 1024;
+      let kilobytes = 0;
+      for (const member of processTree(pid)) {
+        try {
+          kilobytes += Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${member}/status`, 'utf8'))![1]);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return kilobytes / 1024;
     },
     async poolDepth(algorithm: string) {
       const text = await (await fetch(`${origin}/metrics`)).text();

@@ -6,6 +6,8 @@
  * docs/benchmarks.md.
  *
  * `--only=references,issuance,listing` runs a subset (for working on one part).
+ * `--database-url=postgres://…` (a role that may create databases) also runs issuance and
+ * listing on PostgreSQL, each server on a database of its own, after the embedded store.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,12 +21,19 @@ import { type RunningServer, startDbcerts } from './dbcerts-server.js';
 import { DigestConnection, type LoadResult, type LoadSpec } from './load-generator.js';
 import { loadFromOtherProcess } from './process.js';
 import * as references from './reference-summary.js';
-import { certificateCount, seedCertificates } from './seed.js';
+import {
+  certificateCount,
+  certificateCountPostgres,
+  type SeedPlan,
+  seedCertificates,
+  seedCertificatesPostgres,
+} from './seed.js';
 
 const V1 = '/api/atlas/v1.0';
 const only = new Set(
   (process.argv.find((arg) => arg.startsWith('--only='))?.slice(7) ?? 'references,issuance,listing').split(','),
 );
+const POSTGRES_ADMIN_URL = process.argv.find((arg) => arg.startsWith('--database-url='))?.slice(15);
 const lines: string[] = [];
 const say = (line = '') => {
   lines.push(line);
@@ -86,6 +95,64 @@ class Admin {
   }
 }
 
+/** Where the servers of a run keep their store. */
+interface Backend {
+  name: string;
+  /** The environment that points a server at the store of `dataDir`. */
+  env(dataDir: string): Promise<Record<string, string>>;
+  seed(dataDir: string, groupId: string, plan: SeedPlan): Promise<void>;
+  count(dataDir: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+const EMBEDDED: Backend = {
+  name: 'embedded SQLite',
+  env: async () => ({}),
+  seed: async (dataDir, groupId, plan) => void seedCertificates(dataDir, groupId, plan),
+  count: async (dataDir) => certificateCount(dataDir),
+  close: async () => undefined,
+};
+
+/** A database of its own on the server of `adminUrl` for each data directory. */
+function postgresBackend(adminUrl: string): Backend {
+  const databases = new Map<string, string>();
+  const admin = async (statement: string) => {
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  const urlOf = async (dataDir: string) => {
+    let url = databases.get(dataDir);
+    if (!url) {
+      const name = `dbcerts_bench_${process.pid}_${databases.size}`;
+      await admin(`create database ${name}`);
+      const target = new URL(adminUrl);
+      target.pathname = `/${name}`;
+      url = target.toString();
+      databases.set(dataDir, url);
+    }
+    return url;
+  };
+  return {
+    name: 'PostgreSQL',
+    env: async (dataDir) => ({ DBCERTS_DATABASE_URL: await urlOf(dataDir) }),
+    seed: async (dataDir, groupId, plan) => seedCertificatesPostgres(await urlOf(dataDir), groupId, plan),
+    count: async (dataDir) => certificateCountPostgres(await urlOf(dataDir)),
+    async close() {
+      for (const url of databases.values())
+        await admin(`drop database if exists ${new URL(url).pathname.slice(1)} with (force)`);
+      databases.clear();
+    },
+  };
+}
+
+let backend: Backend = EMBEDDED;
+
 function digestOf(server: RunningServer) {
   return { username: server.credentials.publicKey, password: server.credentials.privateKey };
 }
@@ -95,7 +162,7 @@ async function withServer<T>(
   work: (server: RunningServer, admin: Admin) => Promise<T>,
   dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-bench-')),
 ): Promise<T> {
-  const server = await startDbcerts(dataDir, env);
+  const server = await startDbcerts(dataDir, { ...env, ...(await backend.env(dataDir)) });
   const admin = new Admin(server);
   try {
     return await work(server, admin);
@@ -303,15 +370,15 @@ async function listing(): Promise<ListingStage[]> {
 
     const exclude = [LISTED_USER, BIG_USER, 'rsa-background'];
     for (const size of [1_000, 100_000, 1_000_000]) {
-      const current = certificateCount(dataDir);
+      const current = await backend.count(dataDir);
       const bigRows = size >= 100_000 && current < BIG_CERTIFICATES ? BIG_CERTIFICATES : 0;
       progress(`listing: filling the store to ${size} certificates`);
-      seedCertificates(dataDir, groupId, {
+      await backend.seed(dataDir, groupId, {
         ...(bigRows ? { forUser: { username: BIG_USER, count: bigRows } } : {}),
         spread: Math.max(0, size - current - bigRows),
         exclude,
       });
-      const atSize = certificateCount(dataDir);
+      const atSize = await backend.count(dataDir);
       progress(`listing: ${atSize} certificates; GET pages`);
       // User keys are RSA-4096 here (Atlas' default), so the RSA phase below makes real RSA work.
       stages.push(
@@ -358,32 +425,54 @@ function versions(): string {
   return `dbcerts ${pkg.version}, Node ${process.version}, ${openssl}, SQLite ${sqlite}`;
 }
 
-async function main(): Promise<void> {
-  const started = performance.now();
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  say(`## ${new Date().toISOString().slice(0, 10)} — \`npm run bench\``);
-  say();
-  say(
-    `Machine: ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB. ${versions()}. ` +
-      'Server: `dbcerts serve` on the embedded store, its own process, Atlas rate limits off, access log on. ' +
-      'Load: separate processes, keep-alive, Digest with one nonce per connection and nc counting up.',
-  );
-  say();
-
-  let refs: references.ReferenceResults | undefined;
-  if (only.has('references')) {
-    progress('references: openssl speed, raw key generation, cfssl');
-    refs = await references.measureReferences();
-    say('### References');
-    say();
-    for (const line of references.describe(refs)) say(line);
-    say();
+/** The targets of issue 12, met or missed in this run (ratios against references measured in it). */
+function targets(
+  refs: references.ReferenceResults | undefined,
+  issued: IssuanceResults | undefined,
+  stages: ListingStage[],
+): string {
+  const rows: string[] = [`Targets on ${backend.name} (this run):`, '', '| target | measured | |', '|---|---|---|'];
+  const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? 'met' : 'missed');
+  const p256 = issued?.p256;
+  const cfssl = references.cfsslRate(refs, 'ec-p256', 'ec-p256');
+  if (p256) {
+    rows.push(
+      `| P-256 under a P-256 CA ≥ 1,500 certs/s, ≥ 1.5× cfssl, p99 < 50 ms (16 concurrent) | ${fixed(p256.perSecond)}/s, ${ratio(p256.perSecond, cfssl)} cfssl, p99 ${fixed(p256.p99, 1)} ms | ${verdict(p256.perSecond >= 1500 && cfssl !== undefined && p256.perSecond >= 1.5 * cfssl && p256.p99 < 50)} |`,
+    );
   }
+  const first = stages[0];
+  const last = stages.at(-1);
+  if (first && last && last.size >= 1_000_000) {
+    const cost = first.listed.perSecond / last.listed.perSecond;
+    rows.push(
+      `| GET certs (100 per page) at 1,000,000 ≥ 3,000 req/s, p99 < 20 ms; 1M ÷ 1k ≤ 1.5 | ${fixed(last.listed.perSecond)} req/s, p99 ${fixed(last.listed.p99, 1)} ms; ${fixed(cost, 2)} | ${verdict(last.listed.perSecond >= 3000 && last.listed.p99 < 20 && cost <= 1.5)} |`,
+    );
+  }
+  for (const [name, result, algorithm] of [
+    ['RSA-2048', issued?.rsa2048, 'rsa-2048'],
+    ['RSA-4096', issued?.rsa4096, 'rsa-4096'],
+  ] as const) {
+    const raw = references.rawKeyRate(refs, algorithm);
+    if (result && raw) {
+      rows.push(
+        `| ${name} sustained ≥ 90% of raw key generation | ${fixed((100 * result.perSecond) / raw)}% | ${verdict(result.perSecond >= 0.9 * raw)} |`,
+      );
+    }
+  }
+  if (issued?.burstP256Ca) {
+    rows.push(
+      `| burst of 50 from a warm pool, P-256 CA: p99 < 150 ms | p99 ${fixed(issued.burstP256Ca.result.p99, 1)} ms | ${verdict(issued.burstP256Ca.result.p99 < 150)} |`,
+    );
+  }
+  return rows.join('\n');
+}
 
+/** Issuance and listing on the current backend, reported against the references and the targets. */
+async function measureOnBackend(refs: references.ReferenceResults | undefined): Promise<void> {
   let issued: IssuanceResults | undefined;
   if (only.has('issuance')) {
     issued = await issuance();
-    say('### Issuance: `POST …/databaseUsers/{user}/certs` over HTTP + Digest + store');
+    say(`### Issuance on ${backend.name}: \`POST …/databaseUsers/{user}/certs\` over HTTP + Digest + store`);
     say();
     say('| scenario | requests | certs/s | p50 ms | p99 ms | vs reference |');
     say('|---|---|---|---|---|---|');
@@ -449,7 +538,9 @@ async function main(): Promise<void> {
   let stages: ListingStage[] = [];
   if (only.has('listing')) {
     stages = await listing();
-    say(`### Listing: \`GET …/certs?itemsPerPage=100\`, ${LIST_CONCURRENCY} concurrent, over HTTP + Digest + store`);
+    say(
+      `### Listing on ${backend.name}: \`GET …/certs?itemsPerPage=100\`, ${LIST_CONCURRENCY} concurrent, over HTTP + Digest + store`,
+    );
     say();
     say('| certificates in the store | user (certificates) | page | requests | req/s | p50 ms | p99 ms | |');
     say('|---|---|---|---|---|---|---|---|');
@@ -485,6 +576,42 @@ async function main(): Promise<void> {
           ' (spawning `dbcerts serve` to its banner).',
       );
       say();
+    }
+  }
+
+  say(targets(refs, issued, stages));
+  say();
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  say(`## ${new Date().toISOString().slice(0, 10)} — \`npm run bench\``);
+  say();
+  say(
+    `Machine: ${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB. ${versions()}. ` +
+      `Server: \`dbcerts serve\` (its own processes: ${availableParallelism()} workers by default), on the embedded store${POSTGRES_ADMIN_URL ? ', then on PostgreSQL' : ''}, Atlas rate limits off, access log on. ` +
+      'Load: separate processes, keep-alive, Digest with one nonce per connection and nc counting up.',
+  );
+  say();
+
+  let refs: references.ReferenceResults | undefined;
+  if (only.has('references')) {
+    progress('references: openssl speed, raw key generation, cfssl');
+    refs = await references.measureReferences();
+    say('### References');
+    say();
+    for (const line of references.describe(refs)) say(line);
+    say();
+  }
+
+  const backends = [EMBEDDED, ...(POSTGRES_ADMIN_URL ? [postgresBackend(POSTGRES_ADMIN_URL)] : [])];
+  for (const current of backends) {
+    backend = current;
+    try {
+      await measureOnBackend(refs);
+    } finally {
+      await current.close();
     }
   }
 

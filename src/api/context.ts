@@ -3,7 +3,8 @@ import type { Authority } from '../authority/authority.js';
 import type { Operation } from '../authority/required-roles.js';
 import { DEFAULT_ITEMS_PER_PAGE, type Page, type PageRequest } from '../domain/pagination.js';
 import { baseUrl, encodePathSegment, listLinks } from './links.js';
-import { sendAtlas } from './plugins/atlas-conventions.js';
+import { toJson } from './json.js';
+import { queryFlag, sendAtlas } from './plugins/atlas-conventions.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -58,4 +59,27 @@ export function sendPage<T>(
     totalCount: result.totalCount,
   };
   return sendAtlas(request, reply, status, body, 'list');
+}
+
+/**
+ * The same page as `sendPage`, for a list whose results are already JSON text (written
+ * from rows, without an object per item): the members in the order the schema
+ * serialiser writes them, `status` before `totalCount` with `envelope=true`.
+ */
+export function sendPageJson(
+  context: ApiContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  page: PageRequest,
+  result: Page<unknown>,
+  resultsJson: string,
+  status = 200,
+): FastifyReply {
+  const links = toJson(listLinks(request, context.publicUrl, result, page));
+  const enveloped = queryFlag(request, 'envelope') ? `,"status":${status}` : '';
+  const count = result.totalCount === undefined ? '' : `,"totalCount":${result.totalCount}`;
+  return reply
+    .code(status)
+    .type('application/json')
+    .send(`{"links":${links},"results":${resultsJson}${enveloped}${count}}`);
 }

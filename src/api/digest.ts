@@ -115,9 +115,10 @@ export function storedHa1For(algorithm: DigestAlgorithm, secrets: { md5: string;
 /**
  * Stateless nonces, 40 hex digits (no client's challenge parser can trip on them): 8 of
  * issue time (seconds), 4 naming the process or random, 8 random, then 20 of
- * HMAC-SHA-256 over the rest. When nonce uses live only in this process's memory (the
- * embedded store), the 4 name this process: a nonce from an earlier process is stale,
- * since its uses were forgotten, and the client is sent a fresh one.
+ * HMAC-SHA-256 over the rest. When nonce uses are forgotten on restart (the embedded
+ * store keeps them in memory, or in a scratch file shared by its processes), the 4 name
+ * this run: a nonce from an earlier run is stale, since its uses were forgotten, and the
+ * client is sent a fresh one.
  */
 export class NonceAuthority {
   constructor(

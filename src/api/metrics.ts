@@ -61,12 +61,13 @@ export function registerStoreMetrics(metrics: Metrics, authority: Authority): vo
   });
   new Gauge({
     name: 'dbcerts_key_pool_depth',
-    help: 'Pre-generated user key pairs ready in this instance, by algorithm',
+    help: 'Pre-generated user key pairs ready in this instance (all its processes), by algorithm',
     labelNames: ['algorithm'] as const,
     registers: [metrics.registry],
-    collect() {
-      for (const algorithm of authority.keyPool.algorithms())
-        this.set({ algorithm }, authority.keyPool.depth(algorithm));
+    // Every worker reports the one pool of its server.
+    aggregator: 'first',
+    async collect() {
+      for (const [algorithm, depth] of Object.entries(await authority.keyPool.depths())) this.set({ algorithm }, depth);
     },
   });
   new Gauge({
@@ -74,6 +75,8 @@ export function registerStoreMetrics(metrics: Metrics, authority: Authority): vo
     help: 'Certificates the deployment has issued, and how many of them are revoked',
     labelNames: ['state'] as const,
     registers: [metrics.registry],
+    // Read from the store: every worker reports the same totals.
+    aggregator: 'first',
     async collect() {
       try {
         const counts = await store.certificates.counts();

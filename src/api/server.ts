@@ -3,6 +3,7 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import fastJsonStringify, { type Schema } from 'fast-json-stringify';
+import { AggregatorRegistry } from 'prom-client';
 import type { Authority } from '../authority/authority.js';
 import type { BucketPolicy } from '../domain/rate-limit.js';
 import type { ApiContext } from './context.js';
@@ -74,6 +75,13 @@ export interface ServerOptions {
   backgroundJobs?: boolean;
   /** Serve HTTPS with this certificate chain and key (PEM). Default: plain HTTP. */
   tls?: { cert: string; key: string };
+  /**
+   * A worker process of a server: /metrics answers every worker's metrics, added up by
+   * the primary (which reads this process's registry too).
+   */
+  clusterMetrics?: () => Promise<string>;
+  /** False while the server this process belongs to is still starting (/readyz answers 503). */
+  started?: () => boolean;
 }
 
 function newAjv(options: AjvOptions): Ajv {
@@ -146,9 +154,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(guardRails, { authority: options.authority, protectedPrefix: '/api/atlas/' });
   const metrics = new Metrics();
   registerStoreMetrics(metrics, options.authority);
+  const clusterMetrics = options.clusterMetrics;
+  if (clusterMetrics) {
+    // Answers the primary's requests for this process's metrics.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([metrics.registry]);
+  }
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return clusterMetrics ? clusterMetrics() : metrics.registry.metrics();
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
@@ -164,11 +178,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       reply.elapsedTime / 1000,
     );
   });
-  // Liveness: the process answers. Readiness: and so does its database.
+  // Liveness: the process answers. Readiness: and so does its database (once the whole server has started).
   app.get('/healthz', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('application/json').send('{"status":"OK"}'),
   );
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    if (options.started && !options.started()) {
+      return reply.code(503).type('application/json').send('{"status":"UNAVAILABLE"}');
+    }
     try {
       await options.authority.store.ping();
       return reply.type('application/json').send('{"status":"OK"}');

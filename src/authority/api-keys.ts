@@ -17,8 +17,8 @@ import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
 
-/** Opened Digest secrets kept in memory (two per API key). */
-const OPENED_HA1_CACHE_SIZE = 10_000;
+/** Authenticated identities kept in memory. */
+const IDENTITY_CACHE_SIZE = 10_000;
 
 /** The realm Atlas names in its Digest challenge; it is part of every stored HA1. */
 export const DIGEST_REALM = 'MMS Public API';
@@ -35,6 +35,20 @@ export interface NewApiKey {
   key: ApiKey;
   /** Shown once, to whoever created the key; only its Digest HA1 is kept (sealed). */
   privateKey: string;
+}
+
+/** What admits an authenticated key's request besides its credentials. */
+export interface AccessRules {
+  /** Its access list: when not empty, requests must come from one of these. */
+  entries: AccessListEntry[];
+  /** Its organization requires an access list (and the key has none). */
+  accessListRequired: boolean;
+}
+
+export interface DigestIdentity {
+  apiKey: ApiKey;
+  secrets: DigestSecrets;
+  access: AccessRules;
 }
 
 export interface ApiKeyRequest {
@@ -151,35 +165,42 @@ export class ApiKeyService {
     return { key: withoutSecrets(stored), privateKey };
   }
 
-  /** The key and the secrets Digest needs to check a request signed with `publicKey`. */
   /**
-   * Opened Digest HA1s by their sealed form. Opening one costs an AES-GCM set-up, twice per
-   * request otherwise. The key row is still read on every request, so a deleted key stops
-   * working at once; a new secret has a new sealed form and never meets a stale entry.
+   * Identities by public key, each as read at one identity generation. The generation is
+   * read on every request (one indexed row) and moves with any change to a key, its
+   * secrets, roles or access list, on any process or instance: a cached identity is used
+   * only while nothing it was built from has changed, and a deleted key stops working at
+   * once. The generation is read before the identity, so an identity is never filed under
+   * a generation newer than what it was read from.
    */
-  readonly #openedHa1 = new Map<string, string>();
+  readonly #identities = new Map<string, { generation: bigint; identity: DigestIdentity }>();
 
-  #openHa1(sealed: string, context: string): string {
-    const cacheKey = `${context}\u0000${sealed}`;
-    let opened = this.#openedHa1.get(cacheKey);
-    if (opened === undefined) {
-      opened = this.secrets.open(sealed, context).toString();
-      if (this.#openedHa1.size >= OPENED_HA1_CACHE_SIZE) this.#openedHa1.delete(this.#openedHa1.keys().next().value!);
-      this.#openedHa1.set(cacheKey, opened);
-    }
-    return opened;
-  }
-
-  async digestIdentity(publicKey: string): Promise<{ apiKey: ApiKey; secrets: DigestSecrets } | undefined> {
+  /** The key, the secrets Digest needs to check a request signed with `publicKey`, and what admits it. */
+  async digestIdentity(publicKey: string): Promise<DigestIdentity | undefined> {
+    const generation = await this.store.apiKeys.identityGeneration();
+    const cached = this.#identities.get(publicKey);
+    if (cached?.generation === generation) return cached.identity;
+    this.#identities.delete(publicKey);
     const key = await this.store.apiKeys.findByPublicKey(publicKey);
     if (!key) return undefined;
-    return {
+    const identity: DigestIdentity = {
       apiKey: withoutSecrets(key),
       secrets: {
-        md5: this.#openHa1(key.sealedDigestHa1Md5, sealContext(key.id, 'md5')),
-        sha256: this.#openHa1(key.sealedDigestHa1Sha256, sealContext(key.id, 'sha256')),
+        md5: this.secrets.open(key.sealedDigestHa1Md5, sealContext(key.id, 'md5')).toString(),
+        sha256: this.secrets.open(key.sealedDigestHa1Sha256, sealContext(key.id, 'sha256')).toString(),
       },
+      access: await this.#accessRules(key),
     };
+    if (this.#identities.size >= IDENTITY_CACHE_SIZE) this.#identities.delete(this.#identities.keys().next().value!);
+    this.#identities.set(publicKey, { generation, identity });
+    return identity;
+  }
+
+  async #accessRules(apiKey: ApiKey): Promise<AccessRules> {
+    const entries = await this.store.accessLists.all(apiKey.id);
+    const accessListRequired =
+      entries.length === 0 && ((await this.store.organizations.find(apiKey.orgId))?.apiAccessListRequired ?? false);
+    return { entries, accessListRequired };
   }
 
   /**
@@ -192,6 +213,7 @@ export class ApiKeyService {
     apiKey: ApiKey,
     remoteAddress: string,
     request: { method: string; resource: string },
+    access?: AccessRules,
   ): Promise<Principal> {
     const address = canonicalAddress(remoteAddress);
     const actor = { apiKeyId: apiKey.id, publicKey: apiKey.publicKey, remoteAddress: address };
@@ -202,12 +224,12 @@ export class ApiKeyService {
       );
       throw error;
     };
-    const entries = await this.store.accessLists.all(apiKey.id);
+    const { entries, accessListRequired } = access ?? (await this.#accessRules(apiKey));
     if (entries.length > 0) {
       const entry = admittingEntry(entries, address);
       if (!entry) return refuse(new AtlasError('IP_ADDRESS_NOT_ON_ACCESS_LIST', address));
       await this.store.accessLists.recordUse(apiKey.id, entry.cidrBlock, this.clock.now(), address);
-    } else if ((await this.store.organizations.find(apiKey.orgId))?.apiAccessListRequired) {
+    } else if (accessListRequired) {
       return refuse(new AtlasError('RESOURCE_REQUIRES_ACCESS_LIST', address));
     }
     const resource = request.resource;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { KeyPool } from '../pki/key-pool.js';
+import { KeyPool, type KeySource } from '../pki/key-pool.js';
 import { randomSerial } from '../domain/serial.js';
 import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { SecretBox } from '../pki/secret-box.js';
@@ -42,6 +42,8 @@ export interface AuthorityOptions {
   webhookSender?: WebhookSender;
   /** Ready user keys to keep per algorithm (default: 50 of the configured kind) and refill concurrency. */
   keyPool?: { sizes?: Partial<Record<KeyAlgorithm, number>>; concurrency?: number };
+  /** Take user keys from here instead of a pool of this process's own (a worker process's). */
+  keySource?: KeySource;
   /** Web console session timeouts (default: 15 minutes idle, 8 hours in all). */
   consoleSessions?: Partial<ConsoleSessionSettings>;
 }
@@ -71,7 +73,7 @@ export class Authority {
   readonly organizations: OrganizationService;
   readonly events: EventService;
   readonly rateLimiter: RateLimiter;
-  readonly keyPool: KeyPool;
+  readonly keyPool: KeySource;
   readonly revocationLists: RevocationListService;
   readonly userSecurity: UserSecurityService;
   readonly expiryAlerts: ExpiryAlertService;
@@ -85,11 +87,13 @@ export class Authority {
     this.clock = options.clock ?? systemClock;
     this.#secrets = options.secrets;
     this.rateLimiter = new RateLimiter(this.store, this.clock, options.rateLimits);
-    this.keyPool = new KeyPool({
-      sizes: options.keyPool?.sizes ?? { [options.keyAlgorithm ?? 'rsa-4096']: DEFAULT_KEY_POOL_SIZE },
-      // Every core: the threads run at the lowest priority, so requests still come first.
-      concurrency: options.keyPool?.concurrency ?? availableParallelism(),
-    });
+    this.keyPool =
+      options.keySource ??
+      new KeyPool({
+        sizes: options.keyPool?.sizes ?? { [options.keyAlgorithm ?? 'rsa-4096']: DEFAULT_KEY_POOL_SIZE },
+        // Every core: the threads run at the lowest priority, so requests still come first.
+        concurrency: options.keyPool?.concurrency ?? availableParallelism(),
+      });
     const access = new AccessControl(this.rateLimiter);
     const audit = new AuditTrail(this.clock);
     this.organizations = new OrganizationService(this.store, access, audit);

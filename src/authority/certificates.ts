@@ -14,7 +14,7 @@ import { userCertificateValidity } from '../domain/validity.js';
 import { certificatePem, issueUserCertificate } from '../pki/certificates.js';
 import { acceptCsr, CsrError } from '../pki/csr.js';
 import type { KeyAlgorithm } from '../pki/key-algorithms.js';
-import type { KeyPool } from '../pki/key-pool.js';
+import type { KeySource } from '../pki/key-pool.js';
 import { isUniqueViolation } from '../store/database.js';
 import type {
   CertificateCoverage,
@@ -79,7 +79,7 @@ export class CertificateService {
     private readonly authorities: CertificateAuthorityService,
     private readonly revocationLists: RevocationListService,
     private readonly keyAlgorithm: KeyAlgorithm,
-    private readonly keys: KeyPool,
+    private readonly keys: KeySource,
     private readonly serials: () => bigint,
     private readonly access: AccessControl,
     private readonly audit: AuditTrail,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ATLAS_RATE_LIMITS, type RateLimitSettings } from '../authority/rate-limits.js';
 import type { EndpointSet } from '../authority/required-roles.js';
 import type { BucketPolicy } from '../domain/rate-limit.js';
@@ -23,6 +24,8 @@ export interface Config {
   /** Ready user keys per algorithm (`rsa-4096:8,ec-p256:32`), and how many to generate at once. */
   keyPoolSizes: Partial<Record<KeyAlgorithm, number>> | undefined;
   keyPoolConcurrency: number | undefined;
+  /** Processes serving requests (`serve`): 1 serves from this process alone. */
+  workers: number;
   /** PEM files of the server's certificate chain and key: serve HTTPS. */
   tlsCertFile: string | undefined;
   tlsKeyFile: string | undefined;
@@ -144,6 +147,10 @@ export function loadConfig(flags: Flags): Config {
             text(flags, 'key-pool-concurrency', 'DBCERTS_KEY_POOL_CONCURRENCY')!,
             'the key pool concurrency',
           ),
+    workers: positiveInteger(
+      text(flags, 'workers', 'DBCERTS_WORKERS', String(availableParallelism()))!,
+      'the number of workers',
+    ),
     tlsCertFile: text(flags, 'tls-cert', 'DBCERTS_TLS_CERT'),
     tlsKeyFile: text(flags, 'tls-key', 'DBCERTS_TLS_KEY'),
   };

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -8,7 +9,9 @@ import { isAtlasError } from '../domain/errors.js';
 import { SecretBoxError } from '../pki/secret-box.js';
 import { ConfigError, type Config, type Flags, loadConfig } from './config.js';
 import { CREDENTIALS_FILE, readCredentials } from './files.js';
-import { ensureBootstrapped, openRuntime } from './runtime.js';
+import type { BootstrapCredentials } from '../authority/bootstrap.js';
+import { ensureBootstrapped, openRuntime, type Runtime } from './runtime.js';
+import { announceListening, clusterMetrics, runPrimary, serverStarted, workerRuntimeOptions } from './workers.js';
 import { backup, migrate, restore } from './transfer.js';
 
 const USAGE = `Usage: dbcerts <command> [options]
@@ -39,6 +42,7 @@ Options (also as environment variables):
   --tls-cert F --tls-key F DBCERTS_TLS_CERT, DBCERTS_TLS_KEY (PEM files: serve HTTPS)
   --key-pool P             DBCERTS_KEY_POOL (50 ready keys of the key algorithm; "rsa-4096:8,ec-p256:32", or "off")
   --key-pool-concurrency N DBCERTS_KEY_POOL_CONCURRENCY (cores: low-priority key-generation threads)
+  --workers N              DBCERTS_WORKERS (cores; processes serving requests, 1: this process alone)
   --db-pool-size N         DBCERTS_DB_POOL_SIZE (10; PostgreSQL connections per instance)
   --db-connect-timeout-ms  DBCERTS_DB_CONNECT_TIMEOUT_MS (5000)
   --db-statement-timeout-ms DBCERTS_DB_STATEMENT_TIMEOUT_MS (30000)
@@ -63,6 +67,7 @@ const OPTIONS = {
   'db-connect-timeout-ms': { type: 'string' },
   'db-statement-timeout-ms': { type: 'string' },
   'tls-key': { type: 'string' },
+  workers: { type: 'string' },
   group: { type: 'string' },
   json: { type: 'boolean' },
   bundle: { type: 'boolean' },
@@ -78,17 +83,20 @@ function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-async function serve(config: Config): Promise<void> {
+/**
+ * Builds the HTTP server over an opened runtime, listens, and stops cleanly on SIGTERM or
+ * SIGINT (the requests in flight finish, the log is flushed); answers the address.
+ */
+async function listen(config: Config, runtime: Runtime, worker = false): Promise<string> {
   // Log lines are written asynchronously (lines logged while a write is pending go out
   // together), so a busy server does not block on stdout; flushed before exiting.
   const logDestination = pino.destination({ dest: 1, sync: false });
-  const runtime = await openRuntime(config);
-  const { credentials, created, file } = await ensureBootstrapped(runtime, config);
   const app = await buildServer({
     authority: runtime.authority,
     publicUrl: config.publicUrl,
     logger: { level: config.logLevel, stream: logDestination },
     trustProxy: config.trustProxy,
+    ...(worker ? { clusterMetrics, started: serverStarted } : {}),
     ...(config.tlsCertFile && config.tlsKeyFile
       ? { tls: { cert: readFileSync(config.tlsCertFile, 'utf8'), key: readFileSync(config.tlsKeyFile, 'utf8') } }
       : {}),
@@ -105,8 +113,37 @@ async function serve(config: Config): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  return app.listen({ port: config.port, host: config.host });
+}
 
-  const address = await app.listen({ port: config.port, host: config.host });
+async function serve(config: Config): Promise<void> {
+  if (cluster.isWorker) {
+    // The primary has migrated and bootstrapped the store.
+    const address = await listen(config, await openRuntime(config, workerRuntimeOptions(config)), true);
+    announceListening(address);
+    return;
+  }
+  if (config.workers > 1) {
+    // The store is prepared once, here; the workers only open it.
+    const runtime = await openRuntime(config);
+    const bootstrapped = await ensureBootstrapped(runtime, config).finally(() => runtime.close());
+    const { address, announced } = await runPrimary(config);
+    printBanner(config, bootstrapped, runtime.authority.store.location, address);
+    announced();
+    return;
+  }
+  const runtime = await openRuntime(config);
+  const bootstrapped = await ensureBootstrapped(runtime, config);
+  const address = await listen(config, runtime);
+  printBanner(config, bootstrapped, runtime.authority.store.location, address);
+}
+
+function printBanner(
+  config: Config,
+  { credentials, created, file }: { credentials: BootstrapCredentials; created: boolean; file?: string },
+  storeLocation: string,
+  address: string,
+): void {
   const origin = config.publicUrl ?? address;
   const credentialsPath = resolve(config.dataDir, CREDENTIALS_FILE);
   const privateKeyLine = created
@@ -118,7 +155,7 @@ async function serve(config: Config): Promise<void> {
       `dbcerts: the MongoDB Atlas Administration API at ${origin}${ATLAS_V1_PREFIX} and ${origin}/api/atlas/v2`,
       `  OpenAPI:       ${origin}/api/openapi.json`,
       `  web console:   ${origin}/console (sign in with the API key below)`,
-      `  store:         ${runtime.authority.store.location}`,
+      `  store:         ${storeLocation}`,
       `  organization:  ${credentials.orgId}`,
       `  project:       ${credentials.groupId}`,
       `  API key:       ${credentials.publicKey} (org owner; ${created ? `new, saved in ${file}` : `in ${credentialsPath}`}, mode 0600)`,

@@ -1,5 +1,6 @@
 import { Authority } from '../authority/authority.js';
 import type { BootstrapCredentials } from '../authority/bootstrap.js';
+import type { KeySource } from '../pki/key-pool.js';
 import { SecretBox } from '../pki/secret-box.js';
 import { Store } from '../store/store.js';
 import type { Config } from './config.js';
@@ -10,15 +11,24 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** What a worker process of `serve` takes from the process that started it. */
+export interface WorkerRuntimeOptions {
+  keySource?: KeySource;
+  nonceLedger?: { file: string; tag: string };
+  /** Its share of the instance's PostgreSQL connections. */
+  poolSize?: number;
+}
+
 /** Opens the store and the authority the way every command does. */
-export async function openRuntime(config: Config): Promise<Runtime> {
+export async function openRuntime(config: Config, worker: WorkerRuntimeOptions = {}): Promise<Runtime> {
   const { key } = loadMasterKey(config.dataDir);
   const store = await Store.open({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
-    poolSize: config.poolSize,
+    poolSize: worker.poolSize ?? config.poolSize,
     connectTimeoutMs: config.connectTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
+    nonceLedger: worker.nonceLedger,
     onPoolError: (error) =>
       process.stderr.write(
         `${JSON.stringify({ level: 40, time: Date.now(), msg: 'database connection lost', err: error.message })}\n`,
@@ -31,6 +41,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       keyAlgorithm: config.keyAlgorithm,
       caKeyAlgorithm: config.caKeyAlgorithm,
       rateLimits: config.rateLimits,
+      ...(worker.keySource ? { keySource: worker.keySource } : {}),
       keyPool: {
         ...(config.keyPoolSizes ? { sizes: config.keyPoolSizes } : {}),
         ...(config.keyPoolConcurrency ? { concurrency: config.keyPoolConcurrency } : {}),

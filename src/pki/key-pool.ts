@@ -28,6 +28,17 @@ interface Waiter {
 const generateEcNow = (algorithm: KeyAlgorithm) =>
   algorithm.startsWith('ec-') ? generateEncodedKey(algorithm) : undefined;
 
+/** Where requests take user keys from: this process's pool, or one another process keeps. */
+export interface KeySource {
+  /** A fresh key pair, never handed out before. */
+  take(algorithm: KeyAlgorithm): Promise<EncodedKeyPair>;
+  /** Ready keys of each algorithm kept (a metric). */
+  depths(): Promise<Partial<Record<KeyAlgorithm, number>>>;
+  /** Starts filling (once the server is up). */
+  refill(): void;
+  close(): Promise<void>;
+}
+
 /**
  * Pre-generated key pairs, in memory only. A request takes a ready key when there is one;
  * otherwise a cheap (EC) key is made at once, and an expensive (RSA) one comes from the
@@ -35,7 +46,7 @@ const generateEcNow = (algorithm: KeyAlgorithm) =>
  * they use every core the requests leave idle, and never slow the requests down. Each key
  * is handed out once and never written anywhere; `close` drops what is left.
  */
-export class KeyPool {
+export class KeyPool implements KeySource {
   readonly #ready = new Map<KeyAlgorithm, EncodedKeyPair[]>();
   readonly #waiters = new Map<KeyAlgorithm, Waiter[]>();
   readonly #inFlight = new Map<KeyAlgorithm, number>();
@@ -67,6 +78,10 @@ export class KeyPool {
   /** Ready keys of an algorithm (a metric). */
   depth(algorithm: KeyAlgorithm): number {
     return this.#ready.get(algorithm)?.length ?? 0;
+  }
+
+  async depths(): Promise<Partial<Record<KeyAlgorithm, number>>> {
+    return Object.fromEntries(this.algorithms().map((algorithm) => [algorithm, this.depth(algorithm)]));
   }
 
   /** The algorithms the pool keeps ready keys of. */

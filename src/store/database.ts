@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
+import { type CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
 import type pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -19,6 +19,11 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /** Told about connection errors the pool recovers from by itself. */
   onPoolError?: (error: Error) => void;
+  /**
+   * The embedded store served by several processes: their Digest nonce uses go to this
+   * scratch file, and their nonces carry this tag (4 hex digits). Absent: in memory.
+   */
+  nonceLedger?: { file: string; tag: string } | undefined;
 }
 
 export interface PoolStats {
@@ -28,8 +33,21 @@ export interface PoolStats {
   max: number;
 }
 
+/**
+ * Runs a compiled select and answers its rows as arrays, in select-list order: a list
+ * page is written from these without making an object per row. Reads committed data
+ * only, never a transaction's.
+ */
+export type RowReader = (query: CompiledQuery) => Promise<unknown[][]>;
+
+/** The same answer through Kysely (inside a transaction, or wherever no faster reader exists). */
+export function kyselyRowReader(db: Kysely<Database>): RowReader {
+  return async (query) => (await db.executeQuery<Record<string, unknown>>(query)).rows.map(Object.values);
+}
+
 export interface OpenedDatabase {
   db: Kysely<Database>;
+  readRows: RowReader;
   dialect: Dialect;
   /** Where the data is, for messages (no password). */
   location: string;
@@ -46,11 +64,18 @@ const STATEMENT_CACHE_SIZE = 256;
  * dbcerts makes. Statements are reused per SQL text (the driver is synchronous, so one
  * statement never serves two queries at once); the least recently used is dropped.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfig['database'] {
+function withStatementCache(sqlite: SqliteDatabase.Database, closeAlso: () => void): SqliteDialectConfig['database'] {
   const statements = new Map<string, SqliteDatabase.Statement>();
   return {
-    close: () => sqlite.close(),
-    prepare(sql: string) {
+    close: () => {
+      closeAlso();
+      sqlite.close();
+    },
+    prepare(text: string) {
+      // Several processes may write the file: a transaction takes the write lock when it
+      // begins (waiting up to the busy timeout) rather than failing when its first write
+      // finds another process's commit after its snapshot.
+      const sql = text === 'begin' ? 'begin immediate' : text;
       let statement = statements.get(sql);
       if (statement) {
         statements.delete(sql);
@@ -62,6 +87,30 @@ function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfi
       return statement;
     },
   } as SqliteDialectConfig['database'];
+}
+
+/**
+ * A second, read-only connection for row arrays. In WAL mode it reads the last commit
+ * without waiting for the writer's connection, which Kysely lends to one transaction at a
+ * time, and it never sees a transaction's uncommitted rows.
+ */
+function sqliteRowReader(file: string): { readRows: RowReader; close(): void } {
+  const reader = new SqliteDatabase(file, { readonly: true });
+  reader.pragma('cache_size = -32768');
+  reader.defaultSafeIntegers(true);
+  const statements = new Map<string, SqliteDatabase.Statement<unknown[], unknown[]>>();
+  return {
+    readRows: async ({ sql, parameters }) => {
+      let statement = statements.get(sql);
+      if (!statement) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+        statement = reader.prepare<unknown[], unknown[]>(sql).raw(true);
+        statements.set(sql, statement);
+      }
+      return statement.all(...parameters);
+    },
+    close: () => reader.close(),
+  };
 }
 
 function openSqlite(dataDir: string): OpenedDatabase {
@@ -78,8 +127,10 @@ function openSqlite(dataDir: string): OpenedDatabase {
   sqlite.pragma('cache_size = -32768');
   // Serials are 64-bit: every INTEGER is read as a bigint so none loses digits.
   sqlite.defaultSafeIntegers(true);
+  const reader = sqliteRowReader(file);
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, reader.close) }) }),
+    readRows: reader.readRows,
     dialect: 'sqlite',
     location: file,
   };
@@ -137,6 +188,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
         },
       }),
     }),
+    readRows: async ({ sql, parameters }) =>
+      (await pool.query<unknown[]>({ text: sql, values: parameters as unknown[], rowMode: 'array' })).rows,
     dialect: 'postgres',
     location: redacted.toString(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),

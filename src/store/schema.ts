@@ -265,4 +265,5 @@ export interface Database {
   project_settings: ProjectSettingsTable;
   project_limits: ProjectLimitsTable;
   custom_db_roles: CustomDbRolesTable;
+  identity_generation: { id: number; generation: bigint };
 }

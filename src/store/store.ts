@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
-import { type DatabaseOptions, type Dialect, openDatabase, type PoolStats } from './database.js';
+import {
+  type DatabaseOptions,
+  type Dialect,
+  kyselyRowReader,
+  openDatabase,
+  type PoolStats,
+  type RowReader,
+} from './database.js';
 import { sql } from 'kysely';
 import { migrateToLatest } from './migrations.js';
 import { AccessListsRepository } from './repositories/access-lists.js';
@@ -9,7 +16,12 @@ import { CertificateAuthoritiesRepository, CertificatesRepository } from './repo
 import { ConsoleSessionsRepository } from './repositories/console-sessions.js';
 import { CustomDbRolesRepository } from './repositories/custom-db-roles.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
-import { DigestNonceUsesRepository, InMemoryNonceUses, type NonceUseLedger } from './repositories/digest-nonces.js';
+import {
+  DigestNonceUsesRepository,
+  InMemoryNonceUses,
+  type NonceUseLedger,
+  SharedFileNonceUses,
+} from './repositories/digest-nonces.js';
 import { EventsRepository } from './repositories/events.js';
 import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
 import { ProjectSettingsRepository } from './repositories/project-settings.js';
@@ -42,14 +54,14 @@ export class Repositories {
   readonly projectSettings: ProjectSettingsRepository;
   readonly customDbRoles: CustomDbRolesRepository;
 
-  constructor(db: Kysely<Database>, dialect: Dialect) {
+  constructor(db: Kysely<Database>, dialect: Dialect, readRows: RowReader = kyselyRowReader(db)) {
     this.settings = new SettingsRepository(db);
     this.organizations = new OrganizationsRepository(db);
     this.projects = new ProjectsRepository(db, dialect === 'postgres');
     this.apiKeys = new ApiKeysRepository(db);
     this.databaseUsers = new DatabaseUsersRepository(db);
     this.certificateAuthorities = new CertificateAuthoritiesRepository(db);
-    this.certificates = new CertificatesRepository(db);
+    this.certificates = new CertificatesRepository(db, readRows);
     this.digestNonceUses = new DigestNonceUsesRepository(db);
     this.accessLists = new AccessListsRepository(db);
     this.rateLimitBuckets = new RateLimitBucketsRepository(db, dialect === 'postgres');
@@ -75,10 +87,19 @@ export class Store extends Repositories {
     readonly location: string,
     /** PostgreSQL connection pool usage; undefined for SQLite. */
     readonly poolStats: (() => PoolStats) | undefined,
+    readRows: RowReader,
+    nonceLedger: DatabaseOptions['nonceLedger'],
   ) {
-    super(db, dialect);
+    super(db, dialect, readRows);
     this.#groupCommit = new GroupCommit(db, dialect);
-    this.digestNonceUses = dialect === 'sqlite' ? new InMemoryNonceUses() : new DigestNonceUsesRepository(db);
+    // Shared with every instance on PostgreSQL; on the embedded store, with the other
+    // processes serving it, or kept in memory by the only one.
+    this.digestNonceUses =
+      dialect === 'postgres'
+        ? new DigestNonceUsesRepository(db)
+        : nonceLedger
+          ? new SharedFileNonceUses(nonceLedger.file, nonceLedger.tag)
+          : new InMemoryNonceUses();
   }
 
   /** Opens the database and brings its schema up to date. */
@@ -90,7 +111,14 @@ export class Store extends Repositories {
       await opened.db.destroy();
       throw error;
     }
-    return new Store(opened.db, opened.dialect, opened.location, opened.poolStats);
+    return new Store(
+      opened.db,
+      opened.dialect,
+      opened.location,
+      opened.poolStats,
+      opened.readRows,
+      options.nonceLedger,
+    );
   }
 
   /** Answers when the database does (readiness). */
@@ -107,6 +135,7 @@ export class Store extends Repositories {
   readonly #groupCommit: GroupCommit;
 
   async close(): Promise<void> {
+    this.digestNonceUses.close();
     await this.db.destroy();
   }
 }

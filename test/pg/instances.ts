@@ -398,7 +398,13 @@ export async function waitReady(instance: Instance, timeoutMs = 30_000): Promise
 /** Every row of every table (bytes as hex, ordered), to compare whole stores. */
 export async function tableContents(
   query: <T>(text: string) => Promise<T[]>,
-  skip: readonly string[] = ['digest_nonce_uses', 'rate_limit_buckets', 'kysely_migration', 'kysely_migration_lock'],
+  skip: readonly string[] = [
+    'digest_nonce_uses',
+    'rate_limit_buckets',
+    'identity_generation',
+    'kysely_migration',
+    'kysely_migration_lock',
+  ],
 ): Promise<Record<string, string[]>> {
   const tables = (
     await query<{ name: string }>(

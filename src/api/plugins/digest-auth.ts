@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
 import type { Principal } from '../../authority/principal.js';
+import type { AccessRules } from '../../authority/api-keys.js';
 import type { ApiKey } from '../../domain/api-key.js';
 import { AtlasError } from '../../domain/errors.js';
 import { type BucketPolicy, type BucketState, takeToken } from '../../domain/rate-limit.js';
@@ -106,8 +106,8 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
   const nonces = new NonceAuthority(
     await authority.digestNonceSecret(),
     options.nonceLifetimeSeconds,
-    // Uses kept in memory are lost on restart: nonces then carry this process's tag.
-    authority.store.digestNonceUses.sharedAcrossRestarts ? undefined : randomBytes(2).toString('hex'),
+    // Uses forgotten on restart: nonces then carry the tag of this run.
+    authority.store.digestNonceUses.nonceTag,
   );
 
   const purge = setInterval(() => {
@@ -146,7 +146,7 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
   }
 
   type Outcome =
-    | { apiKey: ApiKey; sessionId?: string }
+    | { apiKey: ApiKey; sessionId?: string; access?: AccessRules }
     | { stale: true }
     | { failure: DigestFailure }
     | { sessionEnded: true }
@@ -197,7 +197,7 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       credentials.nc ?? '',
       nonce.expiresAt,
     );
-    return firstUse ? { apiKey: identity.apiKey } : { failure: 'replayed' };
+    return firstUse ? { apiKey: identity.apiKey, access: identity.access } : { failure: 'replayed' };
   }
 
   /**
@@ -231,7 +231,12 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
     }
     const resource = (request.url.split('?')[0] ?? '').replace(/^\/+/, '');
     // Throws Atlas' 403s for an address the key's access list does not admit.
-    const principal = await authority.apiKeys.admit(outcome.apiKey, request.ip, { method: request.method, resource });
+    const principal = await authority.apiKeys.admit(
+      outcome.apiKey,
+      request.ip,
+      { method: request.method, resource },
+      outcome.access,
+    );
     request.principal = principal;
     // A session's write must prove it comes from the console itself: another site can make
     // the browser send the cookie, but can neither read the token nor forge the Origin.

@@ -1,11 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { atlasDateFromIso } from '../../domain/validity.js';
-import { type ApiContext, pageRequest, sendPage } from '../context.js';
+import type { ListedCertificate } from '../../store/repositories/certificates.js';
+import { type ApiContext, pageRequest, sendPage, sendPageJson } from '../context.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { inventoryFilters, inventoryView } from '../inventory.js';
 import { EnvelopeQuery } from '../schemas/common.js';
 import { CertsParams, CertsQuery, PaginatedInventoryCert, UserCertCreate } from '../schemas/certificates.js';
+
+/** Atlas' list items `{_id, createdAt, groupId, notAfter, subject}`, written from the rows. */
+function listedCertificatesJson(rows: readonly ListedCertificate[]): string {
+  let json = '';
+  for (const [serial, groupId, subject, createdAt, notAfter] of rows) {
+    json +=
+      `${json === '' ? '' : ','}{"_id":${serial},"createdAt":"${atlasDateFromIso(createdAt)}",` +
+      `"groupId":${JSON.stringify(groupId)},"notAfter":"${atlasDateFromIso(notAfter)}","subject":${JSON.stringify(subject)}}`;
+  }
+  return `[${json}]`;
+}
 
 /**
  * Atlas-managed X.509 certificates of a database user:
@@ -36,13 +48,7 @@ export const certificateRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (a
         return sendPage(context, request, reply, page, inventory, (certificate) => inventoryView(certificate, now));
       }
       const result = await certificates.list(request.principal, groupId, username, page);
-      return sendPage(context, request, reply, page, result, (certificate) => ({
-        _id: certificate.serial,
-        createdAt: atlasDateFromIso(certificate.createdAt),
-        groupId: certificate.groupId,
-        notAfter: atlasDateFromIso(certificate.notAfter),
-        subject: certificate.subject,
-      }));
+      return sendPageJson(context, request, reply, page, result, listedCertificatesJson(result.items));
     },
   );
 

@@ -36,12 +36,25 @@ function fromRow(row: ApiKeysTable, projectRoles: ProjectRoleAssignment[]): Stor
 const KEY_BY_PUBLIC_KEY = new ReusableQuery(2, (db, publicKey: string, kind: IdentityKind) =>
   db.selectFrom('api_keys').selectAll().where('public_key', '=', publicKey).where('kind', '=', kind),
 );
+const IDENTITY_GENERATION = new ReusableQuery(0, (db) =>
+  db.selectFrom('identity_generation').select('generation').where('id', '=', 1),
+);
 const PROJECT_ROLES_OF_KEY = new ReusableQuery(1, (db, apiKeyId: string) =>
   db.selectFrom('api_key_project_roles').selectAll().where('api_key_id', '=', apiKeyId).orderBy('project_id'),
 );
 
 export class ApiKeysRepository {
   constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Moves (in the same transaction) with every change to a key, its secrets, project roles
+   * or access list, or its organization's access-list requirement: an identity read at
+   * generation g is still current while the generation is g.
+   */
+  async identityGeneration(): Promise<bigint> {
+    const row = await IDENTITY_GENERATION.executeTakeFirst(this.db);
+    return BigInt(row!.generation);
+  }
 
   /** Inserts the key; its project roles are assigned separately. */
   async insert(key: StoredApiKey, kind: IdentityKind = 'API_KEY', name: string | null = null): Promise<void> {

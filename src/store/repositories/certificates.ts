@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { CertificateAuthority, UserCertificate } from '../../domain/certificate.js';
+import type { RowReader } from '../database.js';
 import type { CertificateAuthoritiesTable, CertificatesTable, Database } from '../schema.js';
 import { toBigInt, toBytes, toDate, toOptionalDate } from './codec.js';
 import { ReusableQuery, reusableInsert } from './reusable-query.js';
@@ -189,17 +190,24 @@ export interface CertificateHolder {
 }
 
 /**
- * One line of the Atlas list. Its instants stay as stored (ISO-8601 text, as
- * `Date.prototype.toISOString` writes them): a page of 100 would otherwise parse and
- * re-format 200 dates only to print them at second precision.
+ * One line of the Atlas list, as the row the store answers: serial, project, subject,
+ * then the creation and expiry instants as stored (ISO-8601 text, as
+ * `Date.prototype.toISOString` writes them). A page of 100 is written to JSON straight
+ * from these, without an object per line or a date parsed only to be printed.
  */
-export interface ListedCertificate extends Pick<UserCertificate, 'serial' | 'groupId' | 'subject'> {
-  createdAt: string;
-  notAfter: string;
-}
+export type ListedCertificate = readonly [
+  serial: bigint,
+  groupId: string,
+  subject: string,
+  createdAt: string,
+  notAfter: string,
+];
 
 export class CertificatesRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly readRows: RowReader,
+  ) {}
 
   /** Fails with a unique violation if the serial is taken (the caller draws another). */
   async deleteAllOfProject(groupId: string): Promise<void> {
@@ -231,14 +239,8 @@ export class CertificatesRepository {
 
   /** A user's unexpired, unrevoked certificates, oldest first (the Atlas list). */
   async listUnexpired(userId: string, now: Date, offset: number, limit: number): Promise<ListedCertificate[]> {
-    const rows = await LIST_UNEXPIRED.execute(this.db, userId, now.toISOString(), offset, limit);
-    return rows.map((row) => ({
-      serial: toBigInt(row.serial),
-      groupId: row.project_id,
-      subject: row.subject,
-      createdAt: row.created_at,
-      notAfter: row.not_after,
-    }));
+    const query = LIST_UNEXPIRED.compiled(this.db, userId, now.toISOString(), offset, limit);
+    return (await this.readRows(query)) as unknown as ListedCertificate[];
   }
 
   async countUnexpired(userId: string, now: Date): Promise<number> {

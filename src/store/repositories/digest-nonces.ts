@@ -1,4 +1,7 @@
+import SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import type { Database } from '../schema.js';
 import { isUniqueViolation } from '../database.js';
 
@@ -11,13 +14,17 @@ export interface NonceUseLedger {
   recordUse(nonce: string, cnonce: string, nc: string, expiresAt: Date): Promise<boolean>;
   /** Forgets uses of nonces that have expired (an expired nonce is refused anyway). */
   purgeExpired(now: Date): Promise<number>;
-  /** False when uses are forgotten on restart: nonces issued before it must count as stale. */
-  readonly sharedAcrossRestarts: boolean;
+  /**
+   * Set when uses are forgotten on restart: the nonces of one run carry this tag (4 hex
+   * digits), and a nonce with another tag is stale, since its uses may have been forgotten.
+   */
+  readonly nonceTag: string | undefined;
+  close(): void;
 }
 
 /** In the database, so every instance of a deployment sees every use (PostgreSQL). */
 export class DigestNonceUsesRepository implements NonceUseLedger {
-  readonly sharedAcrossRestarts = true;
+  readonly nonceTag = undefined;
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -41,6 +48,8 @@ export class DigestNonceUsesRepository implements NonceUseLedger {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+
+  close(): void {}
 }
 
 /**
@@ -52,7 +61,7 @@ export class DigestNonceUsesRepository implements NonceUseLedger {
  * so nonces of an earlier process count as stale: clients fetch a fresh one.
  */
 export class InMemoryNonceUses implements NonceUseLedger {
-  readonly sharedAcrossRestarts = false;
+  readonly nonceTag = randomTag();
   readonly #nonces = new Map<string, { expiresAt: number; uses: Set<number> }>();
 
   async recordUse(nonce: string, cnonce: string, nc: string, expiresAt: Date): Promise<boolean> {
@@ -77,6 +86,62 @@ export class InMemoryNonceUses implements NonceUseLedger {
     }
     return purged;
   }
+
+  close(): void {
+    this.#nonces.clear();
+  }
+}
+
+/**
+ * For the embedded store served by several processes: every process records uses in one
+ * scratch SQLite file beside the store (WAL, no fsync: the uses matter only while their
+ * nonce lives, and the file is emptied whenever the server starts, together with a new
+ * tag for its nonces). A use is kept as a 53-bit fingerprint of (nonce, cnonce, nc) under
+ * its expiry second; as in memory, a fingerprint shared by two uses would only refuse
+ * the second one (the client asks for a new nonce), never admit a replay.
+ */
+export class SharedFileNonceUses implements NonceUseLedger {
+  readonly #db: SqliteDatabase.Database;
+  readonly #insert: SqliteDatabase.Statement<[number, number]>;
+  readonly #purge: SqliteDatabase.Statement<[number]>;
+
+  constructor(
+    file: string,
+    readonly nonceTag: string,
+  ) {
+    this.#db = new SqliteDatabase(file);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = OFF');
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.exec(
+      'create table if not exists digest_nonce_uses (expires_at integer not null, fingerprint integer not null, ' +
+        'primary key (expires_at, fingerprint)) without rowid',
+    );
+    this.#insert = this.#db.prepare('insert or ignore into digest_nonce_uses (expires_at, fingerprint) values (?, ?)');
+    this.#purge = this.#db.prepare('delete from digest_nonce_uses where expires_at <= ?');
+  }
+
+  /** Empties the file: done by the process that starts the others, before any nonce exists. */
+  static reset(file: string): void {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  }
+
+  async recordUse(nonce: string, cnonce: string, nc: string, expiresAt: Date): Promise<boolean> {
+    const fingerprint = useFingerprint(`${nonce}\u0000${cnonce}`, nc);
+    return this.#insert.run(Math.floor(expiresAt.getTime() / 1000), fingerprint).changes === 1;
+  }
+
+  async purgeExpired(now: Date): Promise<number> {
+    return this.#purge.run(Math.floor(now.getTime() / 1000)).changes;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
+
+export function randomTag(): string {
+  return randomBytes(2).toString('hex');
 }
 
 /** Two FNV-1a hashes of `cnonce \0 nc` (different offsets), joined into 53 bits. */

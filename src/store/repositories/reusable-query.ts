@@ -46,13 +46,18 @@ export class ReusableQuery<Args extends unknown[], Row> {
     return compiled;
   }
 
-  async execute(db: Kysely<Database>, ...args: Args): Promise<Row[]> {
+  /** The compiled query with these argument values. */
+  compiled(db: Kysely<Database>, ...args: Args): CompiledQuery<Row> {
     const { query, slots } = this.#compile(db);
     const parameters = query.parameters.slice();
     slots.forEach((positions, index) => {
       for (const position of positions) parameters[position] = args[index];
     });
-    const result = await db.executeQuery<Row>({ ...query, parameters });
+    return { ...query, parameters };
+  }
+
+  async execute(db: Kysely<Database>, ...args: Args): Promise<Row[]> {
+    const result = await db.executeQuery<Row>(this.compiled(db, ...args));
     return result.rows;
   }
 
