@@ -152,6 +152,14 @@ const apiKeyNotInGroup = (keyId: string, groupId: string) =>
     keyId,
     groupId,
   ]);
+const attributeReadOnly = (name: string) =>
+  atlasError(400, 'ATTRIBUTE_READ_ONLY', `The attribute ${name} is read-only and cannot be changed by the user.`, [
+    name,
+  ]);
+const apiKeyRoleAssignmentMissingId = () =>
+  atlasError(400, 'API_KEY_ROLE_ASSIGNMENT_MISSING_ID', 'API key role assignments must include an org or group id.');
+const groupMismatch = (groupId: string) =>
+  atlasError(400, 'GROUP_MISMATCH', `The specified group ID ${groupId} does not match the URL.`, [groupId]);
 
 /** Every row that holds keys, roles, access lists and the rest of the user-visible state. */
 async function fullSnapshot(server: TestServer): Promise<string> {
@@ -849,6 +857,8 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
     path: () => string;
     body?: unknown;
+    /** A body naming fixtures made in `before`. */
+    bodyOf?: () => unknown;
     rawBody?: string;
     expected: () => AtlasErrorBody;
     /** The refusal names a project of the caller's organization (its event carries the groupId). */
@@ -1052,8 +1062,51 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
       name: 'update: unknown attribute',
       method: 'PATCH',
       path: orgKeyPath,
+      body: { desc: 'x', colour: 'blue' },
+      expected: () => invalidAttribute('colour'),
+    },
+    {
+      // A body read back may carry the key's own id and public key, not another's.
+      name: 'update: the public key of another key',
+      method: 'PATCH',
+      path: orgKeyPath,
       body: { desc: 'x', publicKey: 'abcdefgh' },
-      expected: () => invalidAttribute('publicKey'),
+      expected: () => attributeReadOnly('publicKey'),
+    },
+    {
+      name: 'update: the id of another key',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { desc: 'x', id: unknownId },
+      expected: () => attributeReadOnly('id'),
+    },
+    {
+      name: 'update: links of the wrong type',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { desc: 'x', links: 'self' },
+      expected: () => invalidJsonAttribute('links'),
+    },
+    {
+      name: 'update: a role read back of another organization',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { roles: [{ orgId: unknownId, roleName: 'ORG_MEMBER' }] },
+      expected: () => invalidAttribute('roles.orgId'),
+    },
+    {
+      name: 'update: a role assignment naming no organization or project',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { roles: [{ roleName: 'ORG_MEMBER' }] },
+      expected: apiKeyRoleAssignmentMissingId,
+    },
+    {
+      name: 'update: only project roles read back (no organization role left)',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { roles: [{ groupId: unknownId, roleName: 'GROUP_OWNER' }] },
+      expected: () => missingAttribute('roles'),
     },
     {
       name: 'update: desc of the wrong type',
@@ -1258,12 +1311,156 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
       inGroup: true,
     },
     {
-      name: 'project assign: desc is not a project key attribute',
+      name: 'project assign: an unknown attribute',
       method: 'PATCH',
       path: projectKeyPath,
-      body: { desc: 'renamed', roles: ['GROUP_OWNER'] },
+      body: { desc: 'renamed', roles: ['GROUP_OWNER'], colour: 'blue' },
+      expected: () => invalidAttribute('colour'),
+      inGroup: true,
+    },
+    {
+      // UpdateAtlasProjectApiKey with the SDK's explicit nulls: nothing is given.
+      name: 'project assign: desc and roles null',
+      method: 'PATCH',
+      path: projectKeyPath,
+      body: { desc: null, roles: null },
+      expected: () => missingAttribute('roles'),
+      inGroup: true,
+    },
+    {
+      name: 'project assign: desc of 251 characters',
+      method: 'PATCH',
+      path: projectKeyPath,
+      body: { desc: desc251 },
       expected: () => invalidAttribute('desc'),
       inGroup: true,
+    },
+    {
+      name: 'project assign: a description alone, for a key not in the project',
+      method: 'PATCH',
+      path: () => `${projectKeys()}/${orgKey.id}`,
+      body: { desc: 'renamed' },
+      expected: () => apiKeyNotInGroup(orgKey.id, groupId),
+      inGroup: true,
+    },
+    {
+      name: 'project assign: a role read back of another project',
+      method: 'PATCH',
+      path: projectKeyPath,
+      body: { roles: [{ groupId: unknownId, roleName: 'GROUP_OWNER' }] },
+      expected: () => groupMismatch(unknownId),
+      inGroup: true,
+    },
+    {
+      name: 'project assign: the public key of another key',
+      method: 'PATCH',
+      path: projectKeyPath,
+      bodyOf: () => ({ desc: 'x', publicKey: orgKey.publicKey }),
+      expected: () => attributeReadOnly('publicKey'),
+      inGroup: true,
+    },
+    // POST /groups/{groupId}/apiKeys/{id}
+    {
+      name: 'project add: a body that is not a list',
+      method: 'POST',
+      path: projectKeyPath,
+      body: { roles: ['GROUP_OWNER'] },
+      expected: invalidJson,
+      inGroup: true,
+    },
+    {
+      name: 'project add: an empty list',
+      method: 'POST',
+      path: projectKeyPath,
+      body: [],
+      expected: invalidJson,
+      inGroup: true,
+    },
+    {
+      name: 'project add: no body (the old v1 client’s Assign)',
+      method: 'POST',
+      path: projectKeyPath,
+      expected: invalidJson,
+      inGroup: true,
+    },
+    {
+      name: 'project add: an assignment without roles',
+      method: 'POST',
+      path: projectKeyPath,
+      body: [{}],
+      expected: () => missingAttribute('roles'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: empty roles',
+      method: 'POST',
+      path: projectKeyPath,
+      body: [{ roles: [] }],
+      expected: () => missingAttribute('roles'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: an org role',
+      method: 'POST',
+      path: projectKeyPath,
+      body: [{ roles: ['ORG_OWNER'] }],
+      expected: () => invalidEnumValue('ORG_OWNER'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: an unknown attribute',
+      method: 'POST',
+      path: projectKeyPath,
+      bodyOf: () => [{ roles: ['GROUP_OWNER'], orgId }],
+      expected: () => invalidAttribute('orgId'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: a userId that is no id',
+      method: 'POST',
+      path: projectKeyPath,
+      bodyOf: () => [{ roles: ['GROUP_OWNER'], userId: projectKey.publicKey }],
+      expected: () => invalidAttribute('userId'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: the userId of another key',
+      method: 'POST',
+      path: projectKeyPath,
+      bodyOf: () => [{ roles: ['GROUP_OWNER'], userId: orgKey.id }],
+      expected: () => attributeReadOnly('userId'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: malformed key id',
+      method: 'POST',
+      path: () => `${projectKeys()}/${projectKey.publicKey}`,
+      body: [{ roles: ['GROUP_OWNER'] }],
+      expected: () => invalidApiKeyId(projectKey.publicKey),
+      inGroup: true,
+    },
+    {
+      name: 'project add: unknown key',
+      method: 'POST',
+      path: () => `${projectKeys()}/${unknownId}`,
+      body: [{ roles: ['GROUP_OWNER'] }],
+      expected: () => apiKeyNotFound(unknownId),
+      inGroup: true,
+    },
+    {
+      name: 'project add: another organization’s key',
+      method: 'POST',
+      path: () => `${projectKeys()}/${other.keyId}`,
+      body: [{ roles: ['GROUP_OWNER'] }],
+      expected: () => apiKeyNotFound(other.keyId),
+      inGroup: true,
+    },
+    {
+      name: 'project add: our key to another organization’s project',
+      method: 'POST',
+      path: () => `${V1}/groups/${other.groupId}/apiKeys/${orgKey.id}`,
+      body: [{ roles: ['GROUP_OWNER'] }],
+      expected: notInGroup,
     },
     {
       name: 'project assign: an org role',
@@ -1367,9 +1564,10 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
       const path = each.path();
       const before = await fullSnapshot(server);
       const eventsBefore = await eventCount(server);
+      const body = each.bodyOf ? each.bodyOf() : each.body;
       const response = await server.client.request(path, {
         method: each.method,
-        ...(each.body !== undefined ? { body: each.body } : {}),
+        ...(body !== undefined ? { body } : {}),
         ...(each.rawBody !== undefined
           ? { rawBody: each.rawBody, headers: { 'content-type': 'application/json' } }
           : {}),

@@ -609,6 +609,8 @@ describe('resources that do not exist', () => {
       ['GET', `${groupPath()}/clusters`, ''],
       ['DELETE', `${groupPath()}/clusters`, ''],
       ['GET', `${certsPath(server, 'alice')}/extra`, ''],
+      // Atlas has service accounts only in v2.
+      ['GET', `${V1}/orgs/${server.credentials.orgId}/serviceAccounts`, ''],
     ] as const) {
       const options = method === 'GET' || method === 'DELETE' ? {} : { json: { monthsUntilExpiration: 3 } };
       await refused(() => call(method, `${path}${query}`, options), resourceNotFound(path), `${method} ${path}`);

@@ -13,7 +13,7 @@ import {
 } from '../helpers/atlas-assert.js';
 import { type ApiResponse, authorizationHeader, parseChallenge, send } from '../helpers/digest-client.js';
 import { headerValues, raw, type RawResponse } from '../helpers/raw-http.js';
-import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+import { startTestServer, storeSnapshot, type TestServer, V1, V2 } from '../helpers/server.js';
 
 /**
  * Atlas v2's dialect (shared/spec/atlas-api.md §2, docs/compatibility.md "Atlas
@@ -25,7 +25,6 @@ import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/
  * serve the same data, each linking to its own prefix.
  */
 
-const V2 = '/api/atlas/v2';
 const VERSIONED = 'application/vnd.atlas.2023-01-01+json';
 const NOT_ACCEPTABLE =
   '{"detail":"Invalid accept header or version date.","error":406,"errorCode":"INVALID_VERSION_DATE","parameters":[],"reason":"Not Acceptable"}';
