@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { newObjectId } from '../../src/domain/ids.js';
 import {
   assertAtlasError,
+  assertV2AtlasError,
   atlasError,
   type AtlasErrorBody,
   invalidAttribute,
@@ -13,7 +14,9 @@ import {
   UNAUTHORIZED_BODY,
 } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
+import { curlDigest } from '../helpers/curl.js';
 import { type ApiResponse, authorizationHeader, DigestClient, send } from '../helpers/digest-client.js';
+import { pythonRequests } from '../helpers/python-requests.js';
 import {
   type Instance,
   startInstances,
@@ -1632,5 +1635,279 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
       assert.equal(event?.errorCode, 'USER_UNAUTHORIZED');
       assert.deepEqual(event?.target, { method, path, status: 401 });
     }
+  });
+});
+
+// =======================================================================================
+
+describe('what real clients send: Terraform and atlas-sdk-go, the v1 Go client, curl, Python requests', () => {
+  const V2 = '/api/atlas/v2';
+  const V2_TYPE = 'application/vnd.atlas.2023-01-01+json';
+  let server: TestServer;
+  let orgId: string;
+  let groupId: string;
+  let otherGroupId: string;
+  before(async () => {
+    server = await startTestServer({ clock: new TestClock(START) });
+    orgId = server.credentials.orgId;
+    groupId = server.credentials.groupId;
+    otherGroupId = await createProject(server, 'ClientsProject');
+  });
+  after(() => server.close());
+
+  /** As atlas-sdk-go sends it: v2, the versioned Accept and Content-Type, the body byte for byte. */
+  const sdk = (method: string, path: string, rawBody?: string, query = '') =>
+    server.client.request(`${V2}${path}${query}`, {
+      method,
+      headers: { accept: V2_TYPE, ...(rawBody !== undefined ? { 'content-type': V2_TYPE } : {}) },
+      ...(rawBody !== undefined ? { rawBody } : {}),
+    });
+  /** As the v1 Go client (go-client-mongodb-atlas) sends it: v1.0, application/json, the body byte for byte. */
+  const v1Client = (method: string, path: string, rawBody: string) =>
+    server.client.request(`${V1}${path}`, { method, rawBody, headers: { 'content-type': 'application/json' } });
+
+  const lastEvent = async (eventType: string, inGroup?: string) => {
+    const [event] = await server.store.events.list(
+      { orgId, eventTypes: [eventType], ...(inGroup ? { groupId: inGroup } : {}) },
+      0,
+      1,
+    );
+    return event;
+  };
+  const rolesOf = async (keyId: string) =>
+    (await server.client.get(`${V1}/orgs/${orgId}/apiKeys/${keyId}`)).json().roles;
+
+  test('mongodbatlas_project_api_key: create in one project, AddProjectApiKey to another, change roles, rename', async () => {
+    // CreateProjectApiKey (CreateAtlasProjectApiKey), as the provider marshals it.
+    const created = await sdk('POST', `/groups/${groupId}/apiKeys`, '{"desc":"terraform key","roles":["GROUP_OWNER"]}');
+    assert.equal(created.status, 200, created.text);
+    assert.equal(created.headers.get('content-type'), V2_TYPE);
+    const key = created.json();
+    const client = new DigestClient(server.origin, key.publicKey, key.privateKey);
+    assertAtlasError(await client.get(`${V1}/groups/${otherGroupId}`), notInGroup());
+
+    // AddProjectApiKey: a list of UserAccessRoleAssignment, no userId. 204, no body.
+    let before = await eventCount(server);
+    const added = await sdk('POST', `/groups/${otherGroupId}/apiKeys/${key.id}`, '[{"roles":["GROUP_READ_ONLY"]}]');
+    assert.equal(added.status, 204, added.text);
+    assert.equal(added.text, '');
+    assert.equal(await eventCount(server), before + 1);
+    const addedEvent = await lastEvent('API_KEY_ADDED_TO_GROUP', otherGroupId);
+    assert.deepEqual(addedEvent?.target, {
+      roles: ['GROUP_READ_ONLY'],
+      targetApiKeyId: key.id,
+      targetPublicKey: key.publicKey,
+    });
+    assert.equal((await client.get(`${V1}/groups/${otherGroupId}`)).status, 200);
+    assertAtlasError(
+      await client.post(`${V1}/groups/${otherGroupId}/databaseUsers`, {
+        databaseName: '$external',
+        username: 'read-only-cannot',
+        x509Type: 'MANAGED',
+        roles: [{ roleName: 'read', databaseName: 'app' }],
+      }),
+      userUnauthorized(),
+    );
+
+    // A change of roles in the plan: AddProjectApiKey again, with the new set (replaced whole).
+    before = await eventCount(server);
+    const changed = await sdk(
+      'POST',
+      `/groups/${otherGroupId}/apiKeys/${key.id}`,
+      '[{"roles":["GROUP_DATA_ACCESS_READ_ONLY","GROUP_READ_ONLY"]}]',
+    );
+    assert.equal(changed.status, 204, changed.text);
+    assert.equal(await eventCount(server), before + 1);
+    assert.deepEqual((await lastEvent('API_KEY_ROLES_CHANGED', otherGroupId))?.target, {
+      roles: ['GROUP_DATA_ACCESS_READ_ONLY', 'GROUP_READ_ONLY'],
+      targetApiKeyId: key.id,
+      targetPublicKey: key.publicKey,
+    });
+    assert.deepEqual(await rolesOf(key.id), [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(groupId, 'GROUP_OWNER'),
+      ...groupRoles(otherGroupId, 'GROUP_DATA_ACCESS_READ_ONLY', 'GROUP_READ_ONLY'),
+    ]);
+
+    // A new description: UpdateApiKeyRoles with UpdateAtlasProjectApiKey holding desc only.
+    const renamed = await sdk('PATCH', `/groups/${groupId}/apiKeys/${key.id}`, '{"desc":"renamed by terraform"}');
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.equal(renamed.headers.get('content-type'), V2_TYPE);
+    assert.deepEqual(renamed.json(), {
+      desc: 'renamed by terraform',
+      id: key.id,
+      links: [{ href: `${server.origin}${V2}/orgs/${orgId}/apiKeys/${key.id}`, rel: 'self' }],
+      privateKey: redacted(key.privateKey),
+      publicKey: key.publicKey,
+      roles: [...orgRoles(server, 'ORG_MEMBER'), ...groupRoles(groupId, 'GROUP_OWNER')],
+    });
+    assert.deepEqual((await lastEvent('API_KEY_DESCRIPTION_CHANGED'))?.target, {
+      targetApiKeyId: key.id,
+      targetPublicKey: key.publicKey,
+    });
+    // The roles were not touched by the rename, in either project.
+    assert.deepEqual(await rolesOf(key.id), [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(groupId, 'GROUP_OWNER'),
+      ...groupRoles(otherGroupId, 'GROUP_DATA_ACCESS_READ_ONLY', 'GROUP_READ_ONLY'),
+    ]);
+  });
+
+  test('mongodbatlas_project_api_key with project_assignment: an org key added with its own id as userId', async () => {
+    const key = await createOrgKey(server, 'assigned by terraform', ['ORG_MEMBER']);
+    const body = `[{"roles":["GROUP_CLUSTER_MANAGER","GROUP_READ_ONLY"],"userId":"${key.id}"}]`;
+    const added = await sdk('POST', `/groups/${otherGroupId}/apiKeys/${key.id}`, body);
+    assert.equal(added.status, 204, added.text);
+    assert.deepEqual(await rolesOf(key.id), [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(otherGroupId, 'GROUP_CLUSTER_MANAGER', 'GROUP_READ_ONLY'),
+    ]);
+    // The key is listed by the project it was added to, with only that project's roles.
+    const listed = await sdk('GET', `/groups/${otherGroupId}/apiKeys`);
+    const entry = listed.json().results.find((each: { id: string }) => each.id === key.id);
+    assert.deepEqual(entry.roles, [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(otherGroupId, 'GROUP_CLUSTER_MANAGER', 'GROUP_READ_ONLY'),
+    ]);
+  });
+
+  test('envelope and pretty on the new writes: POST stays 204 without a body; PATCH and errors are enveloped', async () => {
+    const key = await createOrgKey(server, 'enveloped', ['ORG_MEMBER']);
+    const path = `/groups/${otherGroupId}/apiKeys/${key.id}`;
+    const added = await sdk('POST', path, '[{"roles":["GROUP_READ_ONLY"]}]', '?envelope=true&pretty=true');
+    assert.equal(added.status, 204, added.text);
+    assert.equal(added.text, '');
+    const patched = await sdk('PATCH', path, '{"desc":"enveloped, pretty"}', '?envelope=true&pretty=true');
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.headers.get('content-type'), V2_TYPE);
+    assert.equal(patched.json().status, 200);
+    assert.equal(patched.json().content.desc, 'enveloped, pretty');
+    assert.ok(patched.text.includes('\n  '), patched.text);
+    const refused = await sdk('POST', path, '[]', '?envelope=true');
+    assert.equal(refused.status, 400, refused.text);
+    const { badRequestDetail, ...content } = refused.json().content;
+    assert.deepEqual(badRequestDetail.fields, [{ description: 'must NOT have fewer than 1 items', field: '' }]);
+    assert.deepEqual(content, invalidJson());
+    assert.equal(refused.json().status, 400);
+  });
+
+  test('the v1 Go client: APIKeys.Update with omitempty members, ProjectAPIKeys.Assign, and Assign with nil roles', async () => {
+    const key = await createOrgKey(server, 'v1 client key', ['ORG_MEMBER']);
+    // APIKeyInput{Desc} (roles omitempty): the description only.
+    const updated = await v1Client('PATCH', `/orgs/${orgId}/apiKeys/${key.id}`, '{"desc":"v1 renamed"}');
+    assertBody(
+      updated,
+      200,
+      keyBody(server, { ...key, desc: 'v1 renamed' }, redacted(key.privateKey), orgRoles(server, 'ORG_MEMBER')),
+    );
+    // AssignAPIKey{Roles}: roles has no omitempty.
+    const assigned = await v1Client('PATCH', `/groups/${groupId}/apiKeys/${key.id}`, '{"roles":["GROUP_READ_ONLY"]}');
+    assert.equal(assigned.status, 200, assigned.text);
+    assert.deepEqual(assigned.json().roles, [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(groupId, 'GROUP_READ_ONLY'),
+    ]);
+    // AssignAPIKey with a nil slice marshals "roles":null: nothing given, refused, nothing changed.
+    const before = await fullSnapshot(server);
+    assertAtlasError(
+      await v1Client('PATCH', `/groups/${groupId}/apiKeys/${key.id}`, '{"roles":null}'),
+      missingAttribute('roles'),
+    );
+    assert.equal(await fullSnapshot(server), before);
+    // AccessListAPIKeysReq: ipAddress and cidrBlock both omitempty.
+    const accessList = await v1Client(
+      'POST',
+      `/orgs/${orgId}/apiKeys/${key.id}/accessList`,
+      '[{"ipAddress":"192.0.2.10"},{"cidrBlock":"198.51.100.0/24"}]',
+    );
+    assert.equal(accessList.status, 201, accessList.text);
+    assert.deepEqual(
+      accessList.json().results.map((entry: { cidrBlock: string }) => entry.cidrBlock),
+      ['192.0.2.10/32', '198.51.100.0/24'],
+    );
+  });
+
+  test('a key read with GET and sent back whole as PATCH: accepted on both routes, only the description changes', async () => {
+    const key = await createOrgKey(server, 'read and written back', ['ORG_BILLING_ADMIN', 'ORG_MEMBER']);
+    assert.equal(
+      (await sdk('POST', `/groups/${groupId}/apiKeys/${key.id}`, '[{"roles":["GROUP_OWNER"]}]')).status,
+      204,
+    );
+    const orgPath = `/orgs/${orgId}/apiKeys/${key.id}`;
+    const read = await sdk('GET', orgPath);
+    assert.equal(read.status, 200, read.text);
+    // Everything as read — id, publicKey, the redacted privateKey, links, roles of both scopes.
+    const back = { ...read.json(), desc: 'written back via the organization' };
+    const written = await sdk('PATCH', orgPath, JSON.stringify(back));
+    assert.equal(written.status, 200, written.text);
+    assert.equal(written.text, JSON.stringify(back));
+    assert.equal((await sdk('GET', orgPath)).text, JSON.stringify(back));
+
+    // The project's listing entry, sent back to the project route.
+    const listed = await sdk('GET', `/groups/${groupId}/apiKeys`);
+    const entry = listed.json().results.find((each: { id: string }) => each.id === key.id);
+    assert.deepEqual(entry.roles, [
+      ...orgRoles(server, 'ORG_BILLING_ADMIN', 'ORG_MEMBER'),
+      ...groupRoles(groupId, 'GROUP_OWNER'),
+    ]);
+    const entryBack = { ...entry, desc: 'written back via the project' };
+    const viaProject = await sdk('PATCH', `/groups/${groupId}/apiKeys/${key.id}`, JSON.stringify(entryBack));
+    assert.equal(viaProject.status, 200, viaProject.text);
+    assert.deepEqual(viaProject.json(), entryBack);
+    assert.deepEqual(await rolesOf(key.id), entry.roles);
+
+    // What was read must be what is written back: the private key in full, or another key's id, is refused.
+    const before = await fullSnapshot(server);
+    for (const [body, expected] of [
+      [{ ...back, privateKey: key.privateKey }, invalidAttribute('privateKey')],
+      [{ ...back, id: 'aaaaaaaaaaaaaaaaaaaaaaaa' }, attributeReadOnly('id')],
+    ] as const) {
+      assertV2AtlasError(await sdk('PATCH', orgPath, JSON.stringify(body)), expected);
+    }
+    assert.equal(await fullSnapshot(server), before);
+  });
+
+  test('curl --digest: AddProjectApiKey and PATCH desc with roles, as typed by hand', async () => {
+    const key = await createOrgKey(server, 'curl key', ['ORG_MEMBER']);
+    const url = `${server.origin}${V2}/groups/${otherGroupId}/apiKeys/${key.id}`;
+    const headers = ['-H', `Accept: ${V2_TYPE}`, '-H', `Content-Type: ${V2_TYPE}`];
+    const { publicKey, privateKey } = server.credentials;
+    const added = await curlDigest(publicKey, privateKey, [
+      ...headers,
+      '-X',
+      'POST',
+      '-d',
+      '[{"roles":["GROUP_OWNER"]}]',
+      url,
+    ]);
+    assert.equal(added.status, 204, added.stderr);
+    assert.equal(added.body, '');
+    const patched = await curlDigest(publicKey, privateKey, [
+      ...headers,
+      '-X',
+      'PATCH',
+      '-d',
+      '{"desc":"by curl","roles":["GROUP_READ_ONLY"]}',
+      url,
+    ]);
+    assert.equal(patched.status, 200, patched.body);
+    const body = JSON.parse(patched.body);
+    assert.equal(body.desc, 'by curl');
+    assert.deepEqual(body.roles, [...orgRoles(server, 'ORG_MEMBER'), ...groupRoles(otherGroupId, 'GROUP_READ_ONLY')]);
+  });
+
+  test('Python requests: a key read, its description edited, and sent back whole', async () => {
+    const key = await createOrgKey(server, 'python key', ['ORG_MEMBER']);
+    const target = `${V1}/orgs/${orgId}/apiKeys/${key.id}`;
+    const [read] = await pythonRequests(server.origin, server.credentials, [{ method: 'GET', target }]);
+    assert.equal(read!.status, 200, read!.text);
+    const back = { ...read!.json(), desc: 'edited in python' };
+    const [written, again] = await pythonRequests(server.origin, server.credentials, [
+      { method: 'PATCH', target, body: JSON.stringify(back) },
+      { method: 'GET', target },
+    ]);
+    assert.equal(written!.status, 200, written!.text);
+    assert.deepEqual(written!.json(), back);
+    assert.deepEqual(again!.json(), back);
   });
 });

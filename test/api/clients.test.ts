@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import dc from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,10 +6,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import atlasClientModule from 'mongodb-atlas-api-client';
 import { UNAUTHORIZED_BODY, usernameNotFound } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
+import { curlDigest, type CurlResult } from '../helpers/curl.js';
 import { parseJsonExact } from '../helpers/digest-client.js';
 import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
 
@@ -18,8 +17,6 @@ import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/
  * Real Atlas clients against a live dbcerts: the system curl with `--digest`, and the npm
  * package `mongodb-atlas-api-client` (which authenticates through urllib's Digest).
  */
-
-const run = promisify(execFile);
 
 /**
  * `import x from 'mongodb-atlas-api-client'` is, at run time, the package's
@@ -63,27 +60,9 @@ function userView(databaseName: string, username: string, encodedName: string, r
 }
 
 describe('curl --digest', () => {
-  interface CurlResult {
-    status: number;
-    body: string;
-    stderr: string;
-  }
-
-  /** curl --digest --user PUB:PRIV …; the status comes from `-w`, after the body. */
-  async function curl(args: string[], password = server.credentials.privateKey): Promise<CurlResult> {
-    const { stdout, stderr } = await run('curl', [
-      '--silent',
-      '--show-error',
-      '--digest',
-      '--user',
-      `${server.credentials.publicKey}:${password}`,
-      '--write-out',
-      '\n%{http_code}',
-      ...args,
-    ]);
-    const cut = stdout.lastIndexOf('\n');
-    return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut), stderr };
-  }
+  /** curl --digest as the bootstrap key (or with another password). */
+  const curl = (args: string[], password = server.credentials.privateKey): Promise<CurlResult> =>
+    curlDigest(server.credentials.publicKey, password, args);
 
   let pemFile: string;
   let serial: bigint;

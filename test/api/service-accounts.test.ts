@@ -13,7 +13,9 @@ import {
   UNAUTHORIZED_BODY,
 } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
+import { curlDigest } from '../helpers/curl.js';
 import { type ApiResponse, DigestClient, send } from '../helpers/digest-client.js';
+import { pythonRequests } from '../helpers/python-requests.js';
 import { startTestServer, storeSnapshot, type TestServer } from '../helpers/server.js';
 
 /**
@@ -1887,5 +1889,194 @@ describe('the audit trail of service accounts', () => {
       path,
       status: 400,
     });
+  });
+});
+
+// =======================================================================================
+
+describe('what real clients send: atlas-sdk-go’s bodies, curl --digest, Python requests, a bearer token', () => {
+  let server: TestServer;
+  let orgId: string;
+  let groupId: string;
+  before(async () => {
+    server = await startTestServer({ clock: new TestClock(START) });
+    orgId = server.credentials.orgId;
+    groupId = server.credentials.groupId;
+  });
+  after(() => server.close());
+
+  /** As atlas-sdk-go's ServiceAccountsApi sends it: Accept and Content-Type 2024-08-05, the body byte for byte. */
+  const sdk = (method: string, path: string, rawBody?: string, client: DigestClient = server.client) =>
+    client.request(`/api/atlas/v2${path}`, {
+      method,
+      headers: { accept: SA_TYPE, ...(rawBody !== undefined ? { 'content-type': SA_TYPE } : {}) },
+      ...(rawBody !== undefined ? { rawBody } : {}),
+    });
+
+  test('the SDK’s bodies (members as it marshals them), from organization account to project access list', async () => {
+    // CreateServiceAccount (OrgServiceAccountRequest).
+    const created = await sdk(
+      'POST',
+      `/orgs/${orgId}/serviceAccounts`,
+      '{"description":"made by the sdk","name":"sdk account","roles":["ORG_MEMBER"],"secretExpiresAfterHours":8}',
+    );
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.headers.get('content-type'), SA_TYPE);
+    const { clientId } = created.json();
+    const inProject = `/groups/${groupId}/serviceAccounts/${clientId}`;
+    // AddProjectServiceAccount (GroupServiceAccountRoleAssignment).
+    const invited = await sdk('POST', `${inProject}:invite`, '{"roles":["GROUP_READ_ONLY"]}');
+    assert.equal(invited.status, 200, invited.text);
+    assert.deepEqual(invited.json().roles, ['GROUP_READ_ONLY']);
+    // UpdateProjectServiceAccount (GroupServiceAccountUpdateRequest, every member omitempty).
+    const updated = await sdk('PATCH', inProject, '{"description":"changed by the sdk"}');
+    assert.equal(updated.status, 200, updated.text);
+    assert.equal(updated.json().description, 'changed by the sdk');
+    assert.deepEqual(updated.json().roles, ['GROUP_READ_ONLY']);
+    // CreateProjectServiceAccountSecret (ServiceAccountSecretRequest).
+    const secret = await sdk('POST', `${inProject}/secrets`, '{"secretExpiresAfterHours":24}');
+    assert.equal(secret.status, 201, secret.text);
+    assert.match(secret.json().secret, SECRET);
+    // CreateProjectServiceAccountAccessList ([]ServiceAccountIPAccessListEntry, read-only members left out).
+    const listed = await sdk(
+      'POST',
+      `${inProject}/accessList`,
+      '[{"cidrBlock":"203.0.113.0/24"},{"ipAddress":"198.51.100.7"}]',
+    );
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(
+      listed.json().results.map((entry: { cidrBlock: string }) => entry.cidrBlock),
+      ['198.51.100.7/32', '203.0.113.0/24'],
+    );
+    // CreateProjectServiceAccount (GroupServiceAccountRequest).
+    const inGroup = await sdk(
+      'POST',
+      `/groups/${groupId}/serviceAccounts`,
+      '{"description":"made in the project","name":"project account","roles":["GROUP_OWNER"],"secretExpiresAfterHours":8}',
+    );
+    assert.equal(inGroup.status, 201, inGroup.text);
+    assert.deepEqual(inGroup.json().roles, ['GROUP_OWNER']);
+  });
+
+  test('the SDK’s GroupServiceAccountRequest without roles (a nil pointer, omitted): 400 MISSING_ATTRIBUTE, nothing made', async () => {
+    const before = await storeSnapshot(server.store);
+    const response = await sdk(
+      'POST',
+      `/groups/${groupId}/serviceAccounts`,
+      '{"description":"no roles","name":"no roles","secretExpiresAfterHours":8}',
+    );
+    assertAtlasError(response, missingAttribute('roles'));
+    assert.equal(await storeSnapshot(server.store), before);
+  });
+
+  test('curl --digest: create in the project, invite, list; 2023-01-01 is refused with Atlas’ 406', async () => {
+    const { publicKey, privateKey } = server.credentials;
+    const base = `${server.origin}/api/atlas/v2/groups/${groupId}/serviceAccounts`;
+    const headers = ['-H', `Accept: ${SA_TYPE}`, '-H', `Content-Type: ${SA_TYPE}`];
+    const created = await curlDigest(publicKey, privateKey, [
+      ...headers,
+      '-d',
+      '{"name":"curl account","description":"typed by hand","roles":["GROUP_READ_ONLY"],"secretExpiresAfterHours":8}',
+      base,
+    ]);
+    assert.equal(created.status, 201, created.body);
+    const account = JSON.parse(created.body);
+    const other = await createProject(server, 'CurlProject');
+    const invited = await curlDigest(publicKey, privateKey, [
+      ...headers,
+      '-d',
+      '{"roles":["GROUP_OWNER"]}',
+      `${server.origin}/api/atlas/v2/groups/${other}/serviceAccounts/${account.clientId}:invite`,
+    ]);
+    assert.equal(invited.status, 200, invited.body);
+    assert.deepEqual(JSON.parse(invited.body).roles, ['GROUP_OWNER']);
+    const list = await curlDigest(publicKey, privateKey, ['-H', `Accept: ${SA_TYPE}`, base]);
+    assert.equal(list.status, 200, list.body);
+    assert.ok(JSON.parse(list.body).results.some((each: { clientId: string }) => each.clientId === account.clientId));
+    const refused = await curlDigest(publicKey, privateKey, ['-H', `Accept: ${V2_TYPE}`, base]);
+    assert.equal(refused.status, 406, refused.body);
+    assert.equal(
+      refused.body,
+      '{"detail":"Invalid accept header or version date.","error":406,"errorCode":"INVALID_VERSION_DATE","parameters":[],"reason":"Not Acceptable"}',
+    );
+  });
+
+  test('Python requests: a project account read, edited and sent back whole', async () => {
+    const account = await createAccount(server, {
+      name: 'python account',
+      description: 'scripted',
+      roles: ['ORG_MEMBER'],
+      secretExpiresAfterHours: 8,
+    });
+    const target = `/api/atlas/v2/groups/${groupId}/serviceAccounts/${account.clientId}`;
+    const headers = { Accept: SA_TYPE, 'Content-Type': SA_TYPE };
+    const [invited, read] = await pythonRequests(server.origin, server.credentials, [
+      { method: 'POST', target: `${target}:invite`, body: '{"roles":["GROUP_READ_ONLY"]}', headers },
+      { method: 'GET', target, headers: { Accept: SA_TYPE } },
+    ]);
+    assert.equal(invited!.status, 200, invited!.text);
+    assert.equal(read!.status, 200, read!.text);
+    assert.equal(read!.headers['content-type'], SA_TYPE);
+    const back = { ...read!.json(), name: 'renamed in python' };
+    const [written, again] = await pythonRequests(server.origin, server.credentials, [
+      { method: 'PATCH', target, body: JSON.stringify(back), headers },
+      { method: 'GET', target, headers: { Accept: SA_TYPE } },
+    ]);
+    assert.equal(written!.status, 200, written!.text);
+    assert.deepEqual(written!.json(), back);
+    assert.deepEqual(again!.json(), back);
+  });
+
+  test('an OAuth bearer token of a Project Owner account: the project routes as its roles allow', async () => {
+    const owner = await createAccount(server, {
+      name: 'automation',
+      description: 'acts with a token',
+      roles: ['ORG_MEMBER'],
+      secretExpiresAfterHours: 8,
+    });
+    assert.equal(
+      (await sdk('POST', `/groups/${groupId}/serviceAccounts/${owner.clientId}:invite`, '{"roles":["GROUP_OWNER"]}'))
+        .status,
+      200,
+    );
+    const minted = await token(server, owner.clientId, owner.secret);
+    assert.equal(minted.status, 200, minted.text);
+    const bearer = `Bearer ${minted.json().access_token}`;
+    const withToken = (method: string, path: string, body?: string) =>
+      send(`${server.origin}/api/atlas/v2${path}`, method, bearer, {
+        headers: { accept: SA_TYPE, ...(body !== undefined ? { 'content-type': SA_TYPE } : {}) },
+        ...(body !== undefined ? { rawBody: body } : {}),
+      });
+
+    const list = await withToken('GET', `/groups/${groupId}/serviceAccounts`);
+    assert.equal(list.status, 200, list.text);
+    assert.equal(list.headers.get('content-type'), SA_TYPE);
+    assert.ok(list.json().results.some((each: { clientId: string }) => each.clientId === owner.clientId));
+    const created = await withToken(
+      'POST',
+      `/groups/${groupId}/serviceAccounts`,
+      '{"description":"made with a token","name":"child","roles":["GROUP_READ_ONLY"],"secretExpiresAfterHours":8}',
+    );
+    assert.equal(created.status, 201, created.text);
+    const child = created.json().clientId;
+    const renamed = await withToken('PATCH', `/groups/${groupId}/serviceAccounts/${child}`, '{"name":"child 2"}');
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.equal(renamed.json().name, 'child 2');
+    const projects = await withToken('GET', `/orgs/${orgId}/serviceAccounts/${owner.clientId}/groups`);
+    assert.equal(projects.status, 200, projects.text);
+    assert.deepEqual(projects.json().results, [{ groupId }]);
+    // Inviting an account is for Organization Owners; a Project Owner's token is refused, nothing changes.
+    const other = await createProject(server, 'TokenProject');
+    const snapshot = await storeSnapshot(server.store);
+    const refused = await withToken(
+      'POST',
+      `/groups/${groupId}/serviceAccounts/${child}:invite`,
+      '{"roles":["GROUP_OWNER"]}',
+    );
+    assertAtlasError(refused, userUnauthorized());
+    assertNoChallenge(refused);
+    assertAtlasError(await withToken('GET', `/groups/${other}/serviceAccounts`), notInGroup());
+    assert.equal(await storeSnapshot(server.store), snapshot);
+    assert.equal((await withToken('DELETE', `/groups/${groupId}/serviceAccounts/${child}`)).status, 204);
   });
 });
