@@ -24,6 +24,7 @@ import {
   storeSnapshot,
   type TestServer,
   V1,
+  V2,
 } from '../helpers/server.js';
 
 /**
@@ -1641,7 +1642,6 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
 // =======================================================================================
 
 describe('what real clients send: Terraform and atlas-sdk-go, the v1 Go client, curl, Python requests', () => {
-  const V2 = '/api/atlas/v2';
   const V2_TYPE = 'application/vnd.atlas.2023-01-01+json';
   let server: TestServer;
   let orgId: string;
