@@ -1,7 +1,8 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Operation } from '../authority/required-roles.js';
-import { versionedMediaType, RESOURCE_VERSIONS } from './plugins/versioned-media-types.js';
+import { versionedMediaType } from './plugins/versioned-media-types.js';
+import { openApiPath } from './route-templates.js';
 
 /** The operations that are dbcerts' own, not Atlas': marked `x-dbcerts-extension` in the document. */
 const EXTENSIONS: ReadonlySet<Operation> = new Set<Operation>([
@@ -65,17 +66,13 @@ type OpenApiOperation = {
 /**
  * Completes the document @fastify/swagger derives from the route schemas: operation ids
  * and the extension mark from the routing table, Atlas' error responses on every
- * operation, and v2's versioned media types.
+ * operation, and under v2 each operation's own versioned media types.
  */
 function complete(document: Record<string, any>, app: FastifyInstance): Record<string, any> {
   const routes = new Map(
-    app.atlasRoutes.map((route) => [
-      `${route.method.toLowerCase()} ${route.url.replace(/:([A-Za-z]+)/g, '{$1}')}`,
-      route,
-    ]),
+    app.atlasRoutes.map((route) => [`${route.method.toLowerCase()} ${openApiPath(route.url)}`, route]),
   );
 
-  const mediaType = versionedMediaType(RESOURCE_VERSIONS[RESOURCE_VERSIONS.length - 1]!);
   document.components = document.components ?? {};
   document.components.schemas = { ...document.components.schemas, ApiError: API_ERROR_SCHEMA };
   for (const [path, item] of Object.entries<Record<string, OpenApiOperation>>(document.paths ?? {})) {
@@ -100,12 +97,14 @@ function complete(document: Record<string, any>, app: FastifyInstance): Record<s
         };
       }
       if (!v2) continue;
+      const mediaTypes = route.versions.map(versionedMediaType);
+      const underEach = (schema: unknown) => Object.fromEntries(mediaTypes.map((type) => [type, schema]));
       for (const [status, response] of Object.entries(operation.responses)) {
         const json = response.content?.['application/json'];
-        if (Number(status) < 400 && json) response.content = { [mediaType]: json };
+        if (Number(status) < 400 && json) response.content = underEach(json);
       }
       const body = operation.requestBody?.content?.['application/json'];
-      if (body) operation.requestBody!.content = { [mediaType]: body, 'application/json': body };
+      if (body) operation.requestBody!.content = { ...underEach(body), 'application/json': body };
     }
   }
   return document;
@@ -120,7 +119,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         title: 'dbcerts — MongoDB Atlas Administration API (X.509, database users, projects)',
         version: '1.0',
         description:
-          'Atlas-compatible v1.0 and v2 (resource version 2023-01-01). Operations marked x-dbcerts-extension are dbcerts’ own.',
+          'Atlas-compatible v1.0 and v2 (each v2 operation under its own resource versions: 2023-01-01, service accounts 2024-08-05 only). Operations marked x-dbcerts-extension are dbcerts’ own.',
       },
       components: {
         securitySchemes: {

@@ -49,11 +49,13 @@ const RESOURCES = [
   managedX509Routes,
   apiKeyRoutes,
   projectApiKeyRoutes,
-  serviceAccountRoutes,
   eventRoutes,
   projectSettingsRoutes,
   customDbRoleRoutes,
 ];
+
+/** The resources Atlas has only in v2 (no v1.0 routes). */
+const V2_ONLY_RESOURCES = [serviceAccountRoutes];
 
 export interface ServerOptions {
   authority: Authority;
@@ -214,7 +216,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(consoleRoutes, { authority: options.authority, publicUrl: options.publicUrl });
 
   // One routing table, two dialects: every resource is served under v1.0 and under v2,
-  // by the same handlers; v2 adds its versioned media types.
+  // by the same handlers (except those Atlas has only in v2); v2 adds its versioned media types.
   for (const version of ATLAS_VERSIONS) {
     const context: ApiContext = {
       authority: options.authority,
@@ -224,7 +226,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     await app.register(
       async (scope) => {
         if (version.mediaTypes) await scope.register(versionedMediaTypes);
-        for (const resource of RESOURCES) await scope.register(resource, context);
+        const resources = version.mediaTypes ? [...RESOURCES, ...V2_ONLY_RESOURCES] : RESOURCES;
+        for (const resource of resources) await scope.register(resource, context);
       },
       { prefix: version.prefix },
     );

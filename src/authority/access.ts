@@ -1,11 +1,12 @@
 import { AtlasError } from '../domain/errors.js';
 import { isObjectId } from '../domain/ids.js';
 import type { Organization, Project } from '../domain/project.js';
-import { effectiveOrgRoles, effectiveProjectRoles } from '../domain/roles.js';
+import { effectiveProjectRoles } from '../domain/roles.js';
 import type { Repositories } from '../store/store.js';
 import type { Principal } from './principal.js';
 import type { RateLimiter } from './rate-limits.js';
 import {
+  meetsRequirement,
   type OrganizationOperation,
   type OrganizationRequirement,
   type ProjectOperation,
@@ -64,7 +65,8 @@ export class AccessControl {
     const project = await existingProject(repositories, groupId);
     const held = project.orgId === principal.orgId ? projectRolesOf(principal, groupId) : new Set();
     if (held.size === 0) throw new AtlasError('NOT_IN_GROUP');
-    if (!requirement.anyOf.some((role) => held.has(role))) throw new AtlasError('USER_UNAUTHORIZED');
+    const assigned = principal.projectRoles.get(groupId) ?? [];
+    if (!meetsRequirement(requirement, principal.orgRoles, assigned)) throw new AtlasError('USER_UNAUTHORIZED');
     await this.drawToken(principal, requirement, groupId);
     return project;
   }
@@ -84,8 +86,7 @@ export class AccessControl {
     if (!isObjectId(orgId)) throw new AtlasError('INVALID_ORG_ID', orgId);
     const organization = orgId === principal.orgId ? await repositories.organizations.find(orgId) : undefined;
     if (!organization) throw new AtlasError('ORG_NOT_FOUND', orgId);
-    const held = effectiveOrgRoles(principal.orgRoles);
-    if (!requirement.anyOf.some((role) => held.has(role))) {
+    if (!meetsRequirement(requirement, principal.orgRoles, [])) {
       throw requirement.denied === 'NOT_ORG_GROUP_CREATOR'
         ? new AtlasError('NOT_ORG_GROUP_CREATOR', orgId)
         : new AtlasError(requirement.denied ?? 'USER_UNAUTHORIZED');

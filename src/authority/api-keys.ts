@@ -1,11 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type AccessListEntry, accessListEntryFrom, admittingEntry, canonicalEntryKey } from '../domain/access-list.js';
-import { type ApiKey, type DigestSecrets, MAX_API_KEY_DESCRIPTION_LENGTH } from '../domain/api-key.js';
+import {
+  type ApiKey,
+  type DigestSecrets,
+  MAX_API_KEY_DESCRIPTION_LENGTH,
+  type WrittenRole,
+  writtenRoleNames,
+} from '../domain/api-key.js';
 import { AtlasError, type AtlasErrorCode } from '../domain/errors.js';
 import type { EventType } from '../domain/events.js';
 import { isObjectId, newObjectId, newPrivateApiKey, newPublicApiKey } from '../domain/ids.js';
 import { canonicalAddress } from '../domain/ip-address.js';
 import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
+import type { Project } from '../domain/project.js';
 import { isOrgRole, isProjectRole, type OrgRole, type ProjectRole } from '../domain/roles.js';
 import type { SecretBox } from '../pki/secret-box.js';
 import { isUniqueViolation } from '../store/database.js';
@@ -57,6 +64,37 @@ export interface ApiKeyRequest {
 }
 
 /**
+ * An update of a key: what to change, and what names the key when a client sends back the
+ * key it read (`id`, `publicKey`: they must be the key's own).
+ */
+export interface ApiKeyUpdate {
+  desc?: string;
+  roles?: WrittenRole[];
+  id?: string;
+  publicKey?: string;
+}
+
+/** ATTRIBUTE_READ_ONLY for a member that names another key than the one updated. */
+function checkNamesOf(key: Pick<ApiKey, 'id' | 'publicKey'>, request: ApiKeyUpdate): void {
+  if (request.id !== undefined && request.id !== key.id) throw new AtlasError('ATTRIBUTE_READ_ONLY', 'id');
+  if (request.publicKey !== undefined && request.publicKey !== key.publicKey) {
+    throw new AtlasError('ATTRIBUTE_READ_ONLY', 'publicKey');
+  }
+}
+
+/**
+ * Where a request reaches a programmatic identity from: its organization's paths, or the
+ * paths of a project it is assigned to (Atlas' project service-account routes).
+ */
+export type Reach = { orgId: string } | { groupId: string; operation: ProjectOperation };
+
+/** A reach whose access has been checked: the identity's organization, and the project if any. */
+export interface Reached {
+  orgId: string;
+  project?: Project;
+}
+
+/**
  * What differs between the two kinds of programmatic identity (API keys and service
  * accounts) in the operations they share: roles in projects, and access lists.
  */
@@ -68,11 +106,11 @@ export interface IdentityFlavor {
   notFound: AtlasErrorCode;
   operations: {
     listAccessList: OrganizationOperation;
-    getAccessListEntry: OrganizationOperation;
     addAccessListEntries: OrganizationOperation;
     deleteAccessListEntry: OrganizationOperation;
     listProject: ProjectOperation;
-    assignProject: ProjectOperation;
+    /** Adds the identity to a project with roles (or replaces its roles there). */
+    addProject: ProjectOperation;
     removeProject: ProjectOperation;
   };
   events: {
@@ -91,11 +129,10 @@ export const API_KEYS: IdentityFlavor = {
   notFound: 'API_KEY_NOT_FOUND',
   operations: {
     listAccessList: 'listApiKeyAccessListEntries',
-    getAccessListEntry: 'getApiKeyAccessListEntry',
     addAccessListEntries: 'createApiKeyAccessListEntries',
     deleteAccessListEntry: 'deleteApiKeyAccessListEntry',
     listProject: 'listProjectApiKeys',
-    assignProject: 'assignProjectApiKey',
+    addProject: 'addProjectApiKey',
     removeProject: 'removeProjectApiKey',
   },
   events: {
@@ -308,13 +345,14 @@ export class ApiKeyService {
     principal: Principal,
     orgId: string,
     apiKeyId: string,
-    request: Partial<ApiKeyRequest>,
+    request: ApiKeyUpdate,
   ): Promise<ApiKey> {
     const org = await this.access.organization(this.store, principal, 'updateOrganizationApiKey', orgId);
     if (request.desc !== undefined) checkDescription(request.desc);
-    const roles = request.roles === undefined ? undefined : orgRolesOf(request.roles);
+    const roles = request.roles && orgRolesOf(writtenRoleNames(request.roles, { orgId: org.id }));
     return this.store.transaction(async (repositories) => {
       const key = await this.requireKey(repositories, org.id, apiKeyId);
+      checkNamesOf(key, request);
       await repositories.apiKeys.update(key.id, {
         ...(request.desc !== undefined ? { description: request.desc } : {}),
         ...(roles ? { roles } : {}),
@@ -387,25 +425,94 @@ export class ApiKeyService {
     });
   }
 
-  /** Assigns an organization key to the project with exactly these roles (or changes them). */
+  /**
+   * Assigns an organization key to the project with exactly these roles (or changes them);
+   * `operation` is the route's (PATCH …/apiKeys/{id}, POST …/apiKeys/{id}, POST …:invite).
+   */
   async assignProjectKey(
     principal: Principal,
     groupId: string,
     apiKeyId: string,
     requestedRoles: string[],
     flavor: IdentityFlavor = API_KEYS,
+    operation: ProjectOperation = flavor.operations.addProject,
+    checkRequest: () => void = () => {},
   ): Promise<ApiKey> {
-    const project = await this.access.project(this.store, principal, flavor.operations.assignProject, groupId);
+    const project = await this.access.project(this.store, principal, operation, groupId);
+    checkRequest();
     const roles = projectRolesOf(requestedRoles);
     return this.store.transaction(async (repositories) => {
       const key = await this.requireKey(repositories, project.orgId, apiKeyId, flavor);
-      const before = key.projectRoles.find((assignment) => assignment.groupId === groupId);
-      await repositories.apiKeys.setProjectRoles(key.id, groupId, roles);
-      const updated = withoutSecrets(await this.requireKey(repositories, project.orgId, apiKeyId, flavor));
-      const type = before ? flavor.events.rolesChanged : flavor.events.addedToGroup;
-      await this.audit.record(repositories, principal, type, projectScope(project), { ...keyTarget(updated), roles });
-      return updated;
+      await this.setProjectRoles(repositories, principal, project, key, roles, flavor);
+      return withoutSecrets(await this.requireKey(repositories, project.orgId, apiKeyId, flavor));
     });
+  }
+
+  /**
+   * POST /groups/{groupId}/apiKeys/{id} (UserAccessRoleAssignment[]): the key in the
+   * project with the roles of every assignment; an assignment's `userId` must be the key's.
+   */
+  async addProjectKey(
+    principal: Principal,
+    groupId: string,
+    apiKeyId: string,
+    assignments: ReadonlyArray<{ roles: string[]; userId?: string }>,
+  ): Promise<ApiKey> {
+    const roles = assignments.flatMap((assignment) => assignment.roles);
+    return this.assignProjectKey(principal, groupId, apiKeyId, roles, API_KEYS, 'addProjectApiKey', () => {
+      if (assignments.some((assignment) => assignment.userId !== undefined && assignment.userId !== apiKeyId)) {
+        throw new AtlasError('ATTRIBUTE_READ_ONLY', 'userId');
+      }
+    });
+  }
+
+  /**
+   * PATCH /groups/{groupId}/apiKeys/{id}: the key's roles in the project (assigning it
+   * when it is not yet), its description, or both. A description alone needs the key to
+   * be in the project already.
+   */
+  async updateProjectKey(
+    principal: Principal,
+    groupId: string,
+    apiKeyId: string,
+    request: ApiKeyUpdate,
+  ): Promise<ApiKey> {
+    const project = await this.access.project(this.store, principal, 'assignProjectApiKey', groupId);
+    if (request.desc === undefined && request.roles === undefined) throw new AtlasError('MISSING_ATTRIBUTE', 'roles');
+    if (request.desc !== undefined) checkDescription(request.desc);
+    const roles = request.roles && projectRolesOf(writtenRoleNames(request.roles, { groupId: project.id }));
+    return this.store.transaction(async (repositories) => {
+      const key = await this.requireKey(repositories, project.orgId, apiKeyId);
+      checkNamesOf(key, request);
+      if (roles) await this.setProjectRoles(repositories, principal, project, key, roles, API_KEYS);
+      else requireAssignment(key, groupId, API_KEYS);
+      if (request.desc !== undefined && request.desc !== key.description) {
+        await repositories.apiKeys.update(key.id, { description: request.desc });
+        await this.audit.record(
+          repositories,
+          principal,
+          'API_KEY_DESCRIPTION_CHANGED',
+          { orgId: project.orgId },
+          keyTarget(key),
+        );
+      }
+      return withoutSecrets(await this.requireKey(repositories, project.orgId, apiKeyId));
+    });
+  }
+
+  /** Sets an identity's roles in a project (inside the caller's transaction), on record. */
+  async setProjectRoles(
+    repositories: Repositories,
+    principal: Principal,
+    project: Project,
+    key: StoredApiKey,
+    roles: ProjectRole[],
+    flavor: IdentityFlavor,
+  ): Promise<void> {
+    const before = key.projectRoles.find((assignment) => assignment.groupId === project.id);
+    await repositories.apiKeys.setProjectRoles(key.id, project.id, roles);
+    const type = before ? flavor.events.rolesChanged : flavor.events.addedToGroup;
+    await this.audit.record(repositories, principal, type, projectScope(project), { ...keyTarget(key), roles });
   }
 
   async removeProjectKey(
@@ -432,15 +539,39 @@ export class ApiKeyService {
 
   // --- access lists ------------------------------------------------------------------
 
+  /**
+   * Checks the caller may perform an operation on an identity reached from `reach`: the
+   * organization operation of the flavor, or the project operation the reach names.
+   */
+  async reach(principal: Principal, reach: Reach, orgOperation: OrganizationOperation): Promise<Reached> {
+    if ('orgId' in reach) {
+      return { orgId: (await this.access.organization(this.store, principal, orgOperation, reach.orgId)).id };
+    }
+    const project = await this.access.project(this.store, principal, reach.operation, reach.groupId);
+    return { orgId: project.orgId, project };
+  }
+
+  /** The identity a reached path names; through a project, only one assigned to it. */
+  async requireReachedKey(
+    repositories: Repositories,
+    reached: Reached,
+    apiKeyId: string,
+    flavor: IdentityFlavor,
+  ): Promise<StoredApiKey> {
+    const key = await this.requireKey(repositories, reached.orgId, apiKeyId, flavor);
+    if (reached.project) requireAssignment(key, reached.project.id, flavor);
+    return key;
+  }
+
   async listAccessList(
     principal: Principal,
-    orgId: string,
+    reach: Reach,
     apiKeyId: string,
     page: PageRequest,
     flavor: IdentityFlavor = API_KEYS,
   ): Promise<Page<AccessListEntry>> {
-    const org = await this.access.organization(this.store, principal, flavor.operations.listAccessList, orgId);
-    const key = await this.requireKey(this.store, org.id, apiKeyId, flavor);
+    const reached = await this.reach(principal, reach, flavor.operations.listAccessList);
+    const key = await this.requireReachedKey(this.store, reached, apiKeyId, flavor);
     const rows = await this.store.accessLists.list(key.id, pageOffset(page), page.itemsPerPage + 1);
     const total = page.includeCount ? await this.store.accessLists.count(key.id) : undefined;
     return pageFromRows(rows, page, total);
@@ -451,29 +582,28 @@ export class ApiKeyService {
     orgId: string,
     apiKeyId: string,
     entry: string,
-    flavor: IdentityFlavor = API_KEYS,
   ): Promise<AccessListEntry> {
-    const org = await this.access.organization(this.store, principal, flavor.operations.getAccessListEntry, orgId);
-    const key = await this.requireKey(this.store, org.id, apiKeyId, flavor);
+    const org = await this.access.organization(this.store, principal, 'getApiKeyAccessListEntry', orgId);
+    const key = await this.requireKey(this.store, org.id, apiKeyId);
     const cidrBlock = canonicalEntryKey(entry);
     const found = cidrBlock === undefined ? undefined : await this.store.accessLists.find(key.id, cidrBlock);
-    if (!found) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, flavor.label(apiKeyId));
+    if (!found) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, apiKeyId);
     return found;
   }
 
-  /** Adds entries (all or none); returns the key's whole list as Atlas does. */
+  /** Adds entries (all or none); the route answers with the whole list, as Atlas does. */
   async addAccessListEntries(
     principal: Principal,
-    orgId: string,
+    reach: Reach,
     apiKeyId: string,
     requests: Array<{ ipAddress?: string; cidrBlock?: string }>,
     flavor: IdentityFlavor = API_KEYS,
   ): Promise<void> {
-    const org = await this.access.organization(this.store, principal, flavor.operations.addAccessListEntries, orgId);
+    const reached = await this.reach(principal, reach, flavor.operations.addAccessListEntries);
     const entries = requests.map(accessListEntryFrom);
     const now = this.clock.now();
     await this.store.transaction(async (repositories) => {
-      const key = await this.requireKey(repositories, org.id, apiKeyId, flavor);
+      const key = await this.requireReachedKey(repositories, reached, apiKeyId, flavor);
       const seen = new Set<string>();
       for (const entry of entries) {
         if (seen.has(entry.cidrBlock)) continue;
@@ -490,7 +620,7 @@ export class ApiKeyService {
           repositories,
           principal,
           flavor.events.accessListEntryAdded,
-          { orgId: org.id },
+          { orgId: reached.orgId },
           {
             ...keyTarget(key),
             accessListEntry: entry.ipAddress ?? entry.cidrBlock,
@@ -502,14 +632,14 @@ export class ApiKeyService {
 
   async deleteAccessListEntry(
     principal: Principal,
-    orgId: string,
+    reach: Reach,
     apiKeyId: string,
     entry: string,
     flavor: IdentityFlavor = API_KEYS,
   ): Promise<void> {
-    const org = await this.access.organization(this.store, principal, flavor.operations.deleteAccessListEntry, orgId);
+    const reached = await this.reach(principal, reach, flavor.operations.deleteAccessListEntry);
     await this.store.transaction(async (repositories) => {
-      const key = await this.requireKey(repositories, org.id, apiKeyId, flavor);
+      const key = await this.requireReachedKey(repositories, reached, apiKeyId, flavor);
       const cidrBlock = canonicalEntryKey(entry);
       const stored = cidrBlock === undefined ? undefined : await repositories.accessLists.find(key.id, cidrBlock);
       if (!stored) throw new AtlasError('ACCESS_LIST_ENTRY_NOT_FOUND', entry, flavor.label(apiKeyId));
@@ -519,13 +649,20 @@ export class ApiKeyService {
         repositories,
         principal,
         flavor.events.accessListEntryDeleted,
-        { orgId: org.id },
+        { orgId: reached.orgId },
         {
           ...keyTarget(key),
           accessListEntry: stored.ipAddress ?? stored.cidrBlock,
         },
       );
     });
+  }
+}
+
+/** API_KEY_NOT_IN_GROUP unless the identity is assigned to the project. */
+function requireAssignment(key: ApiKey, groupId: string, flavor: IdentityFlavor): void {
+  if (!key.projectRoles.some((assignment) => assignment.groupId === groupId)) {
+    throw new AtlasError('API_KEY_NOT_IN_GROUP', flavor.label(key.id), groupId);
   }
 }
 

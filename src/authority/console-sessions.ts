@@ -12,7 +12,7 @@ import type { StoredConsoleSession } from '../store/repositories/console-session
 import type { Store } from '../store/store.js';
 import type { ApiKeyService } from './api-keys.js';
 import type { Clock } from './clock.js';
-import { type Operation, REQUIRED_ROLES } from './required-roles.js';
+import { meetsRequirement, type Operation, REQUIRED_ROLES } from './required-roles.js';
 import type { ServiceAccountService } from './service-accounts.js';
 
 /**
@@ -101,18 +101,15 @@ export function allowedOperations(
   projectRoles: readonly ProjectRoleAssignment[],
 ): AllowedOperations {
   const operations = Object.keys(REQUIRED_ROLES) as Operation[];
-  const heldInOrg = effectiveOrgRoles(orgRoles);
-  const inProject = (assigned: readonly ProjectRole[]) => {
-    const held = effectiveProjectRoles(orgRoles, assigned);
-    return operations.filter((operation) => {
+  const inProject = (assigned: readonly ProjectRole[]) =>
+    operations.filter((operation) => {
       const requirement = REQUIRED_ROLES[operation];
-      return requirement.scope === 'project' && requirement.anyOf.some((role) => held.has(role));
+      return requirement.scope === 'project' && meetsRequirement(requirement, orgRoles, assigned);
     });
-  };
   return {
     organization: operations.filter((operation) => {
       const requirement = REQUIRED_ROLES[operation];
-      return requirement.scope === 'organization' && requirement.anyOf.some((role) => heldInOrg.has(role));
+      return requirement.scope === 'organization' && meetsRequirement(requirement, orgRoles, []);
     }),
     everyProject: inProject([]),
     projects: Object.fromEntries(projectRoles.map((assignment) => [assignment.groupId, inProject(assignment.roles)])),

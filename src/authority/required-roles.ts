@@ -1,5 +1,11 @@
 import type { AtlasErrorCode } from '../domain/errors.js';
-import type { OrgRole, ProjectRole } from '../domain/roles.js';
+import {
+  effectiveOrgRoles,
+  effectiveProjectRoles,
+  type OrgRole,
+  type ProjectRole,
+  type Role,
+} from '../domain/roles.js';
 
 /**
  * Who may do what, and at what rate: every operation of dbcerts, the minimum role it
@@ -25,7 +31,8 @@ export type BucketScope = 'project' | 'apiKey';
 
 export interface ProjectRequirement {
   scope: 'project';
-  anyOf: readonly ProjectRole[];
+  /** Project roles, or an organization role where Atlas asks for one on a project path. */
+  anyOf: readonly Role[];
   rateLimit: EndpointSet;
   bucket: BucketScope;
 }
@@ -41,7 +48,7 @@ export interface OrganizationRequirement {
 
 export type Requirement = ProjectRequirement | OrganizationRequirement;
 
-const project = (anyOf: readonly ProjectRole[], rateLimit: EndpointSet): ProjectRequirement => ({
+const project = (anyOf: readonly Role[], rateLimit: EndpointSet): ProjectRequirement => ({
   scope: 'project',
   anyOf,
   rateLimit,
@@ -97,6 +104,7 @@ export const REQUIRED_ROLES = {
   listServiceAccountAccessListEntries: organization(['ORG_MEMBER']),
   createServiceAccountAccessListEntries: organization(['ORG_OWNER']),
   deleteServiceAccountAccessListEntry: organization(['ORG_OWNER']),
+  listServiceAccountProjects: organization(['ORG_MEMBER']),
   // projects
   listProjects: organization(['ORG_MEMBER'], 'projects'),
   createProject: organization(['ORG_GROUP_CREATOR'], 'projects', 'NOT_ORG_GROUP_CREATOR'),
@@ -120,12 +128,22 @@ export const REQUIRED_ROLES = {
   // project API keys
   listProjectApiKeys: project(['GROUP_READ_ONLY'], 'projects'),
   createProjectApiKey: project(['GROUP_OWNER'], 'projects'),
+  addProjectApiKey: project(['GROUP_OWNER'], 'projects'),
   assignProjectApiKey: project(['GROUP_OWNER'], 'projects'),
   removeProjectApiKey: project(['GROUP_OWNER'], 'projects'),
   // project service accounts
   listProjectServiceAccounts: project(['GROUP_READ_ONLY'], 'projects'),
-  assignProjectServiceAccount: project(['GROUP_OWNER'], 'projects'),
+  getProjectServiceAccount: project(['GROUP_READ_ONLY'], 'projects'),
+  createProjectServiceAccount: project(['GROUP_OWNER'], 'projects'),
+  updateProjectServiceAccount: project(['GROUP_OWNER'], 'projects'),
+  // Atlas asks for Organization Owner to bring an organization's account into a project.
+  addProjectServiceAccount: project(['ORG_OWNER'], 'projects'),
   removeProjectServiceAccount: project(['GROUP_OWNER'], 'projects'),
+  createProjectServiceAccountSecret: project(['GROUP_OWNER'], 'projects'),
+  deleteProjectServiceAccountSecret: project(['GROUP_OWNER'], 'projects'),
+  listProjectServiceAccountAccessList: project(['GROUP_READ_ONLY'], 'projects'),
+  createProjectServiceAccountAccessList: project(['GROUP_OWNER'], 'projects'),
+  deleteProjectServiceAccountAccessListEntry: project(['GROUP_OWNER'], 'projects'),
   // database users
   listDatabaseUsers: project(['GROUP_READ_ONLY'], 'databaseUsers'),
   getDatabaseUser: project(['GROUP_READ_ONLY'], 'databaseUsers'),
@@ -165,3 +183,19 @@ export type ProjectOperation = {
 }[Operation];
 
 export type OrganizationOperation = Exclude<Operation, ProjectOperation>;
+
+/**
+ * Whether a caller with these roles meets a requirement. In a project it holds its project
+ * roles there, those its organization roles bring, and its organization roles themselves.
+ */
+export function meetsRequirement(
+  requirement: Requirement,
+  orgRoles: readonly OrgRole[],
+  assignedProjectRoles: readonly ProjectRole[],
+): boolean {
+  const held: ReadonlySet<Role> =
+    requirement.scope === 'organization'
+      ? effectiveOrgRoles(orgRoles)
+      : new Set<Role>([...effectiveProjectRoles(orgRoles, assignedProjectRoles), ...effectiveOrgRoles(orgRoles)]);
+  return requirement.anyOf.some((role: Role) => held.has(role));
+}

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AtlasError } from '../domain/errors.js';
+import type { OrgRole } from '../domain/roles.js';
 import { newObjectId } from '../domain/ids.js';
 import type { AccessListEntry } from '../domain/access-list.js';
 import type { ApiKey } from '../domain/api-key.js';
@@ -18,8 +19,18 @@ import type { StoredApiKey } from '../store/repositories/api-keys.js';
 import type { StoredServiceAccountSecret } from '../store/repositories/service-account-secrets.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
-import { type ApiKeyService, type IdentityFlavor, keyTarget, orgRolesOf } from './api-keys.js';
+import {
+  type ApiKeyService,
+  type IdentityFlavor,
+  keyTarget,
+  orgRolesOf,
+  projectRolesOf,
+  type Reach,
+  type Reached,
+} from './api-keys.js';
+import { projectScope } from './audit.js';
 import type { AuditTrail } from './audit.js';
+import type { OrganizationOperation } from './required-roles.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
 
@@ -30,11 +41,10 @@ export const SERVICE_ACCOUNTS: IdentityFlavor = {
   notFound: 'SERVICE_ACCOUNT_NOT_FOUND',
   operations: {
     listAccessList: 'listServiceAccountAccessListEntries',
-    getAccessListEntry: 'listServiceAccountAccessListEntries',
     addAccessListEntries: 'createServiceAccountAccessListEntries',
     deleteAccessListEntry: 'deleteServiceAccountAccessListEntry',
     listProject: 'listProjectServiceAccounts',
-    assignProject: 'assignProjectServiceAccount',
+    addProject: 'addProjectServiceAccount',
     removeProject: 'removeProjectServiceAccount',
   },
   events: {
@@ -51,6 +61,11 @@ export interface ServiceAccountRequest {
   description: string;
   roles: string[];
   secretExpiresAfterHours: number;
+}
+
+/** What an update changes; `clientId`, when a client sends back the account it read, must be the account's. */
+export interface ServiceAccountUpdate extends Partial<Omit<ServiceAccountRequest, 'secretExpiresAfterHours'>> {
+  clientId?: string;
 }
 
 export interface NewSecret {
@@ -117,8 +132,13 @@ export class ServiceAccountService {
     };
   }
 
-  private async require(repositories: Repositories, orgId: string, clientId: string): Promise<StoredApiKey> {
-    return this.apiKeys.requireKey(repositories, orgId, this.idOf(clientId), SERVICE_ACCOUNTS);
+  private async require(repositories: Repositories, reached: Reached, clientId: string): Promise<StoredApiKey> {
+    return this.apiKeys.requireReachedKey(repositories, reached, this.idOf(clientId), SERVICE_ACCOUNTS);
+  }
+
+  /** Checks the caller may perform an organization operation, or the reach's project operation. */
+  private reach(principal: Principal, reach: Reach, orgOperation: OrganizationOperation): Promise<Reached> {
+    return this.apiKeys.reach(principal, reach, orgOperation);
   }
 
   private async newSecret(repositories: Repositories, accountId: string, hours: number): Promise<NewSecret> {
@@ -148,24 +168,44 @@ export class ServiceAccountService {
     );
   }
 
-  async get(principal: Principal, orgId: string, clientId: string): Promise<ServiceAccount> {
-    const org = await this.access.organization(this.store, principal, 'getServiceAccount', orgId);
-    return this.view(this.store, await this.require(this.store, org.id, clientId));
+  /** An account, from its organization or (with its roles there) from a project it is in. */
+  async get(principal: Principal, reach: Reach, clientId: string): Promise<ServiceAccount> {
+    const reached = await this.apiKeys.reach(principal, reach, 'getServiceAccount');
+    return this.view(this.store, await this.require(this.store, reached, clientId));
   }
 
+  /** The projects an account is assigned to, in id order. */
+  async projectsOf(principal: Principal, orgId: string, clientId: string, page: PageRequest): Promise<Page<string>> {
+    const reached = await this.apiKeys.reach(principal, { orgId }, 'listServiceAccountProjects');
+    const account = await this.require(this.store, reached, clientId);
+    const groupIds = account.projectRoles.map((assignment) => assignment.groupId);
+    const offset = pageOffset(page);
+    return pageFromRows(
+      groupIds.slice(offset, offset + page.itemsPerPage + 1),
+      page,
+      page.includeCount ? groupIds.length : undefined,
+    );
+  }
+
+  /**
+   * Creates an account with a first secret: in the organization with organization roles,
+   * or in a project (an Organization Member with these roles in the project).
+   */
   async create(
     principal: Principal,
-    orgId: string,
+    reach: Reach,
     request: ServiceAccountRequest,
   ): Promise<{ account: ServiceAccount; secretValue: string }> {
-    const org = await this.access.organization(this.store, principal, 'createServiceAccount', orgId);
-    const roles = orgRolesOf(request.roles);
+    const reached = await this.reach(principal, reach, 'createServiceAccount');
+    const project = reached.project;
+    const roles: OrgRole[] = project ? ['ORG_MEMBER'] : orgRolesOf(request.roles);
+    const projectRoles = project ? projectRolesOf(request.roles) : [];
     checkHours(request.secretExpiresAfterHours);
     const now = this.clock.now();
     const id = newObjectId(now);
     const stored: StoredApiKey = {
       id,
-      orgId: org.id,
+      orgId: reached.orgId,
       publicKey: clientIdOf(id),
       description: request.description,
       roles,
@@ -179,38 +219,50 @@ export class ServiceAccountService {
     return this.store.transaction(async (repositories) => {
       await repositories.apiKeys.insert(stored, 'SERVICE_ACCOUNT', request.name);
       const { value } = await this.newSecret(repositories, id, request.secretExpiresAfterHours);
-      const account = await this.view(repositories, stored);
       await this.audit.record(
         repositories,
         principal,
         'SERVICE_ACCOUNT_CREATED',
-        { orgId: org.id },
+        { orgId: reached.orgId },
         {
           ...keyTarget(stored),
           roles,
         },
       );
+      if (project) {
+        await this.apiKeys.setProjectRoles(repositories, principal, project, stored, projectRoles, SERVICE_ACCOUNTS);
+      }
+      const account = await this.view(repositories, await this.require(repositories, reached, stored.publicKey));
       return { account, secretValue: value };
     });
   }
 
+  /**
+   * Changes an account's name, description and roles: its organization roles from the
+   * organization's paths, its roles in the project from a project's.
+   */
   async update(
     principal: Principal,
-    orgId: string,
+    reach: Reach,
     clientId: string,
-    request: Partial<Omit<ServiceAccountRequest, 'secretExpiresAfterHours'>>,
+    request: ServiceAccountUpdate,
   ): Promise<ServiceAccount> {
-    const org = await this.access.organization(this.store, principal, 'updateServiceAccount', orgId);
-    const roles = request.roles === undefined ? undefined : orgRolesOf(request.roles);
+    const reached = await this.reach(principal, reach, 'updateServiceAccount');
+    const project = reached.project;
+    const orgRoles = request.roles === undefined || project ? undefined : orgRolesOf(request.roles);
+    const projectRoles = request.roles === undefined || !project ? undefined : projectRolesOf(request.roles);
     return this.store.transaction(async (repositories) => {
-      const account = await this.require(repositories, org.id, clientId);
+      const account = await this.require(repositories, reached, clientId);
+      if (request.clientId !== undefined && idOfClientId(request.clientId) !== account.id) {
+        throw new AtlasError('ATTRIBUTE_READ_ONLY', 'clientId');
+      }
       const renamed = request.name !== undefined && request.name !== (account.name ?? '');
       const redescribed = request.description !== undefined && request.description !== account.description;
-      const reroled = roles !== undefined && [...roles].sort().join() !== [...account.roles].sort().join();
+      const reroled = orgRoles !== undefined && [...orgRoles].sort().join() !== [...account.roles].sort().join();
       await repositories.apiKeys.update(account.id, {
         ...(request.name !== undefined ? { name: request.name } : {}),
         ...(request.description !== undefined ? { description: request.description } : {}),
-        ...(roles ? { roles } : {}),
+        ...(orgRoles ? { roles: orgRoles } : {}),
       });
       // Only changes are events: sending the same values again records nothing.
       if (renamed || redescribed) {
@@ -218,7 +270,7 @@ export class ServiceAccountService {
           repositories,
           principal,
           'SERVICE_ACCOUNT_DETAILS_CHANGED',
-          { orgId: org.id },
+          { orgId: reached.orgId },
           keyTarget(account),
         );
       }
@@ -227,44 +279,48 @@ export class ServiceAccountService {
           repositories,
           principal,
           'SERVICE_ACCOUNT_ROLES_CHANGED',
-          { orgId: org.id },
+          { orgId: reached.orgId },
           {
             ...keyTarget(account),
-            roles: roles!,
+            roles: orgRoles!,
           },
         );
       }
-      return this.view(repositories, await this.require(repositories, org.id, clientId));
+      const assigned = account.projectRoles.find((assignment) => assignment.groupId === project?.id)?.roles ?? [];
+      if (project && projectRoles && [...projectRoles].sort().join() !== [...assigned].sort().join()) {
+        await this.apiKeys.setProjectRoles(repositories, principal, project, account, projectRoles, SERVICE_ACCOUNTS);
+      }
+      return this.view(repositories, await this.require(repositories, reached, clientId));
     });
   }
 
   /** Deletes the account: its tokens stop working at their next use, on every instance. */
   async delete(principal: Principal, orgId: string, clientId: string): Promise<void> {
-    const org = await this.access.organization(this.store, principal, 'deleteServiceAccount', orgId);
+    const reached = await this.reach(principal, { orgId }, 'deleteServiceAccount');
     await this.store.transaction(async (repositories) => {
-      const account = await this.require(repositories, org.id, clientId);
+      const account = await this.require(repositories, reached, clientId);
       await repositories.apiKeys.delete(account.id);
       await this.audit.record(
         repositories,
         principal,
         'SERVICE_ACCOUNT_DELETED',
-        { orgId: org.id },
+        { orgId: reached.orgId },
         keyTarget(account),
       );
     });
   }
 
-  async createSecret(principal: Principal, orgId: string, clientId: string, hours: number): Promise<NewSecret> {
-    const org = await this.access.organization(this.store, principal, 'createServiceAccountSecret', orgId);
+  async createSecret(principal: Principal, reach: Reach, clientId: string, hours: number): Promise<NewSecret> {
+    const reached = await this.reach(principal, reach, 'createServiceAccountSecret');
     checkHours(hours);
     return this.store.transaction(async (repositories) => {
-      const account = await this.require(repositories, org.id, clientId);
+      const account = await this.require(repositories, reached, clientId);
       const created = await this.newSecret(repositories, account.id, hours);
       await this.audit.record(
         repositories,
         principal,
         'SERVICE_ACCOUNT_SECRET_ADDED',
-        { orgId: org.id },
+        { orgId: reached.orgId },
         keyTarget(account),
       );
       return created;
@@ -272,10 +328,10 @@ export class ServiceAccountService {
   }
 
   /** Deletes a secret: tokens minted with it stop working at their next use. */
-  async deleteSecret(principal: Principal, orgId: string, clientId: string, secretId: string): Promise<void> {
-    const org = await this.access.organization(this.store, principal, 'deleteServiceAccountSecret', orgId);
+  async deleteSecret(principal: Principal, reach: Reach, clientId: string, secretId: string): Promise<void> {
+    const reached = await this.reach(principal, reach, 'deleteServiceAccountSecret');
     await this.store.transaction(async (repositories) => {
-      const account = await this.require(repositories, org.id, clientId);
+      const account = await this.require(repositories, reached, clientId);
       if (!(await repositories.serviceAccountSecrets.delete(account.id, secretId))) {
         throw new AtlasError('SERVICE_ACCOUNT_SECRET_NOT_FOUND', secretId);
       }
@@ -283,7 +339,7 @@ export class ServiceAccountService {
         repositories,
         principal,
         'SERVICE_ACCOUNT_SECRET_DELETED',
-        { orgId: org.id },
+        { orgId: reached.orgId },
         keyTarget(account),
       );
     });
@@ -293,24 +349,24 @@ export class ServiceAccountService {
 
   listAccessList(
     principal: Principal,
-    orgId: string,
+    reach: Reach,
     clientId: string,
     page: PageRequest,
   ): Promise<Page<AccessListEntry>> {
-    return this.apiKeys.listAccessList(principal, orgId, this.idOf(clientId), page, SERVICE_ACCOUNTS);
+    return this.apiKeys.listAccessList(principal, reach, this.idOf(clientId), page, SERVICE_ACCOUNTS);
   }
 
   addAccessListEntries(
     principal: Principal,
-    orgId: string,
+    reach: Reach,
     clientId: string,
     entries: Array<{ ipAddress?: string; cidrBlock?: string }>,
   ) {
-    return this.apiKeys.addAccessListEntries(principal, orgId, this.idOf(clientId), entries, SERVICE_ACCOUNTS);
+    return this.apiKeys.addAccessListEntries(principal, reach, this.idOf(clientId), entries, SERVICE_ACCOUNTS);
   }
 
-  deleteAccessListEntry(principal: Principal, orgId: string, clientId: string, entry: string) {
-    return this.apiKeys.deleteAccessListEntry(principal, orgId, this.idOf(clientId), entry, SERVICE_ACCOUNTS);
+  deleteAccessListEntry(principal: Principal, reach: Reach, clientId: string, entry: string) {
+    return this.apiKeys.deleteAccessListEntry(principal, reach, this.idOf(clientId), entry, SERVICE_ACCOUNTS);
   }
 
   async listInProject(principal: Principal, groupId: string, page: PageRequest): Promise<Page<ServiceAccount>> {
@@ -319,7 +375,8 @@ export class ServiceAccountService {
     return { ...result, items: result.items.map((item) => this.toAccount(item, secrets.get(item.id) ?? [])) };
   }
 
-  async assignToProject(
+  /** Brings an organization's account into a project with these roles (or replaces its roles there). */
+  async addToProject(
     principal: Principal,
     groupId: string,
     clientId: string,

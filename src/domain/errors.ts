@@ -151,6 +151,7 @@ export const ATLAS_ERRORS = {
   ACCESS_LIST_ENTRY_NOT_FOUND: [404, 'IP address %s not on the access list for API key %s.'],
   DUPLICATE_ACCESS_LIST_ENTRY: [409, 'The access list entry %s already exists for API key %s.'],
   API_KEY_NOT_IN_GROUP: [404, 'The API key %s is not assigned to group %s.'],
+  API_KEY_ROLE_ASSIGNMENT_MISSING_ID: [400, 'API key role assignments must include an org or group id.'],
   EVENT_NOT_FOUND: [404, 'No event with ID %s exists for group %s.'],
   ORG_EVENT_NOT_FOUND: [404, 'No event with ID %s exists for organization %s.'],
   INVALID_EVENT_ID: [404, 'An invalid event ID %s was specified.'],

@@ -597,6 +597,20 @@ describe('the access list API', () => {
     const body = response.json();
     assert.notEqual(body.parameters[0], '', `an error naming no attribute: ${response.text}`);
   });
+
+  test('more than 500 entries in one request (Atlas’ maxItems) are 400 INVALID_JSON, and none is added', async () => {
+    const key = await mintKey(server, 'too many');
+    const entries = Array.from({ length: 501 }, (_, i) => ({ ipAddress: `10.0.${i >> 8}.${i & 255}` }));
+    const before = await fullSnapshot(server);
+    assertAtlasError(
+      await server.client.post(accessListPath(server, key.id), entries),
+      atlasError(400, 'INVALID_JSON', 'Received JSON does not match expected format.'),
+    );
+    assert.deepEqual(await fullSnapshot(server), before);
+    const exactly = await server.client.post(accessListPath(server, key.id), entries.slice(0, 500));
+    assert.equal(exactly.status, 201, exactly.text);
+    assert.equal(exactly.json().totalCount, 500);
+  });
 });
 
 describe('enforcement over IPv4', () => {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { newObjectId } from '../../src/domain/ids.js';
 import {
   assertAtlasError,
+  assertV2AtlasError,
   atlasError,
   type AtlasErrorBody,
   invalidAttribute,
@@ -13,7 +14,9 @@ import {
   UNAUTHORIZED_BODY,
 } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
+import { curlDigest } from '../helpers/curl.js';
 import { type ApiResponse, authorizationHeader, DigestClient, send } from '../helpers/digest-client.js';
+import { pythonRequests } from '../helpers/python-requests.js';
 import {
   type Instance,
   startInstances,
@@ -21,6 +24,7 @@ import {
   storeSnapshot,
   type TestServer,
   V1,
+  V2,
 } from '../helpers/server.js';
 
 /**
@@ -152,6 +156,14 @@ const apiKeyNotInGroup = (keyId: string, groupId: string) =>
     keyId,
     groupId,
   ]);
+const attributeReadOnly = (name: string) =>
+  atlasError(400, 'ATTRIBUTE_READ_ONLY', `The attribute ${name} is read-only and cannot be changed by the user.`, [
+    name,
+  ]);
+const apiKeyRoleAssignmentMissingId = () =>
+  atlasError(400, 'API_KEY_ROLE_ASSIGNMENT_MISSING_ID', 'API key role assignments must include an org or group id.');
+const groupMismatch = (groupId: string) =>
+  atlasError(400, 'GROUP_MISMATCH', `The specified group ID ${groupId} does not match the URL.`, [groupId]);
 
 /** Every row that holds keys, roles, access lists and the rest of the user-visible state. */
 async function fullSnapshot(server: TestServer): Promise<string> {
@@ -849,6 +861,8 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
     method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
     path: () => string;
     body?: unknown;
+    /** A body naming fixtures made in `before`. */
+    bodyOf?: () => unknown;
     rawBody?: string;
     expected: () => AtlasErrorBody;
     /** The refusal names a project of the caller's organization (its event carries the groupId). */
@@ -1052,8 +1066,51 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
       name: 'update: unknown attribute',
       method: 'PATCH',
       path: orgKeyPath,
+      body: { desc: 'x', colour: 'blue' },
+      expected: () => invalidAttribute('colour'),
+    },
+    {
+      // A body read back may carry the key's own id and public key, not another's.
+      name: 'update: the public key of another key',
+      method: 'PATCH',
+      path: orgKeyPath,
       body: { desc: 'x', publicKey: 'abcdefgh' },
-      expected: () => invalidAttribute('publicKey'),
+      expected: () => attributeReadOnly('publicKey'),
+    },
+    {
+      name: 'update: the id of another key',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { desc: 'x', id: unknownId },
+      expected: () => attributeReadOnly('id'),
+    },
+    {
+      name: 'update: links of the wrong type',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { desc: 'x', links: 'self' },
+      expected: () => invalidJsonAttribute('links'),
+    },
+    {
+      name: 'update: a role read back of another organization',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { roles: [{ orgId: unknownId, roleName: 'ORG_MEMBER' }] },
+      expected: () => invalidAttribute('roles.orgId'),
+    },
+    {
+      name: 'update: a role assignment naming no organization or project',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { roles: [{ roleName: 'ORG_MEMBER' }] },
+      expected: apiKeyRoleAssignmentMissingId,
+    },
+    {
+      name: 'update: only project roles read back (no organization role left)',
+      method: 'PATCH',
+      path: orgKeyPath,
+      body: { roles: [{ groupId: unknownId, roleName: 'GROUP_OWNER' }] },
+      expected: () => missingAttribute('roles'),
     },
     {
       name: 'update: desc of the wrong type',
@@ -1258,12 +1315,156 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
       inGroup: true,
     },
     {
-      name: 'project assign: desc is not a project key attribute',
+      name: 'project assign: an unknown attribute',
       method: 'PATCH',
       path: projectKeyPath,
-      body: { desc: 'renamed', roles: ['GROUP_OWNER'] },
+      body: { desc: 'renamed', roles: ['GROUP_OWNER'], colour: 'blue' },
+      expected: () => invalidAttribute('colour'),
+      inGroup: true,
+    },
+    {
+      // UpdateAtlasProjectApiKey with the SDK's explicit nulls: nothing is given.
+      name: 'project assign: desc and roles null',
+      method: 'PATCH',
+      path: projectKeyPath,
+      body: { desc: null, roles: null },
+      expected: () => missingAttribute('roles'),
+      inGroup: true,
+    },
+    {
+      name: 'project assign: desc of 251 characters',
+      method: 'PATCH',
+      path: projectKeyPath,
+      body: { desc: desc251 },
       expected: () => invalidAttribute('desc'),
       inGroup: true,
+    },
+    {
+      name: 'project assign: a description alone, for a key not in the project',
+      method: 'PATCH',
+      path: () => `${projectKeys()}/${orgKey.id}`,
+      body: { desc: 'renamed' },
+      expected: () => apiKeyNotInGroup(orgKey.id, groupId),
+      inGroup: true,
+    },
+    {
+      name: 'project assign: a role read back of another project',
+      method: 'PATCH',
+      path: projectKeyPath,
+      body: { roles: [{ groupId: unknownId, roleName: 'GROUP_OWNER' }] },
+      expected: () => groupMismatch(unknownId),
+      inGroup: true,
+    },
+    {
+      name: 'project assign: the public key of another key',
+      method: 'PATCH',
+      path: projectKeyPath,
+      bodyOf: () => ({ desc: 'x', publicKey: orgKey.publicKey }),
+      expected: () => attributeReadOnly('publicKey'),
+      inGroup: true,
+    },
+    // POST /groups/{groupId}/apiKeys/{id}
+    {
+      name: 'project add: a body that is not a list',
+      method: 'POST',
+      path: projectKeyPath,
+      body: { roles: ['GROUP_OWNER'] },
+      expected: invalidJson,
+      inGroup: true,
+    },
+    {
+      name: 'project add: an empty list',
+      method: 'POST',
+      path: projectKeyPath,
+      body: [],
+      expected: invalidJson,
+      inGroup: true,
+    },
+    {
+      name: 'project add: no body (the old v1 client’s Assign)',
+      method: 'POST',
+      path: projectKeyPath,
+      expected: invalidJson,
+      inGroup: true,
+    },
+    {
+      name: 'project add: an assignment without roles',
+      method: 'POST',
+      path: projectKeyPath,
+      body: [{}],
+      expected: () => missingAttribute('roles'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: empty roles',
+      method: 'POST',
+      path: projectKeyPath,
+      body: [{ roles: [] }],
+      expected: () => missingAttribute('roles'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: an org role',
+      method: 'POST',
+      path: projectKeyPath,
+      body: [{ roles: ['ORG_OWNER'] }],
+      expected: () => invalidEnumValue('ORG_OWNER'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: an unknown attribute',
+      method: 'POST',
+      path: projectKeyPath,
+      bodyOf: () => [{ roles: ['GROUP_OWNER'], orgId }],
+      expected: () => invalidAttribute('orgId'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: a userId that is no id',
+      method: 'POST',
+      path: projectKeyPath,
+      bodyOf: () => [{ roles: ['GROUP_OWNER'], userId: projectKey.publicKey }],
+      expected: () => invalidAttribute('userId'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: the userId of another key',
+      method: 'POST',
+      path: projectKeyPath,
+      bodyOf: () => [{ roles: ['GROUP_OWNER'], userId: orgKey.id }],
+      expected: () => attributeReadOnly('userId'),
+      inGroup: true,
+    },
+    {
+      name: 'project add: malformed key id',
+      method: 'POST',
+      path: () => `${projectKeys()}/${projectKey.publicKey}`,
+      body: [{ roles: ['GROUP_OWNER'] }],
+      expected: () => invalidApiKeyId(projectKey.publicKey),
+      inGroup: true,
+    },
+    {
+      name: 'project add: unknown key',
+      method: 'POST',
+      path: () => `${projectKeys()}/${unknownId}`,
+      body: [{ roles: ['GROUP_OWNER'] }],
+      expected: () => apiKeyNotFound(unknownId),
+      inGroup: true,
+    },
+    {
+      name: 'project add: another organization’s key',
+      method: 'POST',
+      path: () => `${projectKeys()}/${other.keyId}`,
+      body: [{ roles: ['GROUP_OWNER'] }],
+      expected: () => apiKeyNotFound(other.keyId),
+      inGroup: true,
+    },
+    {
+      name: 'project add: our key to another organization’s project',
+      method: 'POST',
+      path: () => `${V1}/groups/${other.groupId}/apiKeys/${orgKey.id}`,
+      body: [{ roles: ['GROUP_OWNER'] }],
+      expected: notInGroup,
     },
     {
       name: 'project assign: an org role',
@@ -1367,9 +1568,10 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
       const path = each.path();
       const before = await fullSnapshot(server);
       const eventsBefore = await eventCount(server);
+      const body = each.bodyOf ? each.bodyOf() : each.body;
       const response = await server.client.request(path, {
         method: each.method,
-        ...(each.body !== undefined ? { body: each.body } : {}),
+        ...(body !== undefined ? { body } : {}),
         ...(each.rawBody !== undefined
           ? { rawBody: each.rawBody, headers: { 'content-type': 'application/json' } }
           : {}),
@@ -1434,5 +1636,278 @@ describe('hostile input on every API key route: an Atlas 4xx, nothing changed bu
       assert.equal(event?.errorCode, 'USER_UNAUTHORIZED');
       assert.deepEqual(event?.target, { method, path, status: 401 });
     }
+  });
+});
+
+// =======================================================================================
+
+describe('what real clients send: Terraform and atlas-sdk-go, the v1 Go client, curl, Python requests', () => {
+  const V2_TYPE = 'application/vnd.atlas.2023-01-01+json';
+  let server: TestServer;
+  let orgId: string;
+  let groupId: string;
+  let otherGroupId: string;
+  before(async () => {
+    server = await startTestServer({ clock: new TestClock(START) });
+    orgId = server.credentials.orgId;
+    groupId = server.credentials.groupId;
+    otherGroupId = await createProject(server, 'ClientsProject');
+  });
+  after(() => server.close());
+
+  /** As atlas-sdk-go sends it: v2, the versioned Accept and Content-Type, the body byte for byte. */
+  const sdk = (method: string, path: string, rawBody?: string, query = '') =>
+    server.client.request(`${V2}${path}${query}`, {
+      method,
+      headers: { accept: V2_TYPE, ...(rawBody !== undefined ? { 'content-type': V2_TYPE } : {}) },
+      ...(rawBody !== undefined ? { rawBody } : {}),
+    });
+  /** As the v1 Go client (go-client-mongodb-atlas) sends it: v1.0, application/json, the body byte for byte. */
+  const v1Client = (method: string, path: string, rawBody: string) =>
+    server.client.request(`${V1}${path}`, { method, rawBody, headers: { 'content-type': 'application/json' } });
+
+  const lastEvent = async (eventType: string, inGroup?: string) => {
+    const [event] = await server.store.events.list(
+      { orgId, eventTypes: [eventType], ...(inGroup ? { groupId: inGroup } : {}) },
+      0,
+      1,
+    );
+    return event;
+  };
+  const rolesOf = async (keyId: string) =>
+    (await server.client.get(`${V1}/orgs/${orgId}/apiKeys/${keyId}`)).json().roles;
+
+  test('mongodbatlas_project_api_key: create in one project, AddProjectApiKey to another, change roles, rename', async () => {
+    // CreateProjectApiKey (CreateAtlasProjectApiKey), as the provider marshals it.
+    const created = await sdk('POST', `/groups/${groupId}/apiKeys`, '{"desc":"terraform key","roles":["GROUP_OWNER"]}');
+    assert.equal(created.status, 200, created.text);
+    assert.equal(created.headers.get('content-type'), V2_TYPE);
+    const key = created.json();
+    const client = new DigestClient(server.origin, key.publicKey, key.privateKey);
+    assertAtlasError(await client.get(`${V1}/groups/${otherGroupId}`), notInGroup());
+
+    // AddProjectApiKey: a list of UserAccessRoleAssignment, no userId. 204, no body.
+    let before = await eventCount(server);
+    const added = await sdk('POST', `/groups/${otherGroupId}/apiKeys/${key.id}`, '[{"roles":["GROUP_READ_ONLY"]}]');
+    assert.equal(added.status, 204, added.text);
+    assert.equal(added.text, '');
+    assert.equal(await eventCount(server), before + 1);
+    const addedEvent = await lastEvent('API_KEY_ADDED_TO_GROUP', otherGroupId);
+    assert.deepEqual(addedEvent?.target, {
+      roles: ['GROUP_READ_ONLY'],
+      targetApiKeyId: key.id,
+      targetPublicKey: key.publicKey,
+    });
+    assert.equal((await client.get(`${V1}/groups/${otherGroupId}`)).status, 200);
+    assertAtlasError(
+      await client.post(`${V1}/groups/${otherGroupId}/databaseUsers`, {
+        databaseName: '$external',
+        username: 'read-only-cannot',
+        x509Type: 'MANAGED',
+        roles: [{ roleName: 'read', databaseName: 'app' }],
+      }),
+      userUnauthorized(),
+    );
+
+    // A change of roles in the plan: AddProjectApiKey again, with the new set (replaced whole).
+    before = await eventCount(server);
+    const changed = await sdk(
+      'POST',
+      `/groups/${otherGroupId}/apiKeys/${key.id}`,
+      '[{"roles":["GROUP_DATA_ACCESS_READ_ONLY","GROUP_READ_ONLY"]}]',
+    );
+    assert.equal(changed.status, 204, changed.text);
+    assert.equal(await eventCount(server), before + 1);
+    assert.deepEqual((await lastEvent('API_KEY_ROLES_CHANGED', otherGroupId))?.target, {
+      roles: ['GROUP_DATA_ACCESS_READ_ONLY', 'GROUP_READ_ONLY'],
+      targetApiKeyId: key.id,
+      targetPublicKey: key.publicKey,
+    });
+    assert.deepEqual(await rolesOf(key.id), [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(groupId, 'GROUP_OWNER'),
+      ...groupRoles(otherGroupId, 'GROUP_DATA_ACCESS_READ_ONLY', 'GROUP_READ_ONLY'),
+    ]);
+
+    // A new description: UpdateApiKeyRoles with UpdateAtlasProjectApiKey holding desc only.
+    const renamed = await sdk('PATCH', `/groups/${groupId}/apiKeys/${key.id}`, '{"desc":"renamed by terraform"}');
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.equal(renamed.headers.get('content-type'), V2_TYPE);
+    assert.deepEqual(renamed.json(), {
+      desc: 'renamed by terraform',
+      id: key.id,
+      links: [{ href: `${server.origin}${V2}/orgs/${orgId}/apiKeys/${key.id}`, rel: 'self' }],
+      privateKey: redacted(key.privateKey),
+      publicKey: key.publicKey,
+      roles: [...orgRoles(server, 'ORG_MEMBER'), ...groupRoles(groupId, 'GROUP_OWNER')],
+    });
+    assert.deepEqual((await lastEvent('API_KEY_DESCRIPTION_CHANGED'))?.target, {
+      targetApiKeyId: key.id,
+      targetPublicKey: key.publicKey,
+    });
+    // The roles were not touched by the rename, in either project.
+    assert.deepEqual(await rolesOf(key.id), [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(groupId, 'GROUP_OWNER'),
+      ...groupRoles(otherGroupId, 'GROUP_DATA_ACCESS_READ_ONLY', 'GROUP_READ_ONLY'),
+    ]);
+  });
+
+  test('mongodbatlas_project_api_key with project_assignment: an org key added with its own id as userId', async () => {
+    const key = await createOrgKey(server, 'assigned by terraform', ['ORG_MEMBER']);
+    const body = `[{"roles":["GROUP_CLUSTER_MANAGER","GROUP_READ_ONLY"],"userId":"${key.id}"}]`;
+    const added = await sdk('POST', `/groups/${otherGroupId}/apiKeys/${key.id}`, body);
+    assert.equal(added.status, 204, added.text);
+    assert.deepEqual(await rolesOf(key.id), [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(otherGroupId, 'GROUP_CLUSTER_MANAGER', 'GROUP_READ_ONLY'),
+    ]);
+    // The key is listed by the project it was added to, with only that project's roles.
+    const listed = await sdk('GET', `/groups/${otherGroupId}/apiKeys`);
+    const entry = listed.json().results.find((each: { id: string }) => each.id === key.id);
+    assert.deepEqual(entry.roles, [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(otherGroupId, 'GROUP_CLUSTER_MANAGER', 'GROUP_READ_ONLY'),
+    ]);
+  });
+
+  test('envelope and pretty on the new writes: POST stays 204 without a body; PATCH and errors are enveloped', async () => {
+    const key = await createOrgKey(server, 'enveloped', ['ORG_MEMBER']);
+    const path = `/groups/${otherGroupId}/apiKeys/${key.id}`;
+    const added = await sdk('POST', path, '[{"roles":["GROUP_READ_ONLY"]}]', '?envelope=true&pretty=true');
+    assert.equal(added.status, 204, added.text);
+    assert.equal(added.text, '');
+    const patched = await sdk('PATCH', path, '{"desc":"enveloped, pretty"}', '?envelope=true&pretty=true');
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.headers.get('content-type'), V2_TYPE);
+    assert.equal(patched.json().status, 200);
+    assert.equal(patched.json().content.desc, 'enveloped, pretty');
+    assert.ok(patched.text.includes('\n  '), patched.text);
+    const refused = await sdk('POST', path, '[]', '?envelope=true');
+    assert.equal(refused.status, 400, refused.text);
+    const { badRequestDetail, ...content } = refused.json().content;
+    assert.deepEqual(badRequestDetail.fields, [{ description: 'must NOT have fewer than 1 items', field: '' }]);
+    assert.deepEqual(content, invalidJson());
+    assert.equal(refused.json().status, 400);
+  });
+
+  test('the v1 Go client: APIKeys.Update with omitempty members, ProjectAPIKeys.Assign, and Assign with nil roles', async () => {
+    const key = await createOrgKey(server, 'v1 client key', ['ORG_MEMBER']);
+    // APIKeyInput{Desc} (roles omitempty): the description only.
+    const updated = await v1Client('PATCH', `/orgs/${orgId}/apiKeys/${key.id}`, '{"desc":"v1 renamed"}');
+    assertBody(
+      updated,
+      200,
+      keyBody(server, { ...key, desc: 'v1 renamed' }, redacted(key.privateKey), orgRoles(server, 'ORG_MEMBER')),
+    );
+    // AssignAPIKey{Roles}: roles has no omitempty.
+    const assigned = await v1Client('PATCH', `/groups/${groupId}/apiKeys/${key.id}`, '{"roles":["GROUP_READ_ONLY"]}');
+    assert.equal(assigned.status, 200, assigned.text);
+    assert.deepEqual(assigned.json().roles, [
+      ...orgRoles(server, 'ORG_MEMBER'),
+      ...groupRoles(groupId, 'GROUP_READ_ONLY'),
+    ]);
+    // AssignAPIKey with a nil slice marshals "roles":null: nothing given, refused, nothing changed.
+    const before = await fullSnapshot(server);
+    assertAtlasError(
+      await v1Client('PATCH', `/groups/${groupId}/apiKeys/${key.id}`, '{"roles":null}'),
+      missingAttribute('roles'),
+    );
+    assert.equal(await fullSnapshot(server), before);
+    // AccessListAPIKeysReq: ipAddress and cidrBlock both omitempty.
+    const accessList = await v1Client(
+      'POST',
+      `/orgs/${orgId}/apiKeys/${key.id}/accessList`,
+      '[{"ipAddress":"192.0.2.10"},{"cidrBlock":"198.51.100.0/24"}]',
+    );
+    assert.equal(accessList.status, 201, accessList.text);
+    assert.deepEqual(
+      accessList.json().results.map((entry: { cidrBlock: string }) => entry.cidrBlock),
+      ['192.0.2.10/32', '198.51.100.0/24'],
+    );
+  });
+
+  test('a key read with GET and sent back whole as PATCH: accepted on both routes, only the description changes', async () => {
+    const key = await createOrgKey(server, 'read and written back', ['ORG_BILLING_ADMIN', 'ORG_MEMBER']);
+    assert.equal(
+      (await sdk('POST', `/groups/${groupId}/apiKeys/${key.id}`, '[{"roles":["GROUP_OWNER"]}]')).status,
+      204,
+    );
+    const orgPath = `/orgs/${orgId}/apiKeys/${key.id}`;
+    const read = await sdk('GET', orgPath);
+    assert.equal(read.status, 200, read.text);
+    // Everything as read — id, publicKey, the redacted privateKey, links, roles of both scopes.
+    const back = { ...read.json(), desc: 'written back via the organization' };
+    const written = await sdk('PATCH', orgPath, JSON.stringify(back));
+    assert.equal(written.status, 200, written.text);
+    assert.equal(written.text, JSON.stringify(back));
+    assert.equal((await sdk('GET', orgPath)).text, JSON.stringify(back));
+
+    // The project's listing entry, sent back to the project route.
+    const listed = await sdk('GET', `/groups/${groupId}/apiKeys`);
+    const entry = listed.json().results.find((each: { id: string }) => each.id === key.id);
+    assert.deepEqual(entry.roles, [
+      ...orgRoles(server, 'ORG_BILLING_ADMIN', 'ORG_MEMBER'),
+      ...groupRoles(groupId, 'GROUP_OWNER'),
+    ]);
+    const entryBack = { ...entry, desc: 'written back via the project' };
+    const viaProject = await sdk('PATCH', `/groups/${groupId}/apiKeys/${key.id}`, JSON.stringify(entryBack));
+    assert.equal(viaProject.status, 200, viaProject.text);
+    assert.deepEqual(viaProject.json(), entryBack);
+    assert.deepEqual(await rolesOf(key.id), entry.roles);
+
+    // What was read must be what is written back: the private key in full, or another key's id, is refused.
+    const before = await fullSnapshot(server);
+    for (const [body, expected] of [
+      [{ ...back, privateKey: key.privateKey }, invalidAttribute('privateKey')],
+      [{ ...back, id: 'aaaaaaaaaaaaaaaaaaaaaaaa' }, attributeReadOnly('id')],
+    ] as const) {
+      assertV2AtlasError(await sdk('PATCH', orgPath, JSON.stringify(body)), expected);
+    }
+    assert.equal(await fullSnapshot(server), before);
+  });
+
+  test('curl --digest: AddProjectApiKey and PATCH desc with roles, as typed by hand', async () => {
+    const key = await createOrgKey(server, 'curl key', ['ORG_MEMBER']);
+    const url = `${server.origin}${V2}/groups/${otherGroupId}/apiKeys/${key.id}`;
+    const headers = ['-H', `Accept: ${V2_TYPE}`, '-H', `Content-Type: ${V2_TYPE}`];
+    const { publicKey, privateKey } = server.credentials;
+    const added = await curlDigest({ publicKey, privateKey }, [
+      ...headers,
+      '-X',
+      'POST',
+      '-d',
+      '[{"roles":["GROUP_OWNER"]}]',
+      url,
+    ]);
+    assert.equal(added.status, 204, added.stderr);
+    assert.equal(added.body, '');
+    const patched = await curlDigest({ publicKey, privateKey }, [
+      ...headers,
+      '-X',
+      'PATCH',
+      '-d',
+      '{"desc":"by curl","roles":["GROUP_READ_ONLY"]}',
+      url,
+    ]);
+    assert.equal(patched.status, 200, patched.body);
+    const body = JSON.parse(patched.body);
+    assert.equal(body.desc, 'by curl');
+    assert.deepEqual(body.roles, [...orgRoles(server, 'ORG_MEMBER'), ...groupRoles(otherGroupId, 'GROUP_READ_ONLY')]);
+  });
+
+  test('Python requests: a key read, its description edited, and sent back whole', async () => {
+    const key = await createOrgKey(server, 'python key', ['ORG_MEMBER']);
+    const target = `${V1}/orgs/${orgId}/apiKeys/${key.id}`;
+    const [read] = await pythonRequests(server.origin, server.credentials, [{ method: 'GET', target }]);
+    assert.equal(read!.status, 200, read!.text);
+    const back = { ...read!.json(), desc: 'edited in python' };
+    const [written, again] = await pythonRequests(server.origin, server.credentials, [
+      { method: 'PATCH', target, body: JSON.stringify(back) },
+      { method: 'GET', target },
+    ]);
+    assert.equal(written!.status, 200, written!.text);
+    assert.deepEqual(written!.json(), back);
+    assert.deepEqual(again!.json(), back);
   });
 });

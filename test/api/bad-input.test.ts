@@ -607,14 +607,34 @@ describe('resources that do not exist', () => {
       ['GET', `${V1}/nothing/here`, '?foo=bar'],
       ['GET', `${V1}/orgs/${server.credentials.orgId}/invoices`, ''],
       ['GET', `${groupPath()}/clusters`, ''],
-      ['PUT', `${V1}/groups`, ''],
-      ['DELETE', `${V1}/groups`, ''],
-      ['POST', groupPath(), ''],
+      ['DELETE', `${groupPath()}/clusters`, ''],
       ['GET', `${certsPath(server, 'alice')}/extra`, ''],
-      ['POST', `${usersPath()}/$external/alice`, '?envelope=false'],
+      // Atlas has service accounts only in v2.
+      ['GET', `${V1}/orgs/${server.credentials.orgId}/serviceAccounts`, ''],
     ] as const) {
       const options = method === 'GET' || method === 'DELETE' ? {} : { json: { monthsUntilExpiration: 3 } };
       await refused(() => call(method, `${path}${query}`, options), resourceNotFound(path), `${method} ${path}`);
+    }
+  });
+
+  test('a served path with a method it is not served with: 405 METHOD_NOT_ALLOWED, Allow naming its methods', async () => {
+    for (const [method, path, query, allow] of [
+      ['PUT', `${V1}/groups`, '', 'GET, POST'],
+      ['DELETE', `${V1}/groups`, '?pretty=false', 'GET, POST'],
+      ['PUT', `${usersPath()}`, '', 'GET, POST'],
+      ['POST', `${usersPath()}/$external/alice`, '?envelope=false', 'DELETE, GET, PATCH'],
+      // Also the user named `certs` on database `alice` (docs/compatibility.md, "Path ambiguity").
+      ['PUT', certsPath(server, 'alice'), '', 'DELETE, GET, PATCH, POST'],
+      ['DELETE', `${groupPath()}/userSecurity`, '', 'GET, PATCH'],
+      ['PUT', `${V1}/orgs/${server.credentials.orgId}/apiKeys/aaaaaaaaaaaaaaaaaaaaaaaa`, '', 'DELETE, GET, PATCH'],
+    ] as const) {
+      const options = method === 'DELETE' ? {} : { json: { monthsUntilExpiration: 3 } };
+      const response = await refused(
+        () => call(method, `${path}${query}`, options),
+        atlasError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on resource ${path}.`, [method, path]),
+        `${method} ${path}`,
+      );
+      assert.deepEqual(headerValues(response, 'allow'), [allow], `${method} ${path}`);
     }
   });
 });

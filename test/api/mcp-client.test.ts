@@ -35,12 +35,14 @@ import { openTestAuthority } from '../helpers/server.js';
  * dbcerts serves HTTPS here (buildServer's `tls` option, the server's `--tls-cert`), with
  * a throwaway CA made by openssl; the client's fetch is undici's with an Agent that trusts
  * that CA, wrapped to record every exchange (the client sends
- * `Accept: application/vnd.atlas.2025-03-12+json`; dbcerts answers with its newest
- * version on or before that date, 2023-01-01). A second listener over the same Authority
- * speaks plain HTTP for the Digest checks.
+ * `Accept: application/vnd.atlas.2025-03-12+json`; dbcerts answers with each operation's
+ * newest version on or before that date: 2023-01-01, and 2024-08-05 for the service-account
+ * routes, which the client reaches through its own HTTP stack). A second listener over the
+ * same Authority speaks plain HTTP for the Digest checks.
  */
 
 const V2_ANSWER = 'application/vnd.atlas.2023-01-01+json';
+const SA_ANSWER = 'application/vnd.atlas.2024-08-05+json';
 const CLIENT_ACCEPT = 'application/vnd.atlas.2025-03-12+json';
 const USER_AGENT = 'dbcerts-test/1.0 (mcp-atlas-api-client 3.0.4)';
 
@@ -188,17 +190,22 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     digest = new DigestClient(plainOrigin, credentials.publicKey, credentials.privateKey);
 
     // The service account: an Organization Member that administers the project's database users.
-    const created = await digest.post(`/api/atlas/v1.0/orgs/${credentials.orgId}/serviceAccounts`, {
-      name: 'MongoDB MCP server',
-      description: 'Atlas tools of the MCP server',
-      roles: ['ORG_MEMBER'],
-      secretExpiresAfterHours: 24,
+    const created = await digest.request(`/api/atlas/v2/orgs/${credentials.orgId}/serviceAccounts`, {
+      method: 'POST',
+      body: {
+        name: 'MongoDB MCP server',
+        description: 'Atlas tools of the MCP server',
+        roles: ['ORG_MEMBER'],
+        secretExpiresAfterHours: 24,
+      },
+      headers: { accept: SA_ANSWER },
     });
     assert.equal(created.status, 201, created.text);
     account = { clientId: created.json().clientId, secret: created.json().secrets[0].secret };
-    const assigned = await digest.patch(`/api/atlas/v1.0/groups/${groupId}/serviceAccounts/${account.clientId}`, {
-      roles: ['GROUP_DATABASE_ACCESS_ADMIN'],
-    });
+    const assigned = await digest.request(
+      `/api/atlas/v2/groups/${groupId}/serviceAccounts/${account.clientId}:invite`,
+      { method: 'POST', body: { roles: ['GROUP_DATABASE_ACCESS_ADMIN'] }, headers: { accept: SA_ANSWER } },
+    );
     assert.equal(assigned.status, 200, assigned.text);
     // A project the account is not assigned to, which it must not see.
     const other = await digest.post('/api/atlas/v1.0/groups', { name: 'NotForRobots', orgId: credentials.orgId });
@@ -427,9 +434,14 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     const made = await digest.post('/api/atlas/v1.0/groups', { name: 'RobotOwned', orgId: credentials.orgId });
     assert.equal(made.status, 200, made.text);
     const ownedId = made.json().id as string;
-    const assigned = await digest.patch(`/api/atlas/v1.0/groups/${ownedId}/serviceAccounts/${account.clientId}`, {
-      roles: ['GROUP_OWNER'],
-    });
+    const assigned = await digest.request(
+      `/api/atlas/v2/groups/${ownedId}/serviceAccounts/${account.clientId}:invite`,
+      {
+        method: 'POST',
+        body: { roles: ['GROUP_OWNER'] },
+        headers: { accept: SA_ANSWER },
+      },
+    );
     assert.equal(assigned.status, 200, assigned.text);
     const read = await client.getGroup({ params: { path: { groupId: ownedId } } });
     assert.equal(read.name, 'RobotOwned');
@@ -450,7 +462,52 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
     assert.deepEqual(roles, []);
   });
 
-  test('one token served every call; every API call sent the 2025-03-12 Accept and got 2023-01-01 back', async () => {
+  test('the client’s own HTTP (its token, its 2025-03-12 Accept) on the service-account routes: answered as 2024-08-05', async () => {
+    // ApiClient has no service-account methods; its openapi-fetch client (with the auth
+    // middleware and default headers) is what every generated method calls.
+    type Fetched = { data?: any; error?: any; response: Response };
+    const http = (
+      client as unknown as {
+        client: {
+          GET(path: string, init: unknown): Promise<Fetched>;
+          PATCH(path: string, init: unknown): Promise<Fetched>;
+        };
+      }
+    ).client;
+    const path = { groupId, clientId: account.clientId };
+    const before = exchanges.length;
+    const own = await http.GET('/api/atlas/v2/groups/{groupId}/serviceAccounts/{clientId}', { params: { path } });
+    assert.equal(own.response.status, 200, JSON.stringify(own.error));
+    const viaDigest = await digest.request(`/api/atlas/v2/groups/${groupId}/serviceAccounts/${account.clientId}`, {
+      headers: { accept: SA_ANSWER },
+    });
+    assert.deepEqual(own.data, viaDigest.json());
+    assert.deepEqual(own.data.roles, ['GROUP_DATABASE_ACCESS_ADMIN']);
+    assert.equal(own.data.secrets[0].secret, undefined);
+    const projects = await http.GET('/api/atlas/v2/orgs/{orgId}/serviceAccounts/{clientId}/groups', {
+      params: { path: { orgId: credentials.orgId, clientId: account.clientId } },
+    });
+    assert.equal(projects.response.status, 200, JSON.stringify(projects.error));
+    assert.deepEqual(projects.data.results, [{ groupId }]);
+    // Changing itself in the project needs Project Owner: Atlas' 401, as an error of the client.
+    const refused = await http.PATCH('/api/atlas/v2/groups/{groupId}/serviceAccounts/{clientId}', {
+      params: { path },
+      body: { description: 'promoted myself' },
+    });
+    assert.equal(refused.response.status, 401);
+    assert.equal(refused.error.errorCode, 'USER_UNAUTHORIZED');
+    const sent = exchanges.slice(before);
+    assert.deepEqual(
+      sent.map((exchange) => [exchange.method, exchange.accept, exchange.status, exchange.responseType]),
+      [
+        ['GET', CLIENT_ACCEPT, 200, SA_ANSWER],
+        ['GET', CLIENT_ACCEPT, 200, SA_ANSWER],
+        ['PATCH', CLIENT_ACCEPT, 401, 'application/json; charset=utf-8'],
+      ],
+    );
+  });
+
+  test('one token served every call; every API call sent the 2025-03-12 Accept and got its operation’s version back', async () => {
     const tokens = exchanges.filter((exchange) => exchange.path === '/api/oauth/token');
     assert.equal(tokens.length, 1);
     const calls = exchanges.filter((exchange) => exchange.path.startsWith('/api/atlas/v2/'));
@@ -460,8 +517,13 @@ describe('the MongoDB MCP server’s Atlas API client, with a service account, o
       assert.equal(exchange.accept, CLIENT_ACCEPT, exchange.path);
       assert.equal(exchange.authorization, bearer, exchange.path);
       assert.equal(exchange.userAgent, USER_AGENT, exchange.path);
-      if (exchange.status < 300 && exchange.status !== 204)
-        assert.equal(exchange.responseType, V2_ANSWER, exchange.path);
+      if (exchange.status < 300 && exchange.status !== 204) {
+        assert.equal(
+          exchange.responseType,
+          exchange.path.includes('/serviceAccounts') ? SA_ANSWER : V2_ANSWER,
+          exchange.path,
+        );
+      }
       if (exchange.status >= 400) assert.match(exchange.responseType ?? '', /^application\/json/, exchange.path);
     }
   });

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { assertAtlasError, atlasError, type AtlasErrorBody, UNAUTHORIZED_BODY } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
-import { DigestClient } from '../helpers/digest-client.js';
+import { type ApiResponse, DigestClient } from '../helpers/digest-client.js';
 import { type Instance, startInstances, startTestServer, storeSnapshot, type TestServer } from '../helpers/server.js';
 import { raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
 
@@ -22,6 +22,17 @@ import { raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
 const START = '2025-03-01T09:00:00.250Z';
 const START_SECOND = '2025-03-01T09:00:00Z';
 const V2_TYPE = 'application/vnd.atlas.2023-01-01+json';
+/** Atlas has service accounts only in v2, as 2024-08-05. */
+const SA_TYPE = 'application/vnd.atlas.2024-08-05+json';
+
+/** A Digest request of `client` to a service-account route (v2, version 2024-08-05). */
+function accountRequest(client: DigestClient, method: string, path: string, body?: unknown): Promise<ApiResponse> {
+  return client.request(`/api/atlas/v2${path}`, {
+    method,
+    ...(body !== undefined ? { body } : {}),
+    headers: { accept: SA_TYPE },
+  });
+}
 const FORM = 'application/x-www-form-urlencoded';
 const CHALLENGE =
   /^Digest realm="MMS Public API", domain="", nonce="[0-9a-f]+", algorithm=MD5, qop="auth", stale=false$/;
@@ -57,7 +68,7 @@ function withToken(
   options: { body?: unknown; from?: string; headers?: Record<string, string> } = {},
 ): Promise<RawResponse> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...options.headers };
-  if (path.startsWith('/api/atlas/v2/')) headers.accept ??= V2_TYPE;
+  if (path.startsWith('/api/atlas/v2/')) headers.accept ??= path.includes('/serviceAccounts') ? SA_TYPE : V2_TYPE;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   return raw(origin, method, path, {
     headers,
@@ -117,7 +128,7 @@ async function createAccount(
   roles: string[],
   options: { hours?: number; name?: string; projectRoles?: string[] } = {},
 ): Promise<Account> {
-  const response = await server.client.post(`/api/atlas/v1.0/orgs/${server.credentials.orgId}/serviceAccounts`, {
+  const response = await accountRequest(server.client, 'POST', `/orgs/${server.credentials.orgId}/serviceAccounts`, {
     name: options.name ?? 'robot',
     description: 'OAuth test account',
     roles,
@@ -132,8 +143,10 @@ async function createAccount(
     secretId: body.secrets[0].id,
   };
   if (options.projectRoles) {
-    const assigned = await server.client.patch(
-      `/api/atlas/v1.0/groups/${server.credentials.groupId}/serviceAccounts/${account.clientId}`,
+    const assigned = await accountRequest(
+      server.client,
+      'POST',
+      `/groups/${server.credentials.groupId}/serviceAccounts/${account.clientId}:invite`,
       { roles: options.projectRoles },
     );
     assert.equal(assigned.status, 200, assigned.text);
@@ -383,17 +396,15 @@ describe('Bearer tokens on the Atlas API: the account’s roles, under v1.0 and 
       const write = await withToken(server.origin, token, 'POST', users(version), { body: scramUser('nope') });
       assertAtlasError(write, userUnauthorized(), version);
       assert.equal(write.headers['www-authenticate'], undefined);
-      const create = await withToken(
-        server.origin,
-        token,
-        'POST',
-        `/api/atlas/${version}/orgs/${server.credentials.orgId}/serviceAccounts`,
-        {
-          body: { name: 'x', description: 'y', roles: ['ORG_OWNER'], secretExpiresAfterHours: 8 },
-        },
-      );
-      assertAtlasError(create, userUnauthorized(), version);
     }
+    const create = await withToken(
+      server.origin,
+      token,
+      'POST',
+      `/api/atlas/v2/orgs/${server.credentials.orgId}/serviceAccounts`,
+      { body: { name: 'x', description: 'y', roles: ['ORG_OWNER'], secretExpiresAfterHours: 8 } },
+    );
+    assertAtlasError(create, userUnauthorized());
     // A project it has no role in.
     const elsewhere = await withToken(server.origin, token, 'GET', users('v1.0', otherProject));
     assertAtlasError(
@@ -404,12 +415,13 @@ describe('Bearer tokens on the Atlas API: the account’s roles, under v1.0 and 
   });
 
   test('role changes hold at the token’s next use', async () => {
-    const path = `/api/atlas/v1.0/groups/${server.credentials.groupId}/serviceAccounts/${reader.clientId}`;
-    assert.equal((await server.client.patch(path, { roles: ['GROUP_DATABASE_ACCESS_ADMIN'] })).status, 200);
+    const path = `/groups/${server.credentials.groupId}/serviceAccounts/${reader.clientId}`;
+    const patch = async (roles: string[]) => (await accountRequest(server.client, 'PATCH', path, { roles })).status;
+    assert.equal(await patch(['GROUP_DATABASE_ACCESS_ADMIN']), 200);
     const created = await withToken(server.origin, token, 'POST', users('v2'), { body: scramUser('granted') });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.headers['content-type'], V2_TYPE);
-    assert.equal((await server.client.patch(path, { roles: ['GROUP_READ_ONLY'] })).status, 200);
+    assert.equal(await patch(['GROUP_READ_ONLY']), 200);
     assertAtlasError(
       await withToken(server.origin, token, 'DELETE', `${users('v1.0')}/admin/granted`),
       userUnauthorized(),
@@ -438,11 +450,13 @@ describe('the account’s access list is enforced when a token is used, not when
   before(async () => {
     server = await startTestServer({ clock: new TestClock(START) });
     account = await createAccount(server, ['ORG_MEMBER'], { projectRoles: ['GROUP_READ_ONLY'] });
-    const listed = await server.client.post(
-      `/api/atlas/v1.0/orgs/${server.credentials.orgId}/serviceAccounts/${account.clientId}/accessList`,
+    const listed = await accountRequest(
+      server.client,
+      'POST',
+      `/orgs/${server.credentials.orgId}/serviceAccounts/${account.clientId}/accessList`,
       [{ ipAddress: '127.0.0.1' }],
     );
-    assert.equal(listed.status, 201, listed.text);
+    assert.equal(listed.status, 200, listed.text);
   });
   after(() => server.close());
 
@@ -458,13 +472,15 @@ describe('the account’s access list is enforced when a token is used, not when
     server.clock.advance(5000);
     const admitted = await withToken(server.origin, token, 'GET', path, { from: '127.0.0.1' });
     assert.equal(admitted.status, 200, admitted.text);
-    const list = await server.client.get(
-      `/api/atlas/v1.0/orgs/${server.credentials.orgId}/serviceAccounts/${account.clientId}/accessList`,
+    const list = await accountRequest(
+      server.client,
+      'GET',
+      `/orgs/${server.credentials.orgId}/serviceAccounts/${account.clientId}/accessList`,
     );
     const [entry] = list.json().results;
-    assert.equal(entry.count, 1);
+    assert.equal(entry.requestCount, 1);
     assert.equal(entry.lastUsedAddress, '127.0.0.1');
-    assert.equal(entry.lastUsed, '2025-03-01T09:00:05Z');
+    assert.equal(entry.lastUsedAt, '2025-03-01T09:00:05Z');
     // The refusal is in the audit trail, with the account as the actor.
     const events = await server.client.get(
       `/api/atlas/v1.0/orgs/${server.credentials.orgId}/events?eventType=DBCERTS_REQUEST_REFUSED`,
@@ -508,7 +524,7 @@ describe('the account’s access list is enforced when a token is used, not when
 describe('a token stops working at its next use when…', () => {
   let server: TestServer;
   const orgPath = () => `/api/atlas/v1.0/orgs/${server.credentials.orgId}`;
-  const accountPath = (account: Account) => `${orgPath()}/serviceAccounts/${account.clientId}`;
+  const accountPath = (account: Account) => `/orgs/${server.credentials.orgId}/serviceAccounts/${account.clientId}`;
   before(async () => {
     server = await startTestServer({ clock: new TestClock(START) });
   });
@@ -541,19 +557,24 @@ describe('a token stops working at its next use when…', () => {
     const account = await createAccount(server, ['ORG_MEMBER']);
     const token = await accessToken(server.origin, account);
     await works(token);
-    assert.equal((await server.client.delete(accountPath(account))).status, 204);
+    assert.equal((await accountRequest(server.client, 'DELETE', accountPath(account))).status, 204);
     assertChallenge(await withToken(server.origin, token, 'GET', orgPath()));
   });
 
   test('…the secret it was minted with is deleted (tokens of the other secret still work)', async () => {
     const account = await createAccount(server, ['ORG_MEMBER']);
-    const second = await server.client.post(`${accountPath(account)}/secrets`, { secretExpiresAfterHours: 24 });
+    const second = await accountRequest(server.client, 'POST', `${accountPath(account)}/secrets`, {
+      secretExpiresAfterHours: 24,
+    });
     assert.equal(second.status, 201, second.text);
     const first = await accessToken(server.origin, account);
     const other = await accessToken(server.origin, account, second.json().secret);
     assert.equal(claimsOf(other).sid, second.json().id);
     await works(first);
-    assert.equal((await server.client.delete(`${accountPath(account)}/secrets/${account.secretId}`)).status, 204);
+    assert.equal(
+      (await accountRequest(server.client, 'DELETE', `${accountPath(account)}/secrets/${account.secretId}`)).status,
+      204,
+    );
     assertChallenge(await withToken(server.origin, first, 'GET', orgPath()));
     await works(other, 'the other secret');
   });
@@ -745,7 +766,7 @@ describe('every instance of a deployment honours its tokens (two Authorities ove
   after(() => deployment.close());
 
   async function createOn(): Promise<Account> {
-    const response = await owner.post(`/api/atlas/v1.0/orgs/${orgId}/serviceAccounts`, {
+    const response = await accountRequest(owner, 'POST', `/orgs/${orgId}/serviceAccounts`, {
       name: 'shared',
       description: 'two instances',
       roles: ['ORG_MEMBER'],
@@ -789,7 +810,10 @@ describe('every instance of a deployment honours its tokens (two Authorities ove
     assertChallenge(await withToken(a.origin, token, 'GET', `/api/atlas/v1.0/orgs/${orgId}`));
     const next = await accessToken(b.origin, account);
     assert.equal((await withToken(b.origin, next, 'GET', `/api/atlas/v1.0/orgs/${orgId}`)).status, 200);
-    assert.equal((await owner.delete(`/api/atlas/v1.0/orgs/${orgId}/serviceAccounts/${account.clientId}`)).status, 204);
+    assert.equal(
+      (await accountRequest(owner, 'DELETE', `/orgs/${orgId}/serviceAccounts/${account.clientId}`)).status,
+      204,
+    );
     assertChallenge(await withToken(b.origin, next, 'GET', `/api/atlas/v1.0/orgs/${orgId}`));
   });
 });

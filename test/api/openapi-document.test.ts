@@ -5,7 +5,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { DatabaseUserCreate } from '../../src/api/schemas/database-users.js';
 import { type Operation, REQUIRED_ROLES } from '../../src/authority/required-roles.js';
-import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
+import { startTestServer, type TestServer, V1, V2 } from '../helpers/server.js';
 
 /**
  * The OpenAPI 3 document at GET /api/openapi.json (docs/compatibility.md "Atlas
@@ -20,8 +20,12 @@ import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
  * media type, live requests check that the server answers with it.
  */
 
-const V2 = '/api/atlas/v2';
 const VERSIONED = 'application/vnd.atlas.2023-01-01+json';
+/** Atlas has service accounts only in v2, as resource version 2024-08-05. */
+const SERVICE_ACCOUNTS_VERSIONED = 'application/vnd.atlas.2024-08-05+json';
+const isServiceAccountPath = (path: string) => path.includes('/serviceAccounts');
+/** The versioned media type a v2 path's operations answer with. */
+const versionedTypeOf = (path: string) => (isServiceAccountPath(path) ? SERVICE_ACCOUNTS_VERSIONED : VERSIONED);
 const API_ERROR_REF = '#/components/schemas/ApiError';
 const ERROR_STATUSES = ['400', '401', '403', '404', '429', '500'];
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -51,8 +55,9 @@ const SUCCESS: Record<Operation, number> = {
   createServiceAccountSecret: 201,
   deleteServiceAccountSecret: 204,
   listServiceAccountAccessListEntries: 200,
-  createServiceAccountAccessListEntries: 201,
+  createServiceAccountAccessListEntries: 200,
   deleteServiceAccountAccessListEntry: 204,
+  listServiceAccountProjects: 200,
   listProjects: 200,
   createProject: 200,
   getProject: 200,
@@ -74,11 +79,20 @@ const SUCCESS: Record<Operation, number> = {
   getProjectEvent: 200,
   listProjectApiKeys: 200,
   createProjectApiKey: 200,
+  addProjectApiKey: 204,
   assignProjectApiKey: 200,
   removeProjectApiKey: 204,
   listProjectServiceAccounts: 200,
-  assignProjectServiceAccount: 200,
+  getProjectServiceAccount: 200,
+  createProjectServiceAccount: 201,
+  updateProjectServiceAccount: 200,
+  addProjectServiceAccount: 200,
   removeProjectServiceAccount: 204,
+  createProjectServiceAccountSecret: 201,
+  deleteProjectServiceAccountSecret: 204,
+  listProjectServiceAccountAccessList: 200,
+  createProjectServiceAccountAccessList: 200,
+  deleteProjectServiceAccountAccessListEntry: 204,
   listDatabaseUsers: 200,
   getDatabaseUser: 200,
   createDatabaseUser: 201,
@@ -563,7 +577,9 @@ after(() => server.close());
 
 const routes = [...server.app.atlasRoutes];
 /** `/x/:id` as the document writes it: `/x/{id}`. */
-const templated = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+/** A route template (`:name`, `:name(regex)`, `::` a literal colon) as an OpenAPI path. */
+const templated = (url: string) =>
+  url.replace(/::|:([A-Za-z0-9_]+)(\([^)]*\))?/g, (_match, name?: string) => (name === undefined ? ':' : `{${name}}`));
 const atlasOperations = () => operationsOf(document).filter(({ path }) => path.startsWith('/api/atlas/'));
 const isV2 = (path: string) => path.startsWith(`${V2}/`);
 const isExtensionPath = (path: string) => path.includes('/userSecurity/managedX509/');
@@ -696,16 +712,18 @@ describe('the routes', () => {
     );
   });
 
-  test('v2 documents exactly the operations of v1.0', () => {
-    const strip = (prefix: string) =>
+  test('v2 documents the operations of v1.0 and the service accounts, which v1.0 has not', () => {
+    const strip = (prefix: string, accounts: boolean) =>
       atlasOperations()
-        .filter(({ path }) => path.startsWith(`${prefix}/`))
+        .filter(({ path }) => path.startsWith(`${prefix}/`) && isServiceAccountPath(path) === accounts)
         .map(
           ({ method, path, operation }) => `${method} ${path.slice(prefix.length)} ${operation['x-dbcerts-operation']}`,
         )
         .sort();
-    assert.ok(strip(V1).length >= Object.keys(REQUIRED_ROLES).length);
-    assert.deepEqual(strip(V2), strip(V1));
+    assert.deepEqual(strip(V1, true), []);
+    assert.ok(strip(V2, true).length >= 22);
+    assert.ok(strip(V1, false).length + strip(V2, true).length >= Object.keys(REQUIRED_ROLES).length);
+    assert.deepEqual(strip(V2, false), strip(V1, false));
   });
 });
 
@@ -819,13 +837,14 @@ describe('responses', () => {
     assert.deepEqual(problems, []);
   });
 
-  test('v2 success responses use application/vnd.atlas.2023-01-01+json, v1.0 ones application/json', () => {
+  test('v2 success responses use their operation’s versioned type (2023-01-01; service accounts 2024-08-05), v1.0 ones application/json', () => {
     const problems: string[] = [];
     for (const entry of atlasOperations()) {
+      const versioned = versionedTypeOf(entry.path);
       for (const [status, response] of Object.entries<Json>(entry.operation.responses ?? {})) {
         if (!/^2/.test(status) || response.content === undefined) continue;
         const types = Object.keys(response.content);
-        const json = isV2(entry.path) ? VERSIONED : 'application/json';
+        const json = isV2(entry.path) ? versioned : 'application/json';
         const other = isV2(entry.path) ? 'application/json' : VERSIONED;
         // The CA and CRL extensions keep their PEM/DER types (checked live below).
         if (types.includes(other)) problems.push(`${where(entry)} ${status}: ${types.join(', ')}`);
@@ -836,9 +855,9 @@ describe('responses', () => {
       // v2 request bodies: the versioned type and application/json, one schema.
       const request = entry.operation.requestBody?.content as Json | undefined;
       if (request && isV2(entry.path)) {
-        if (!isDeepStrictEqual(Object.keys(request).sort(), ['application/json', VERSIONED].sort())) {
+        if (!isDeepStrictEqual(Object.keys(request).sort(), ['application/json', versioned].sort())) {
           problems.push(`${where(entry)} request: ${Object.keys(request).join(', ')}`);
-        } else if (!isDeepStrictEqual(request[VERSIONED], request['application/json'])) {
+        } else if (!isDeepStrictEqual(request[versioned], request['application/json'])) {
           problems.push(`${where(entry)} request: two different schemas`);
         }
       }
@@ -876,7 +895,7 @@ describe('responses', () => {
       if (names.some((name) => params[name] === undefined)) continue;
       const path = route.url.replace(/:([A-Za-z0-9_]+)/g, (_match, name: string) => encodeURIComponent(params[name]!));
       const response = await server.client.request(path, {
-        headers: route.url.startsWith(`${V2}/`) ? { accept: VERSIONED } : {},
+        headers: route.url.startsWith(`${V2}/`) ? { accept: versionedTypeOf(route.url) } : {},
       });
       checked++;
       const operation = document.paths[templated(route.url)].get as Json;

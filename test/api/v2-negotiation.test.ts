@@ -11,21 +11,24 @@ import {
   UNAUTHORIZED_BODY,
   usernameNotFound,
 } from '../helpers/atlas-assert.js';
+import { negotiateVersion } from '../../src/api/plugins/versioned-media-types.js';
 import { type ApiResponse, authorizationHeader, parseChallenge, send } from '../helpers/digest-client.js';
 import { headerValues, raw, type RawResponse } from '../helpers/raw-http.js';
-import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
+import { startTestServer, storeSnapshot, type TestServer, V1, V2 } from '../helpers/server.js';
 
 /**
  * Atlas v2's dialect (shared/spec/atlas-api.md §2, docs/compatibility.md "Atlas
- * Administration API v2"): the `Accept` version date is negotiated after authentication
- * (newest resource version on or before the date; only 2023-01-01 exists), a bad or
- * missing one answers Atlas' captured 406 body; successes carry the versioned media type
+ * Administration API v2"): the `Accept` version date is negotiated after authentication,
+ * per operation (its newest resource version on or before the date: 2023-01-01 for most,
+ * 2024-08-05 for service accounts), a bad or missing one, or one before the operation's
+ * first version, answers Atlas' captured 406 body; successes carry the chosen versioned type
  * (the raw PEM of POST certs included), errors stay application/json; request bodies may
- * use either type; schema 400s carry `badRequestDetail` on v2 only; and both versions
- * serve the same data, each linking to its own prefix.
+ * use either type; schema 400s carry `badRequestDetail` on v2 only; both versions
+ * serve the same data, each linking to its own prefix; a served path with another method
+ * is 405; and no answer carries `Deprecation`/`Sunset` (no served operation has a
+ * deprecated version).
  */
 
-const V2 = '/api/atlas/v2';
 const VERSIONED = 'application/vnd.atlas.2023-01-01+json';
 const NOT_ACCEPTABLE =
   '{"detail":"Invalid accept header or version date.","error":406,"errorCode":"INVALID_VERSION_DATE","parameters":[],"reason":"Not Acceptable"}';
@@ -501,5 +504,146 @@ describe('the same data through both versions', () => {
     assert.equal(deleted.status, 204, deleted.text);
     assert.equal(deleted.text, '');
     assertAtlasError(await server.client.get(userPath(V1, body.username)), usernameNotFound(body.username));
+  });
+});
+
+// --- versions per operation -------------------------------------------------------------
+
+describe('resource versions are per operation', () => {
+  const SERVICE_ACCOUNTS = 'application/vnd.atlas.2024-08-05+json';
+  const accountsPath = `${V2}/orgs/${server.credentials.orgId}/serviceAccounts`;
+
+  test('negotiateVersion: the newest version of the operation on or before the date asked', () => {
+    const versions = ['2023-01-01', '2024-08-05'] as const;
+    for (const [accept, expected] of [
+      ['application/vnd.atlas.2023-01-01+json', '2023-01-01'],
+      ['application/vnd.atlas.2024-08-04+json', '2023-01-01'],
+      ['application/vnd.atlas.2024-08-05+json', '2024-08-05'],
+      ['application/vnd.atlas.2025-03-12+json', '2024-08-05'],
+      ['application/vnd.atlas.2022-12-31+json', undefined],
+      ['application/vnd.atlas.2022-12-31+json, application/vnd.atlas.2024-09-01+json', '2024-08-05'],
+      ['application/json', undefined],
+      [undefined, undefined],
+    ] as const) {
+      assert.equal(negotiateVersion(accept, versions), expected, accept);
+    }
+    assert.equal(negotiateVersion('application/vnd.atlas.2024-08-04+json', ['2024-08-05']), undefined);
+    assert.equal(negotiateVersion('application/vnd.atlas.2099-01-01+json', ['2024-08-05']), '2024-08-05');
+  });
+
+  test('one Accept date, two operations: each answers as its own newest version on or before it', async () => {
+    for (const accept of ['application/vnd.atlas.2024-08-05+json', 'application/vnd.atlas.2025-03-12+json']) {
+      const group = await withAccept(groupPath(V2), accept);
+      assert.equal(group.status, 200, group.text);
+      assert.equal(contentType(group), VERSIONED, accept);
+      const accounts = await withAccept(accountsPath, accept);
+      assert.equal(accounts.status, 200, accounts.text);
+      assert.equal(contentType(accounts), SERVICE_ACCOUNTS, accept);
+      assert.deepEqual(accounts.json().links, [
+        { href: `${server.origin}${accountsPath}?pageNum=1&itemsPerPage=100`, rel: 'self' },
+      ]);
+    }
+  });
+
+  test('service accounts have no version before 2024-08-05: 406, Atlas’ body, even on a write; store unchanged', async () => {
+    const before = await storeSnapshot(server.store);
+    const body = { description: 'too early', name: 'too early', roles: ['ORG_MEMBER'], secretExpiresAfterHours: 8 };
+    for (const accept of [VERSIONED, 'application/vnd.atlas.2024-08-04+json', 'application/json']) {
+      assertNotAcceptable(await withAccept(accountsPath, accept), `GET with ${accept}`);
+      assertNotAcceptable(await withAccept(accountsPath, accept, { method: 'POST', body }), `POST with ${accept}`);
+    }
+    assertNotAcceptable(await rawDigest('GET', accountsPath), 'no Accept');
+    assert.equal(await storeSnapshot(server.store), before);
+  });
+
+  test('a list naming 2023-01-01 first: for service accounts the first type that resolves is the later one', async () => {
+    const accept = `${VERSIONED}, ${SERVICE_ACCOUNTS}`;
+    const accounts = await withAccept(accountsPath, accept);
+    assert.equal(accounts.status, 200, accounts.text);
+    assert.equal(contentType(accounts), SERVICE_ACCOUNTS);
+    const group = await withAccept(groupPath(V2), accept);
+    assert.equal(group.status, 200, group.text);
+    assert.equal(contentType(group), VERSIONED);
+  });
+
+  test('no credentials on a service-account route with a version it lacks: the Digest 401 challenge, not 406', async () => {
+    const response = await raw(server.origin, 'GET', accountsPath, { headers: { accept: VERSIONED } });
+    assert.equal(response.status, 401, response.text);
+    assert.equal(response.text, UNAUTHORIZED_BODY);
+    assert.equal(parseChallenge(headerValues(response, 'www-authenticate')[0] ?? null).realm, 'MMS Public API');
+  });
+});
+
+// --- methods ----------------------------------------------------------------------------
+
+describe('a served path with another method: 405 under v2, after authentication', () => {
+  const METHOD_NOT_ALLOWED = (method: string, path: string) =>
+    atlasError(405, 'METHOD_NOT_ALLOWED', `Method ${method} is not allowed on resource ${path}.`, [method, path]);
+
+  test('PUT on userSecurity, DELETE on the users list, POST on an account: 405, Allow, whatever the Accept', async () => {
+    const account = `${V2}/orgs/${server.credentials.orgId}/serviceAccounts/mdb_sa_id_000000000000000000000000`;
+    for (const [method, path, allow] of [
+      ['PUT', `${groupPath(V2)}/userSecurity`, 'GET, PATCH'],
+      ['DELETE', usersPath(V2), 'GET, POST'],
+      ['POST', account, 'DELETE, GET, PATCH'],
+    ] as const) {
+      for (const accept of [VERSIONED, 'application/vnd.atlas.2024-08-05+json', 'application/json']) {
+        const response = await withAccept(path, accept, { method, body: {} });
+        assertAtlasError(response, METHOD_NOT_ALLOWED(method, path), `${method} ${path} (${accept})`);
+        assert.equal(response.headers.get('allow'), allow, `${method} ${path}`);
+        assert.match(contentType(response), /^application\/json/);
+      }
+    }
+  });
+
+  test('without credentials: the Digest 401 challenge, not 405', async () => {
+    const response = await raw(server.origin, 'PUT', `${groupPath(V2)}/userSecurity`, {
+      headers: { accept: VERSIONED, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(response.status, 401, response.text);
+    assert.equal(response.text, UNAUTHORIZED_BODY);
+    assert.equal(headerValues(response, 'allow').length, 0);
+  });
+
+  test('an unknown path stays 404 RESOURCE_NOT_FOUND, with no Allow', async () => {
+    const path = `${groupPath(V2)}/clusters`;
+    const response = await v2(path, { method: 'PUT', body: {} });
+    assertAtlasError(
+      response,
+      atlasError(404, 'RESOURCE_NOT_FOUND', `Cannot find resource ${path}.`, [path]),
+      `PUT ${path}`,
+    );
+    assert.equal(response.headers.get('allow'), null);
+  });
+});
+
+// --- deprecation ------------------------------------------------------------------------
+
+describe('Deprecation and Sunset', () => {
+  test('no operation dbcerts serves has a deprecated version: no answer carries either header', async () => {
+    const orgId = server.credentials.orgId;
+    const answers: Array<[string, ApiResponse]> = [
+      ['project', await v2(groupPath(V2))],
+      ['users', await v2(usersPath(V2))],
+      ['org keys', await v2(`${V2}/orgs/${orgId}/apiKeys`)],
+      ['project keys', await v2(`${groupPath(V2)}/apiKeys`)],
+      ['events', await v2(`${groupPath(V2)}/events`)],
+      [
+        'org accounts',
+        await withAccept(`${V2}/orgs/${orgId}/serviceAccounts`, 'application/vnd.atlas.2025-03-12+json'),
+      ],
+      [
+        'project accounts',
+        await withAccept(`${groupPath(V2)}/serviceAccounts`, 'application/vnd.atlas.2024-08-05+json'),
+      ],
+      ['v1.0 project', await server.client.get(groupPath(V1))],
+      ['refused version', await withAccept(groupPath(V2), 'application/vnd.atlas.2022-12-31+json')],
+    ];
+    for (const [label, response] of answers) {
+      assert.equal(response.status, label === 'refused version' ? 406 : 200, `${label}: ${response.text}`);
+      assert.equal(response.headers.get('deprecation'), null, label);
+      assert.equal(response.headers.get('sunset'), null, label);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { raw, type RawOptions, type RawResponse } from '../helpers/raw-http.js';
-import { type TestServer, V1 } from '../helpers/server.js';
+import { type TestServer, V1, V2 } from '../helpers/server.js';
 
 /** Test helpers for the web console: raw HTTP with cookies, signing in, and other identities. */
 
@@ -82,24 +82,33 @@ export async function createOrgKey(
   return { id: body.id, publicKey: body.publicKey, privateKey: body.privateKey };
 }
 
+/** The one version Atlas has of the service-account resources (v2 only). */
+export const SERVICE_ACCOUNT_ACCEPT = { accept: 'application/vnd.atlas.2024-08-05+json' };
+
 /** A service account (Organization Member) with these roles in the test project. */
 export async function createServiceAccount(
   server: TestServer,
   projectRoles: string[],
 ): Promise<{ clientId: string; secret: string; secretId: string }> {
   const { orgId, groupId } = server.credentials;
-  const created = await server.client.post(`${V1}/orgs/${orgId}/serviceAccounts`, {
-    name: 'console account',
-    description: 'signs in to the console',
-    roles: ['ORG_MEMBER'],
-    secretExpiresAfterHours: 24,
+  const created = await server.client.request(`${V2}/orgs/${orgId}/serviceAccounts`, {
+    method: 'POST',
+    headers: SERVICE_ACCOUNT_ACCEPT,
+    body: {
+      name: 'console account',
+      description: 'signs in to the console',
+      roles: ['ORG_MEMBER'],
+      secretExpiresAfterHours: 24,
+    },
   });
   if (created.status !== 201) throw new Error(`service account: ${created.status} ${created.text}`);
   const body = created.json();
-  const assigned = await server.client.patch(`${V1}/groups/${groupId}/serviceAccounts/${body.clientId}`, {
-    roles: projectRoles,
+  const invited = await server.client.request(`${V2}/groups/${groupId}/serviceAccounts/${body.clientId}:invite`, {
+    method: 'POST',
+    headers: SERVICE_ACCOUNT_ACCEPT,
+    body: { roles: projectRoles },
   });
-  if (assigned.status !== 200) throw new Error(`assign: ${assigned.status} ${assigned.text}`);
+  if (invited.status !== 200) throw new Error(`invite: ${invited.status} ${invited.text}`);
   return { clientId: body.clientId, secret: body.secrets[0].secret, secretId: body.secrets[0].id };
 }
 

@@ -16,6 +16,7 @@ export const REASONS: Readonly<Record<number, string>> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -94,6 +95,23 @@ export function assertAtlasError(response: AnyResponse, expected: ErrorExpectati
     response.text.startsWith('{"detail":'),
     message === undefined ? response.text : `${message}: ${response.text}`,
   );
+}
+
+/**
+ * A v2 error answer: exactly `expected` as `assertAtlasError` checks it, preceded (for a
+ * request a schema refused) by `badRequestDetail` naming the violations.
+ */
+export function assertV2AtlasError(response: AnyResponse, expected: ErrorExpectation, message?: string): void {
+  const { badRequestDetail, ...rest } = response.json();
+  if (badRequestDetail === undefined) return assertAtlasError(response, expected, message);
+  assert.equal(response.status, 400, message === undefined ? response.text : `${message}: ${response.text}`);
+  assert.ok(badRequestDetail.fields.length > 0, message);
+  for (const violation of badRequestDetail.fields) {
+    assert.deepEqual(Object.keys(violation), ['description', 'field'], message);
+  }
+  assert.ok(response.text.startsWith('{"badRequestDetail":'), message);
+  const text = JSON.stringify(rest);
+  assertAtlasError({ ...response, text, json: () => rest }, expected, message);
 }
 
 // The errors several test files expect, in Atlas' wording.

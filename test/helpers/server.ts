@@ -18,6 +18,7 @@ import { createPostgresDatabase, createTestDatabase, TEST_BACKEND, tableNames } 
 import { DigestClient } from './digest-client.js';
 
 export const V1 = '/api/atlas/v1.0';
+export const V2 = '/api/atlas/v2';
 
 export interface TestServerOptions {
   clock?: TestClock;

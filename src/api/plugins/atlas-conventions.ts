@@ -150,6 +150,9 @@ function validationError(
     case 'minItems':
       // An empty list where one entry at least is needed: the attribute, or the body itself.
       return field === '' ? new AtlasError('INVALID_JSON') : new AtlasError('MISSING_ATTRIBUTE', field);
+    case 'maxItems':
+      // More entries than one request may carry (an access list's POST): the body itself.
+      return field === '' ? new AtlasError('INVALID_JSON') : new AtlasError('INVALID_ATTRIBUTE', field);
     case 'type':
       return field === '' ? new AtlasError('INVALID_JSON') : new AtlasError('INVALID_JSON_ATTRIBUTE', field);
     case 'enum':
@@ -269,9 +272,13 @@ async function atlasConventions(app: FastifyInstance): Promise<void> {
     return sendError(request, reply, new AtlasError('UNEXPECTED_ERROR'));
   });
 
+  // A path that is served, with a method it is not served with: 405 and the methods it has.
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;
-    return sendError(request, reply, new AtlasError('RESOURCE_NOT_FOUND', path));
+    const allowed = request.server.methodsServedAt(path);
+    if (allowed.length === 0) return sendError(request, reply, new AtlasError('RESOURCE_NOT_FOUND', path));
+    reply.header('allow', allowed.join(', '));
+    return sendError(request, reply, new AtlasError('METHOD_NOT_ALLOWED', request.method, path));
   });
 }
 

@@ -3,7 +3,9 @@ import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
 import { RateLimitedError } from '../../authority/rate-limits.js';
 import { REQUIRED_ROLES, type Operation } from '../../authority/required-roles.js';
+import { templatePattern } from '../route-templates.js';
 import { toAtlasError } from './atlas-conventions.js';
+import { type ApiVersion, DEFAULT_VERSIONS } from './versioned-media-types.js';
 
 export interface AtlasRoute {
   method: string;
@@ -11,12 +13,16 @@ export interface AtlasRoute {
   operation: Operation;
   /** The OpenAPI operation id, where several routes perform one operation. */
   operationId?: string;
+  /** Its resource versions under v2 (meaningful for v2 routes only). */
+  versions: readonly ApiVersion[];
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Every /api/atlas route with the REQUIRED_ROLES operation it performs. */
     atlasRoutes: AtlasRoute[];
+    /** The methods the /api/atlas routes serve on a path (as requested, without its query). */
+    methodsServedAt(path: string): string[];
   }
 }
 
@@ -33,6 +39,12 @@ export interface GuardRailsOptions {
 async function guardRails(app: FastifyInstance, options: GuardRailsOptions): Promise<void> {
   const routes: AtlasRoute[] = [];
   app.decorate('atlasRoutes', routes);
+  let patterns: Array<{ method: string; pattern: RegExp }> | undefined;
+  app.decorate('methodsServedAt', (path: string) => {
+    patterns ??= routes.map((route) => ({ method: route.method, pattern: templatePattern(route.url) }));
+    const methods = patterns.filter(({ pattern }) => pattern.test(path)).map(({ method }) => method);
+    return [...new Set(methods)].sort();
+  });
 
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith(options.protectedPrefix)) return;
@@ -40,10 +52,11 @@ async function guardRails(app: FastifyInstance, options: GuardRailsOptions): Pro
     if (operation === undefined || !(operation in REQUIRED_ROLES)) {
       throw new Error(`route ${route.method} ${route.url} names no operation of REQUIRED_ROLES`);
     }
+    const versions = route.config?.versions ?? DEFAULT_VERSIONS;
     for (const method of [route.method].flat()) {
       const operationId = route.config?.operationId;
       if (method !== 'HEAD')
-        routes.push({ method, url: route.url, operation, ...(operationId ? { operationId } : {}) });
+        routes.push({ method, url: route.url, operation, versions, ...(operationId ? { operationId } : {}) });
     }
   });
 

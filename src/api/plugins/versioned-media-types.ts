@@ -2,8 +2,26 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AtlasError } from '../../domain/errors.js';
 
-/** The versions of the resources dbcerts serves: each has one, Atlas' 2023-01-01. */
-export const RESOURCE_VERSIONS = ['2023-01-01'] as const;
+/**
+ * A resource version of Atlas v2, `YYYY-MM-DD`. Atlas versions each operation on its own:
+ * most of what dbcerts serves has only the first release, 2023-01-01 (the v1.0
+ * contract); service accounts exist only as 2024-08-05.
+ */
+export type ApiVersion = '2023-01-01' | '2024-08-05';
+
+/** The versions of an operation that declares none. */
+export const DEFAULT_VERSIONS: readonly ApiVersion[] = ['2023-01-01'];
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The resource versions the operation has under v2, oldest first (default: DEFAULT_VERSIONS). */
+    versions?: readonly ApiVersion[];
+  }
+  interface FastifyRequest {
+    /** The resource version negotiated for a v2 request. */
+    atlasVersion?: ApiVersion;
+  }
+}
 
 const VERSIONED = /^application\/vnd\.atlas\.(\d{4})-(\d{2})-(\d{2})\+json$/;
 
@@ -14,10 +32,11 @@ function realDate(year: string, month: string, day: string): string | undefined 
 }
 
 /**
- * The version an `Accept` header asks for: the newest resource version dated on or
- * before the date it names (Atlas' rule), or undefined when it names none that exists.
+ * The version of an operation an `Accept` header asks for: the newest of `versions` dated
+ * on or before the date it names (Atlas' rule), or undefined when it names none that
+ * exists. In a list of media types the first versioned one that resolves wins.
  */
-export function negotiateVersion(accept: string | undefined): string | undefined {
+export function negotiateVersion(accept: string | undefined, versions: readonly ApiVersion[]): ApiVersion | undefined {
   if (!accept) return undefined;
   for (const range of accept.split(',')) {
     const mediaType = range.split(';')[0]!.trim().toLowerCase();
@@ -25,32 +44,27 @@ export function negotiateVersion(accept: string | undefined): string | undefined
     if (!match) continue;
     const asked = realDate(match[1]!, match[2]!, match[3]!);
     if (!asked) continue;
-    const chosen = [...RESOURCE_VERSIONS].reverse().find((version) => version <= asked);
+    const chosen = [...versions].reverse().find((version) => version <= asked);
     if (chosen) return chosen;
   }
   return undefined;
 }
 
-export function versionedMediaType(version: string): string {
+export function versionedMediaType(version: ApiVersion): string {
   return `application/vnd.atlas.${version}+json`;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The resource version negotiated for a v2 request. */
-    atlasVersion?: string;
-  }
 }
 
 /**
  * Atlas v2's dialect over the same handlers: the `Accept` header must name a version
- * date (406 INVALID_VERSION_DATE otherwise, after authentication), and successful JSON
- * answers — the raw PEM of POST certs included — carry the chosen versioned media type.
- * Errors stay application/json.
+ * date that resolves to a version of the route's operation (406 INVALID_VERSION_DATE
+ * otherwise, after authentication), and successful JSON answers — the raw PEM of POST
+ * certs included — carry the chosen versioned media type. Errors stay application/json.
+ * No operation dbcerts serves has a deprecated version in Atlas' specification, so no
+ * answer carries `Deprecation` or `Sunset` (docs/compatibility.md).
  */
 async function versionedMediaTypes(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    const version = negotiateVersion(request.headers.accept);
+    const version = negotiateVersion(request.headers.accept, request.routeOptions.config.versions ?? DEFAULT_VERSIONS);
     if (!version) throw new AtlasError('INVALID_VERSION_DATE');
     request.atlasVersion = version;
   });

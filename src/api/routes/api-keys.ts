@@ -161,7 +161,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
     async (request, reply) => {
       const page = pageRequest(request.query);
       const { orgId, apiUserId } = request.params;
-      const result = await apiKeys.listAccessList(request.principal, orgId, apiUserId, page);
+      const result = await apiKeys.listAccessList(request.principal, { orgId }, apiUserId, page);
       return sendPage(context, request, reply, page, result, (entry) =>
         accessListEntryView(context, request, ['orgs', orgId, 'apiKeys', apiUserId], entry),
       );
@@ -182,9 +182,9 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
     },
     async (request, reply) => {
       const { orgId, apiUserId } = request.params;
-      await apiKeys.addAccessListEntries(request.principal, orgId, apiUserId, request.body);
+      await apiKeys.addAccessListEntries(request.principal, { orgId }, apiUserId, request.body);
       const page = pageRequest(request.query);
-      const result = await apiKeys.listAccessList(request.principal, orgId, apiUserId, page);
+      const result = await apiKeys.listAccessList(request.principal, { orgId }, apiUserId, page);
       return sendPage(
         context,
         request,
@@ -223,7 +223,7 @@ export const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
     },
     async (request, reply) => {
       const { orgId, apiUserId, entry } = request.params;
-      await apiKeys.deleteAccessListEntry(request.principal, orgId, apiUserId, entry);
+      await apiKeys.deleteAccessListEntry(request.principal, { orgId }, apiUserId, entry);
       return reply.code(204).send(null);
     },
   );

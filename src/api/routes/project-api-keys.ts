@@ -4,9 +4,10 @@ import { sendAtlas } from '../plugins/atlas-conventions.js';
 import {
   ApiKeyUserDetails,
   PaginatedApiKey,
-  ProjectApiKeyAssign,
+  ProjectApiKeyAdd,
   ProjectApiKeyCreate,
   ProjectApiKeyParams,
+  ProjectApiKeyUpdate,
 } from '../schemas/api-keys.js';
 import { EnvelopeQuery, GroupIdParams, PageQuery, NoContent } from '../schemas/common.js';
 import { apiKeyView, newApiKeyView } from './api-keys.js';
@@ -49,6 +50,7 @@ export const projectApiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async 
     },
   );
 
+  // Atlas' UpdateApiKeyRoles: roles in the project (assigning the key), its description, or both.
   app.patch(
     '/groups/:groupId/apiKeys/:apiUserId',
     {
@@ -56,14 +58,33 @@ export const projectApiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async 
       schema: {
         params: ProjectApiKeyParams,
         querystring: EnvelopeQuery,
-        body: ProjectApiKeyAssign,
+        body: ProjectApiKeyUpdate,
         response: { 200: ApiKeyUserDetails },
       },
     },
     async (request, reply) => {
       const { groupId, apiUserId } = request.params;
-      const key = await apiKeys.assignProjectKey(request.principal, groupId, apiUserId, request.body.roles);
+      const key = await apiKeys.updateProjectKey(request.principal, groupId, apiUserId, request.body);
       return sendAtlas(request, reply, 200, apiKeyView(context, request, key, { onlyGroupId: groupId }));
+    },
+  );
+
+  // Atlas' AddProjectApiKey (Terraform, CloudFormation): the key in the project with exactly these roles.
+  app.post(
+    '/groups/:groupId/apiKeys/:apiUserId',
+    {
+      config: { operation: 'addProjectApiKey' },
+      schema: {
+        params: ProjectApiKeyParams,
+        querystring: EnvelopeQuery,
+        body: ProjectApiKeyAdd,
+        response: { 204: NoContent },
+      },
+    },
+    async (request, reply) => {
+      const { groupId, apiUserId } = request.params;
+      await apiKeys.addProjectKey(request.principal, groupId, apiUserId, request.body);
+      return reply.code(204).send(null);
     },
   );
 
