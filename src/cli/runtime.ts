@@ -16,6 +16,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   const store = await Store.open({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
     poolSize: config.poolSize,
     connectTimeoutMs: config.connectTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
