@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import type { Dialect } from './database.js';
 
 /**
@@ -348,10 +348,38 @@ class InCodeMigrations implements MigrationProvider {
   }
 }
 
-/** Brings the schema up to date; Kysely's migration lock makes concurrent starts safe. */
+/**
+ * Brings the schema up to date. On PostgreSQL Kysely runs the pending migrations in one
+ * transaction under its advisory lock. On SQLite it would run them statement by statement
+ * (it assumes no transactional DDL, which SQLite has): a crash or power cut between two
+ * would leave a schema no later start can migrate. So there they run in one transaction
+ * too, taken for writing at once so that another process starting meanwhile waits (the
+ * busy timeout) and then finds nothing left to do; and only when some are pending, so
+ * that opening an up-to-date store (a backup, `dbcerts crl` beside a running server)
+ * never takes the write lock.
+ */
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrations(dialect) });
-  const { error, results } = await migrator.migrateToLatest();
+  const provider = new InCodeMigrations(dialect);
+  let outcome: MigrationResultSet;
+  if (dialect === 'postgres') {
+    outcome = await new Migrator({ db, provider }).migrateToLatest();
+  } else {
+    const known = await new Migrator({ db, provider }).getMigrations();
+    if (known.every((migration) => migration.executedAt !== undefined)) return;
+    outcome = await db.connection().execute(async (connection) => {
+      await sql`begin immediate`.execute(connection);
+      try {
+        const result = await new Migrator({ db: connection, provider }).migrateToLatest();
+        const failed = result.error !== undefined || result.results?.some((entry) => entry.status === 'Error');
+        await sql.raw(failed ? 'rollback' : 'commit').execute(connection);
+        return result;
+      } catch (error) {
+        await sql`rollback`.execute(connection);
+        throw error;
+      }
+    });
+  }
+  const { error, results } = outcome;
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {
     const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
