@@ -17,7 +17,7 @@ import {
   WriteLedger,
   writeWorker,
 } from '../helpers/write-burst.js';
-import type { Credentials } from '../pg/instances.js';
+import { api, type Credentials, V1 } from '../pg/instances.js';
 
 /**
  * `dbcerts backup` while a server answers a burst of concurrent writes, twice; each
@@ -49,25 +49,38 @@ describe(`dbcerts backup in the middle of a burst of writes (${TEST_BACKEND})`, 
     stores.push(served);
     credentials = await served.bootstrap();
     const instance = await served.start();
+    // A project per worker: however fast the machine, none reaches Atlas' 100 users.
+    const groups = [credentials.groupId];
+    for (let index = 1; index < WORKERS; index++) {
+      const project = await api(instance.origin, credentials, `${V1}/groups`, {
+        method: 'POST',
+        body: { name: `burst-${index}`, orgId: credentials.orgId },
+      });
+      assert.equal(project.status, 200, project.text);
+      groups.push(project.json().id);
+    }
     let answered = 0;
     let stopped = false;
+    let ended = false;
     const answers = (count: number) =>
       new Promise<void>((resolve) => {
         const target = answered + count;
-        const poll = () => (answered >= target || stopped ? resolve() : setTimeout(poll, 5));
+        const poll = () => (answered >= target || ended ? resolve() : setTimeout(poll, 5));
         poll();
       });
-    const workers = Array.from({ length: WORKERS }, (_, index) =>
-      writeWorker({
-        origin: () => instance.origin,
-        credentials,
-        groupId: credentials.groupId,
-        name: `w${index}`,
-        ledger,
-        stop: () => stopped,
-        onAcknowledged: () => answered++,
-      }),
-    );
+    const workers = Promise.all(
+      groups.map((groupId, index) =>
+        writeWorker({
+          origin: () => instance.origin,
+          credentials,
+          groupId,
+          name: `w${index}`,
+          ledger,
+          stop: () => stopped,
+          onAcknowledged: () => answered++,
+        }),
+      ),
+    ).finally(() => (ended = true));
     const taken: Backup[] = [];
     try {
       await answers(20);
@@ -82,7 +95,7 @@ describe(`dbcerts backup in the middle of a burst of writes (${TEST_BACKEND})`, 
       }
     } finally {
       stopped = true;
-      await Promise.all(workers);
+      await workers;
     }
     assert.deepEqual(ledger.unexpected, []);
     for (const backup of taken) {

@@ -106,6 +106,8 @@ describe(
         );
       }
       await Promise.all(workers);
+      if (!killed)
+        throw new Error(`the burst ended before ${killAfter(round)} answers: ${ledger.unexpected.join('; ')}`);
       await killed;
     }
 
