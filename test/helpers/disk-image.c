@@ -433,6 +433,26 @@ int fdatasync(int fd) {
   return synced(fd, real_fdatasync);
 }
 
+/*
+ * The file no longer has its name: what descriptors still open on it write is no longer
+ * anything a cut could leave under that name.
+ */
+static void forget(struct image *image, int remove_files) {
+  for (int fd = 0; fd < MAX_FDS; fd++) {
+    if (watched[fd] == image) watched[fd] = NULL;
+  }
+  real_close(image->durable);
+  real_close(image->pending);
+  if (remove_files) {
+    char path[PATH_MAX];
+    image_path(path, image->name, "");
+    real_unlink(path);
+    image_path(path, image->name, ".pending");
+    real_unlink(path);
+  }
+  image->used = 0;
+}
+
 /* A renamed file keeps its image and its pending writes under the new name. */
 static void renamed(int old_dirfd, const char *old_path, int new_dirfd, const char *new_path) {
   char old_buffer[NAME_MAX + 1];
@@ -445,15 +465,8 @@ static void renamed(int old_dirfd, const char *old_path, int new_dirfd, const ch
   struct image *moved = old_name ? find_image(old_name) : NULL;
   char from[PATH_MAX];
   char to[PATH_MAX];
-  if (replaced && replaced != moved) {
-    /* Descriptors still open on the replaced file write to a file that no longer has a name. */
-    for (int fd = 0; fd < MAX_FDS; fd++) {
-      if (watched[fd] == replaced) watched[fd] = NULL;
-    }
-    real_close(replaced->durable);
-    real_close(replaced->pending);
-    replaced->used = 0;
-  }
+  /* The replaced file's image files are overwritten by the moved ones just below. */
+  if (replaced && replaced != moved) forget(replaced, moved == NULL);
   if (moved && new_name) {
     image_path(from, moved->name, "");
     image_path(to, new_name, "");
@@ -464,16 +477,7 @@ static void renamed(int old_dirfd, const char *old_path, int new_dirfd, const ch
     snprintf(moved->name, sizeof moved->name, "%s", new_name);
   } else if (moved) {
     /* Moved out of the watched directory: it is gone from there. */
-    image_path(from, moved->name, "");
-    real_unlink(from);
-    image_path(from, moved->name, ".pending");
-    real_unlink(from);
-    for (int fd = 0; fd < MAX_FDS; fd++) {
-      if (watched[fd] == moved) watched[fd] = NULL;
-    }
-    real_close(moved->durable);
-    real_close(moved->pending);
-    moved->used = 0;
+    forget(moved, 1);
   }
   pthread_mutex_unlock(&lock);
 }
@@ -498,19 +502,7 @@ int unlink(const char *path) {
   if (!name) return result;
   pthread_mutex_lock(&lock);
   struct image *image = find_image(name);
-  if (image) {
-    char file[PATH_MAX];
-    image_path(file, name, "");
-    real_unlink(file);
-    image_path(file, name, ".pending");
-    real_unlink(file);
-    for (int fd = 0; fd < MAX_FDS; fd++) {
-      if (watched[fd] == image) watched[fd] = NULL;
-    }
-    real_close(image->durable);
-    real_close(image->pending);
-    image->used = 0;
-  }
+  if (image) forget(image, 1);
   pthread_mutex_unlock(&lock);
   return result;
 }
