@@ -5,18 +5,28 @@
  * way Python `requests` does. Prints a Markdown section; `--write` appends it to
  * docs/benchmarks.md.
  *
- * `--only=references,issuance,listing` runs a subset (for working on one part).
+ * `--only=references,issuance,durability,listing` runs a subset (for working on one part).
  * `--database-url=postgres://…` (a role that may create databases) also runs issuance and
  * listing on PostgreSQL, each server on a database of its own, after the embedded store.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import {
+  appendFileSync,
+  closeSync,
+  fdatasyncSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import type { KeyAlgorithm } from '../src/pki/key-algorithms.js';
+import type { SqliteSynchronous } from '../src/store/database.js';
 import { type RunningServer, startDbcerts } from './dbcerts-server.js';
 import { DigestConnection, type LoadResult, type LoadSpec } from './load-generator.js';
 import { loadFromOtherProcess } from './process.js';
@@ -31,7 +41,9 @@ import {
 
 const V1 = '/api/atlas/v1.0';
 const only = new Set(
-  (process.argv.find((arg) => arg.startsWith('--only='))?.slice(7) ?? 'references,issuance,listing').split(','),
+  (process.argv.find((arg) => arg.startsWith('--only='))?.slice(7) ?? 'references,issuance,durability,listing').split(
+    ',',
+  ),
 );
 const POSTGRES_ADMIN_URL = process.argv.find((arg) => arg.startsWith('--database-url='))?.slice(15);
 const lines: string[] = [];
@@ -279,6 +291,99 @@ async function issuance(): Promise<IssuanceResults> {
     });
   }
   return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durability: what syncing every commit (synchronous=full, the default) costs against normal
+
+interface DurabilityRun {
+  mode: SqliteSynchronous;
+  concurrency: number;
+  result: LoadResult;
+}
+
+/** Rounds of both modes, in alternating order, so a noisy machine weighs on both alike. */
+const DURABILITY_ROUNDS = 5;
+const DURABILITY_LOADS = [
+  { concurrency: 16, requests: 3000 },
+  { concurrency: 1, requests: 600 },
+];
+
+async function durability(): Promise<DurabilityRun[]> {
+  const runs: DurabilityRun[] = [];
+  for (let round = 0; round < DURABILITY_ROUNDS; round++) {
+    const modes: SqliteSynchronous[] = round % 2 === 0 ? ['full', 'normal'] : ['normal', 'full'];
+    for (const mode of modes) {
+      progress(`durability: round ${round + 1} of ${DURABILITY_ROUNDS}, synchronous=${mode}`);
+      await withServer({ ...keyEnv('ec-p256', 'ec-p256'), DBCERTS_SQLITE_SYNCHRONOUS: mode }, async (server, admin) => {
+        await admin.createUser(server.credentials.groupId, 'first');
+        await admin.issue(server.credentials.groupId, 'first');
+        for (const { concurrency, requests } of DURABILITY_LOADS) {
+          const result = await postCerts(server, admin, `c${concurrency}`, requests, concurrency);
+          runs.push({ mode, concurrency, result });
+        }
+      });
+    }
+  }
+  return runs;
+}
+
+/** The latency of one 4 KiB write + fdatasync in a fresh file of the temporary directory (ms). */
+function fdatasyncMs(): number {
+  const dir = mkdtempSync(join(tmpdir(), 'dbcerts-bench-sync-'));
+  try {
+    const fd = openSync(join(dir, 'probe'), 'w');
+    const page = Buffer.alloc(4096, 1);
+    const count = 200;
+    const started = performance.now();
+    for (let index = 0; index < count; index++) {
+      writeSync(fd, page, 0, page.length, index * page.length);
+      fdatasyncSync(fd);
+    }
+    const elapsed = performance.now() - started;
+    closeSync(fd);
+    return elapsed / count;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+function describeDurability(runs: DurabilityRun[]): void {
+  say('| scenario | synchronous | certs/s per round | median certs/s | median p50 ms | median p99 ms |');
+  say('|---|---|---|---|---|---|');
+  const ratios: string[] = [];
+  for (const { concurrency } of DURABILITY_LOADS) {
+    const of = (mode: SqliteSynchronous) =>
+      runs.filter((run) => run.mode === mode && run.concurrency === concurrency).map((run) => run.result);
+    for (const mode of ['full', 'normal'] as const) {
+      const results = of(mode);
+      const failures = results.reduce((sum, result) => sum + result.failures, 0);
+      say(
+        `| P-256 key, P-256 CA, ${concurrency} concurrent | ${mode}${mode === 'full' ? ' (default)' : ''} | ` +
+          `${results.map((result) => fixed(result.perSecond)).join(', ')} | ${fixed(median(results.map((result) => result.perSecond)))} | ` +
+          `${fixed(median(results.map((result) => result.p50)), 1)} | ${fixed(median(results.map((result) => result.p99)), 1)} |` +
+          (failures ? ` ${failures} failed: ${results.find((result) => result.failures)?.firstFailure}` : ''),
+      );
+    }
+    // Paired by round (the two modes ran back to back), so drift of the machine cancels out.
+    const normal = of('normal');
+    const perRound = of('full').map((result, index) => result.perSecond / normal[index]!.perSecond);
+    ratios.push(
+      `${concurrency} concurrent ${fixed(median(perRound), 2)} (per round: ${perRound.map((ratio) => fixed(ratio, 2)).join(', ')})`,
+    );
+  }
+  say();
+  say(
+    `Throughput full ÷ normal, median of the rounds: ${ratios.join('; ')}. ` +
+      `One 4 KiB write + fdatasync in the temporary directory: ${fixed(fdatasyncMs(), 2)} ms; ` +
+      `load average ${loadavg()
+        .map((load) => fixed(load, 1))
+        .join(', ')}. With 16 concurrent requests group commit shares one sync among the commits that arrive ` +
+      "together; one at a time, every commit waits for its own. better-sqlite3 is synchronous: the sync holds the server's one thread.",
+  );
+  say();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,6 +638,15 @@ async function measureOnBackend(refs: references.ReferenceResults | undefined): 
     }
     if (issued.csr) say(loadRow('CSR (P-256) signed by a P-256 CA, 16 concurrent', issued.csr));
     say();
+  }
+
+  if (only.has('durability') && backend === EMBEDDED) {
+    const runs = await durability();
+    say(
+      '### Durability: `POST …/certs` with every commit synced (`--sqlite-synchronous full`, the default) and not (`normal`)',
+    );
+    say();
+    describeDurability(runs);
   }
 
   let stages: ListingStage[] = [];

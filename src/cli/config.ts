@@ -3,6 +3,7 @@ import { ATLAS_RATE_LIMITS, type RateLimitSettings } from '../authority/rate-lim
 import type { EndpointSet } from '../authority/required-roles.js';
 import type { BucketPolicy } from '../domain/rate-limit.js';
 import { isKeyAlgorithm, type KeyAlgorithm, KEY_ALGORITHMS } from '../pki/key-algorithms.js';
+import { isSqliteSynchronous, SQLITE_SYNCHRONOUS_MODES, type SqliteSynchronous } from '../store/database.js';
 
 /** Settings, from command-line flags first, then environment variables, then defaults. */
 export interface Config {
@@ -10,6 +11,8 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** The embedded store: acknowledge a commit once it is on the disk (`full`) or in the page cache (`normal`). */
+  sqliteSynchronous: SqliteSynchronous;
   keyAlgorithm: KeyAlgorithm;
   caKeyAlgorithm: KeyAlgorithm;
   publicUrl: string | undefined;
@@ -64,6 +67,15 @@ function keyPoolSizes(value: string | undefined): Partial<Record<KeyAlgorithm, n
     sizes[algorithm] = Number(size);
   }
   return sizes;
+}
+
+function sqliteSynchronous(value: string): SqliteSynchronous {
+  if (!isSqliteSynchronous(value)) {
+    throw new ConfigError(
+      `DBCERTS_SQLITE_SYNCHRONOUS (--sqlite-synchronous) must be ${SQLITE_SYNCHRONOUS_MODES.join(' or ')} (got ${value})`,
+    );
+  }
+  return value;
 }
 
 function positiveInteger(value: string, what: string): number {
@@ -121,6 +133,7 @@ export function loadConfig(flags: Flags): Config {
     port,
     dataDir: text(flags, 'data', 'DBCERTS_DATA_DIR', './data')!,
     databaseUrl: text(flags, 'database-url', 'DBCERTS_DATABASE_URL'),
+    sqliteSynchronous: sqliteSynchronous(text(flags, 'sqlite-synchronous', 'DBCERTS_SQLITE_SYNCHRONOUS', 'full')!),
     keyAlgorithm: keyAlgorithm(text(flags, 'key-algorithm', 'DBCERTS_KEY_ALGORITHM', 'rsa-4096')!, 'the key algorithm'),
     caKeyAlgorithm: keyAlgorithm(
       text(flags, 'ca-key-algorithm', 'DBCERTS_CA_KEY_ALGORITHM', 'rsa-4096')!,

@@ -1,5 +1,15 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { BootstrapCredentials } from '../authority/bootstrap.js';
 import { newMasterKey, parseMasterKey } from '../pki/secret-box.js';
 
@@ -8,11 +18,29 @@ import { newMasterKey, parseMasterKey } from '../pki/secret-box.js';
 export const MASTER_KEY_FILE = 'master.key';
 export const CREDENTIALS_FILE = 'credentials.json';
 
+/**
+ * Makes a file's content, and its name in its directory, survive an OS crash or power cut:
+ * without it a file written just before a cut can come back empty.
+ */
+export function syncToDisk(path: string): void {
+  for (const target of [path, dirname(path)]) {
+    const fd = openSync(target, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 function writePrivateFile(path: string, content: string): void {
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, content, { mode: 0o600 });
   chmodSync(temporary, 0o600);
+  // On the disk before it takes the name: a cut never leaves an empty file under it.
+  syncToDisk(temporary);
   renameSync(temporary, path);
+  syncToDisk(path);
 }
 
 export function ensureDataDir(dataDir: string): void {
@@ -37,6 +65,8 @@ export function loadMasterKey(dataDir: string): { key: Buffer; source: string } 
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadMasterKey(dataDir);
     throw error;
   }
+  // Secrets sealed with this key reach the disk at every commit: the key must be there first.
+  syncToDisk(path);
   return { key, source: path };
 }
 

@@ -32,6 +32,8 @@ Options (also as environment variables):
   --host H                 HOST (127.0.0.1)
   --data DIR               DBCERTS_DATA_DIR (./data)
   --database-url URL       DBCERTS_DATABASE_URL (postgres://…; default: embedded SQLite in DIR)
+  --sqlite-synchronous S   DBCERTS_SQLITE_SYNCHRONOUS (full: a commit is on the disk before it is answered;
+                           normal: faster, an OS crash or power cut may lose the last answered writes)
   --key-algorithm A        DBCERTS_KEY_ALGORITHM (rsa-4096 | rsa-3072 | rsa-2048 | ec-p256 | ec-p384)
   --ca-key-algorithm A     DBCERTS_CA_KEY_ALGORITHM (same values; rsa-4096)
   --public-url URL         DBCERTS_PUBLIC_URL (origin used in response links)
@@ -54,6 +56,7 @@ const OPTIONS = {
   host: { type: 'string' },
   data: { type: 'string' },
   'database-url': { type: 'string' },
+  'sqlite-synchronous': { type: 'string' },
   'key-algorithm': { type: 'string' },
   'ca-key-algorithm': { type: 'string' },
   'public-url': { type: 'string' },
@@ -81,6 +84,12 @@ const OPTIONS = {
 
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The weaker durability an operator chose is said where the store is named. */
+function durabilityNote(config: Config): string {
+  if (config.databaseUrl !== undefined || config.sqliteSynchronous === 'full') return '';
+  return ' (synchronous=normal: an OS crash or power cut may lose the last acknowledged writes)';
 }
 
 /**
@@ -155,7 +164,7 @@ function printBanner(
       `dbcerts: the MongoDB Atlas Administration API at ${origin}${ATLAS_V1_PREFIX} and ${origin}/api/atlas/v2`,
       `  OpenAPI:       ${origin}/api/openapi.json`,
       `  web console:   ${origin}/console (sign in with the API key below)`,
-      `  store:         ${storeLocation}`,
+      `  store:         ${storeLocation}${durabilityNote(config)}`,
       `  organization:  ${credentials.orgId}`,
       `  project:       ${credentials.groupId}`,
       `  API key:       ${credentials.publicKey} (org owner; ${created ? `new, saved in ${file}` : `in ${credentialsPath}`}, mode 0600)`,

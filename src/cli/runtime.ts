@@ -25,6 +25,7 @@ export async function openRuntime(config: Config, worker: WorkerRuntimeOptions =
   const store = await Store.open({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
     poolSize: worker.poolSize ?? config.poolSize,
     connectTimeoutMs: config.connectTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,

@@ -18,12 +18,13 @@ import {
   writeAll,
 } from '../store/transfer.js';
 import { type Config, ConfigError } from './config.js';
-import { loadMasterKey } from './files.js';
+import { loadMasterKey, syncToDisk } from './files.js';
 
 function openStore(config: Config, databaseUrl = config.databaseUrl): Promise<Store> {
   return Store.open({
     databaseUrl,
     dataDir: config.dataDir,
+    sqliteSynchronous: config.sqliteSynchronous,
     poolSize: config.poolSize,
     connectTimeoutMs: config.connectTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
@@ -60,6 +61,8 @@ export async function backup(config: Config, out: string): Promise<Record<string
     await once(file, 'close');
     await store.close();
   }
+  // Reported as written only once it would survive a power cut.
+  syncToDisk(out);
   return counts;
 }
 

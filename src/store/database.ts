@@ -7,10 +7,25 @@ import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
+/**
+ * When the embedded store acknowledges a commit: `full` once the write-ahead log is on the
+ * disk (fsync per commit; with group commit, one per group of concurrent writes);
+ * `normal` as soon as it is in the OS's page cache, synced only at checkpoints, so an OS
+ * crash or power cut can lose the last acknowledged writes (never corrupt the file).
+ */
+export const SQLITE_SYNCHRONOUS_MODES = ['full', 'normal'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS_MODES)[number];
+
+export function isSqliteSynchronous(value: string): value is SqliteSynchronous {
+  return (SQLITE_SYNCHRONOUS_MODES as readonly string[]).includes(value);
+}
+
 export interface DatabaseOptions {
   /** `postgres://…` selects PostgreSQL; absent, the embedded SQLite file under `dataDir`. */
   databaseUrl?: string | undefined;
   dataDir: string;
+  /** SQLite: when a commit counts as done (default `full`: on the disk). */
+  sqliteSynchronous?: SqliteSynchronous;
   /** PostgreSQL: connections per instance (default 10). */
   poolSize?: number;
   /** PostgreSQL: how long to wait for a connection before giving up (ms, default 5000). */
@@ -113,14 +128,15 @@ function sqliteRowReader(file: string): { readRows: RowReader; close(): void } {
   };
 }
 
-function openSqlite(dataDir: string): OpenedDatabase {
+function openSqlite(dataDir: string, synchronous: SqliteSynchronous): OpenedDatabase {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, SQLITE_FILE_NAME);
   const sqlite = new SqliteDatabase(file);
   sqlite.pragma('journal_mode = WAL');
-  // WAL + NORMAL is durable against process crashes; only an OS crash can drop the
-  // last transactions, never corrupt the file.
-  sqlite.pragma('synchronous = NORMAL');
+  // A certificate handed out must outlive a power cut (else its key is in the wild and the
+  // inventory, the CRL and revocation no longer know it): FULL syncs the WAL before each
+  // commit returns. NORMAL only survives process crashes.
+  sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   // 32 MiB of page cache (the default is 2): the list indexes of a million certificates stay in memory.
@@ -200,7 +216,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenedData
   const url = options.databaseUrl;
   if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   if (url) throw new Error(`unsupported database URL (expected postgres://…): ${url.split(':')[0]}:…`);
-  return openSqlite(options.dataDir);
+  return openSqlite(options.dataDir, options.sqliteSynchronous ?? 'full');
 }
 
 /** True for a unique or primary-key violation, on either engine. */

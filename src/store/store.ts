@@ -148,10 +148,17 @@ interface QueuedWork {
 
 /**
  * Group commit for the embedded store. SQLite has one writer, and most of a small write
- * transaction's cost is its commit; so transactions that arrive while another one runs are
- * run together in the next database transaction, each inside its own savepoint, and
- * committed once. A work that fails rolls back to its savepoint alone; a failed commit
- * fails all of them. Each caller is answered only after the commit.
+ * transaction's cost is its commit (an fsync, with synchronous=FULL); so transactions that
+ * arrive while another one runs are run together in the next database transaction, each
+ * inside its own savepoint, and committed once. A work that fails rolls back to its
+ * savepoint alone; a failed commit fails all of them. Each caller is answered only after
+ * the commit.
+ *
+ * better-sqlite3 is synchronous: a transaction, its commit included, runs to its end
+ * without letting another request take a step. Each batch therefore starts one turn of the
+ * event loop after it is due (setImmediate), so that the requests whose I/O completed in
+ * that turn join it; started at once, nearly every batch held one work, and each paid its
+ * own fsync.
  */
 class GroupCommit {
   #queue: QueuedWork[] = [];
@@ -173,6 +180,7 @@ class GroupCommit {
     this.#draining = true;
     try {
       while (this.#queue.length > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = this.#queue;
         this.#queue = [];
         const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];

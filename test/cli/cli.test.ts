@@ -118,6 +118,13 @@ async function serve(args: string[], env: Record<string, string>): Promise<Serve
   };
 }
 
+function storeLine(served: Served): string | undefined {
+  return served
+    .stdout()
+    .split('\n')
+    .find((line) => line.startsWith('  store:'));
+}
+
 /** Runs the banner's two lines in a shell, exactly as a user would paste them. */
 async function pasteBanner(banner: Banner): Promise<Outcome> {
   return runCommand('bash', ['-c', `set -e\n${banner.exportLine}\n${banner.curlLine} --silent --show-error --fail`]);
@@ -273,6 +280,8 @@ describe('serve', () => {
       assert.match(served.stdout(), new RegExp(`^ {2}organization: +[0-9a-f]{24}$`, 'm'));
       assert.match(served.stdout(), new RegExp(`^ {2}project: +${banner.groupId}$`, 'm'));
       assert.match(served.stdout(), new RegExp(`^ {2}API key: +${banner.publicKey} `, 'm'));
+      // The default durability needs no word: a commit is on the disk before it is answered.
+      assert.equal(storeLine(served), `  store:         ${join(dir, 'dbcerts.sqlite')}`);
       assert.equal(
         banner.curlLine,
         `curl --user "$PUB:$PRIV" --digest 'http://127.0.0.1:${port}/api/atlas/v1.0/groups/'"$GROUP/databaseUsers?pretty=true"`,
@@ -318,6 +327,28 @@ describe('serve', () => {
       assert.deepEqual(result, { code: 0, signal: null });
     } finally {
       if (!stopped) await served.stop();
+    }
+  });
+
+  test('--sqlite-synchronous normal, or DBCERTS_SQLITE_SYNCHRONOUS=normal: the banner says what it risks', async () => {
+    for (const [args, env] of [
+      [['--sqlite-synchronous', 'normal'], {}],
+      [[], { DBCERTS_SQLITE_SYNCHRONOUS: 'normal' }],
+    ] as const) {
+      const port = await freePort();
+      const served = await serve(['--port', String(port), '--host', '127.0.0.1', '--data', dir, ...args], {
+        ...FAST_KEYS,
+        ...env,
+      });
+      try {
+        assert.equal(
+          storeLine(served),
+          `  store:         ${join(dir, 'dbcerts.sqlite')} ` +
+            '(synchronous=normal: an OS crash or power cut may lose the last acknowledged writes)',
+        );
+      } finally {
+        await served.stop();
+      }
     }
   });
 
@@ -488,6 +519,27 @@ describe('failures', () => {
     const concurrency = await dbcerts(['serve', '--data', fresh], { DBCERTS_KEY_POOL_CONCURRENCY: '0' });
     assert.equal(concurrency.code, 2);
     assert.match(concurrency.stderr, /^dbcerts: [^\n]*key pool concurrency[^\n]*\n$/);
+    assert.equal(existsSync(fresh), false);
+  });
+
+  test('an invalid --sqlite-synchronous / DBCERTS_SQLITE_SYNCHRONOUS: exit code 2 naming the choices', async () => {
+    const fresh = newDataDir();
+    const flag = await dbcerts(['serve', '--data', fresh, '--sqlite-synchronous', 'off']);
+    assert.equal(flag.code, 2);
+    assert.equal(flag.stdout, '');
+    assert.equal(
+      flag.stderr,
+      'dbcerts: DBCERTS_SQLITE_SYNCHRONOUS (--sqlite-synchronous) must be full or normal (got off)\n',
+    );
+    const env = await dbcerts(['backup', '--out', join(fresh, 'backup.jsonl'), '--data', fresh], {
+      DBCERTS_SQLITE_SYNCHRONOUS: 'FULL',
+    });
+    assert.equal(env.code, 2);
+    assert.equal(
+      env.stderr,
+      'dbcerts: DBCERTS_SQLITE_SYNCHRONOUS (--sqlite-synchronous) must be full or normal (got FULL)\n',
+    );
+    // Refused before anything was written.
     assert.equal(existsSync(fresh), false);
   });
 

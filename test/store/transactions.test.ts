@@ -93,4 +93,36 @@ describe(`concurrent transactions (${TEST_BACKEND})`, () => {
       assert.deepEqual(results, [undefined, ...Array.from({ length: 19 }, (_unused, index) => String(index))]);
     },
   );
+
+  test(
+    'group commit: transactions asked for in one turn of the event loop, from separate callbacks, share one commit',
+    { skip: !oneWriter },
+    async () => {
+      // A second connection sees a write only once it is committed: inside one group, the
+      // later works still find the earlier ones' rows uncommitted.
+      const other = await Store.open({ dataDir });
+      try {
+        const seen = await Promise.all(
+          Array.from(
+            { length: 5 },
+            (_unused, index) =>
+              new Promise<string | undefined>((resolve, reject) =>
+                setImmediate(() =>
+                  store
+                    .transaction(async (repositories) => {
+                      await repositories.settings.insert(`turn-${index}`, String(index));
+                      return index === 0 ? undefined : other.settings.get('turn-0');
+                    })
+                    .then(resolve, reject),
+                ),
+              ),
+          ),
+        );
+        assert.deepEqual(seen, [undefined, undefined, undefined, undefined, undefined]);
+        assert.equal(await other.settings.get('turn-4'), '4');
+      } finally {
+        await other.close();
+      }
+    },
+  );
 });
