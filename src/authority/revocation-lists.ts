@@ -2,7 +2,7 @@ import { AtlasError } from '../domain/errors.js';
 import { isObjectId } from '../domain/ids.js';
 import { CRL_VALIDITY_MS, isRevocationReason } from '../domain/revocation.js';
 import { truncateToSecond } from '../domain/validity.js';
-import { createCrl, crlPem } from '../pki/crl.js';
+import { createCrl, crlPem, crlSerials } from '../pki/crl.js';
 import type { StoredCertificateAuthority } from '../store/repositories/certificates.js';
 import type { Store } from '../store/store.js';
 import { type AccessControl, existingProject } from './access.js';
@@ -12,10 +12,13 @@ import type { Principal } from './principal.js';
 
 /**
  * Certificate revocation lists, one per CA. A CRL is reissued on every revocation and
- * whenever the stored one is half-way to its nextUpdate (or older than a revocation it
+ * whenever the stored one is half-way to its nextUpdate (or misses a revocation it
  * does not list yet), each time with the next CRL number, so the numbers only grow.
  */
 export class RevocationListService {
+  /** The serials each CA's latest CRL lists, by CRL number: read once per CRL, not per request. */
+  private readonly listed = new Map<string, { crlNumber: bigint; serials: Set<bigint> }>();
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -63,17 +66,29 @@ export class RevocationListService {
     });
   }
 
-  /** The CA's current CRL, reissued first if it is missing, half-way to expiry, or behind a revocation. */
+  /**
+   * The CA's current CRL, reissued first if it is missing, half-way to expiry, or misses a
+   * revocation. "Misses" compares serials, not times: a revocation stamped before the newest
+   * one listed can commit after that CRL was signed (concurrent revocations, or a process
+   * killed between a revocation's commit and its CRL).
+   */
   private async current(authority: StoredCertificateAuthority): Promise<Uint8Array> {
     const latest = await this.store.revocationLists.latest(authority.id);
-    const now = this.clock.now().getTime();
-    const behind =
-      latest === undefined ||
-      now >= latest.thisUpdate.getTime() + CRL_VALIDITY_MS / 2 ||
-      (await this.store.certificates.revokedByCa(authority.id, new Date(now))).some(
-        (entry) => latest.coversUntil === undefined || entry.revokedAt > latest.coversUntil,
-      );
-    return behind ? this.issue(authority) : latest.der;
+    const now = this.clock.now();
+    if (latest === undefined || now.getTime() >= latest.thisUpdate.getTime() + CRL_VALIDITY_MS / 2) {
+      return this.issue(authority);
+    }
+    const listed = this.serialsListedBy(authority.id, latest.crlNumber, latest.der);
+    const revoked = await this.store.certificates.revokedByCa(authority.id, now);
+    return revoked.some((entry) => !listed.has(entry.serial)) ? this.issue(authority) : latest.der;
+  }
+
+  private serialsListedBy(caId: string, crlNumber: bigint, der: Uint8Array): Set<bigint> {
+    const cached = this.listed.get(caId);
+    if (cached?.crlNumber === crlNumber) return cached.serials;
+    const serials = crlSerials(der);
+    this.listed.set(caId, { crlNumber, serials });
+    return serials;
   }
 
   private async requireCa(groupId: string, caId: string): Promise<StoredCertificateAuthority> {

@@ -54,6 +54,12 @@ export async function createCrl(authority: CertificateAuthorityForSigning, reque
   return new Uint8Array(crl.rawData);
 }
 
+/** The serial numbers a CRL lists, read back from its DER. */
+export function crlSerials(der: Uint8Array): Set<bigint> {
+  const crl = new x509.X509Crl(der);
+  return new Set(crl.entries.map((entry) => BigInt(`0x${entry.serialNumber}`)));
+}
+
 export function crlPem(der: Uint8Array): string {
   return toPem('X509 CRL', der);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -40,6 +41,7 @@ declare const performance: any;
 declare const navigator: any;
 
 const CHROMIUM = '/usr/bin/chromium';
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENSHOTS = process.env.DBCERTS_SCREENSHOTS;
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -91,8 +93,37 @@ describe('the web console in Chromium', { timeout: 900_000 }, () => {
   const users = (project = groupId) => `${V1}/groups/${project}/databaseUsers`;
   const inventory = (project = groupId) => `${V1}/groups/${project}/userSecurity/managedX509/certs`;
 
-  /** A screenshot for the README, only when asked for (npm run screenshots). */
+  /**
+   * axe-core (WCAG 2 A and AA rules) finds nothing on the page as it is now, dialogs
+   * included: run wherever a screen is shown for the README or checked for a phone's width.
+   */
+  async function assertAccessible(target: Page, what: string): Promise<void> {
+    if (!(await target.evaluate(() => Boolean(window.axe)))) await target.addScriptTag({ content: AXE_SOURCE });
+    const violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> = await target.evaluate(
+      async () => {
+        const result = await window.axe.run(document, {
+          runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+        });
+        return result.violations.map((violation: any) => ({
+          id: violation.id,
+          help: violation.help,
+          nodes: violation.nodes.map((node: any) => ({ target: node.target })),
+        }));
+      },
+    );
+    assert.deepEqual(
+      violations.map(
+        (violation) =>
+          `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join('; ')})`,
+      ),
+      [],
+      `${what}: axe found violations`,
+    );
+  }
+
+  /** A screenshot for the README, only when asked for (npm run screenshots); axe checks the screen either way. */
   async function shot(target: Page, file: string, alt: string): Promise<void> {
+    await assertAccessible(target, alt);
     if (!SCREENSHOTS) return;
     await target.screenshot({ path: join(SCREENSHOTS, file), animations: 'disabled', caret: 'hide' });
     shots.push({ file, alt });
@@ -167,8 +198,9 @@ describe('the web console in Chromium', { timeout: 900_000 }, () => {
     return response.json().totalCount;
   }
 
-  /** The page fits its width: nothing to scroll sideways. */
+  /** The page fits its width: nothing to scroll sideways; and axe finds nothing on it. */
   async function assertNoOverflow(target: Page, what: string): Promise<void> {
+    await assertAccessible(target, what);
     const { scrollWidth, width } = await target.evaluate(() => ({
       scrollWidth: document.documentElement.scrollWidth,
       width: window.innerWidth,

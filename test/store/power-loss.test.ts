@@ -83,6 +83,10 @@ async function burstWithCuts(
     DBCERTS_CA_KEY_ALGORITHM: 'ec-p256',
     DBCERTS_LOG_LEVEL: 'warn',
     DBCERTS_RATE_LIMITS: 'off',
+    // disk-image.c keeps one process's view of the disk (its pending writes, its cut
+    // counter); with workers several processes write the files, each with a view of its
+    // own. Each worker's commit syncs its own WAL frames exactly as this one process does.
+    DBCERTS_WORKERS: '1',
     ...settings.env,
     ...diskImageEnv(library, imageDir, dataDir, { dir: cutsDir, every: settings.every }),
   });

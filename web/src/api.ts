@@ -9,7 +9,11 @@ import { type Json, parseJson } from './json.js';
 
 export const V2 = '/api/atlas/v2';
 export const V1 = '/api/atlas/v1.0';
-const V2_MEDIA_TYPE = 'application/vnd.atlas.2023-01-01+json';
+/** The resource version the console asks for, unless an operation has it only in another. */
+const V2_VERSION = '2023-01-01';
+/** Atlas has service accounts in this resource version alone (2023-01-01 answers 406). */
+export const SERVICE_ACCOUNTS_VERSION = '2024-08-05';
+const mediaType = (version: string) => `application/vnd.atlas.${version}+json`;
 /**
  * On every call: the server then never answers a call without a cookie (signed out in
  * another tab) with the Digest challenge, which would make the browser prompt for a password.
@@ -111,6 +115,8 @@ interface CallOptions {
   query?: Query;
   /** Answer as text (PEM) instead of JSON. */
   text?: boolean;
+  /** The operation's resource version, when it is not 2023-01-01. */
+  version?: string;
 }
 
 async function send(url: string, init: RequestInit): Promise<Response> {
@@ -137,7 +143,7 @@ async function send(url: string, init: RequestInit): Promise<Response> {
 
 /** One Atlas v2 call. Throws ApiError for Atlas errors, SessionEndedError when signed out. */
 export async function call<T = any>(method: string, route: string, options: CallOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { ...CONSOLE_HEADERS, Accept: V2_MEDIA_TYPE };
+  const headers: Record<string, string> = { ...CONSOLE_HEADERS, Accept: mediaType(options.version ?? V2_VERSION) };
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET') headers['X-CSRF-Token'] = hooks?.csrfToken() ?? '';
   const response = await send(withQuery(`${V2}${route}`, options.query), {
@@ -182,12 +188,15 @@ export interface Listed<T> {
 }
 
 /** Every item of a list, page by page, at most `limit`: the caller says so when it stops short. */
-export async function listAll<T>(route: string, query: Query = {}, limit = 5000): Promise<Listed<T>> {
+export async function listAll<T>(route: string, query: Query = {}, limit = 5000, version?: string): Promise<Listed<T>> {
   const items: T[] = [];
   const itemsPerPage = 500;
   let totalCount = 0;
   for (let pageNum = 1; items.length < limit; pageNum++) {
-    const page = await call<Page<T>>('GET', route, { query: { ...query, itemsPerPage, pageNum } });
+    const page = await call<Page<T>>('GET', route, {
+      query: { ...query, itemsPerPage, pageNum },
+      ...(version !== undefined ? { version } : {}),
+    });
     items.push(...page.results);
     totalCount = page.totalCount ?? items.length;
     if (page.results.length < itemsPerPage) break;

@@ -1,4 +1,4 @@
-import { ApiError, call, describeError, listAll, path } from './api.js';
+import { ApiError, call, describeError, listAll, path, SERVICE_ACCOUNTS_VERSION } from './api.js';
 import { confirmDialog, openDialog } from './dialog.js';
 import { type Child, errorMessage, field, h, loading, needsRole, replace, row, table, uid } from './dom.js';
 import { formatInstant } from './format.js';
@@ -248,6 +248,7 @@ function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount
       if (createNew.checked) {
         // An organization member with no other role: its project roles say what it may do.
         const created = await call<ServiceAccount>('POST', path('orgs', context.orgId, 'serviceAccounts'), {
+          version: SERVICE_ACCOUNTS_VERSION,
           body: {
             name: name.value.trim(),
             description: description.value.trim() || name.value.trim(),
@@ -258,7 +259,11 @@ function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount
         clientId = created.clientId;
         secret = created.secrets[0]?.secret;
       }
-      await call('PATCH', path('groups', context.groupId, 'serviceAccounts', clientId), { body: { roles } });
+      // Atlas' "Add One Service Account to One Project": the invitation, with the project roles.
+      await call('POST', `${path('groups', context.groupId, 'serviceAccounts', clientId)}:invite`, {
+        version: SERVICE_ACCOUNTS_VERSION,
+        body: { roles },
+      });
       return async () => {
         if (secret !== undefined) {
           await showSecretOnce(
@@ -280,7 +285,8 @@ function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount
 
 async function orgAccounts(orgId: string): Promise<ServiceAccount[]> {
   try {
-    return (await listAll<ServiceAccount>(path('orgs', orgId, 'serviceAccounts'))).items;
+    return (await listAll<ServiceAccount>(path('orgs', orgId, 'serviceAccounts'), {}, 5000, SERVICE_ACCOUNTS_VERSION))
+      .items;
   } catch (error) {
     if (error instanceof ApiError) return [];
     throw error;
@@ -297,7 +303,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
   replace(section, h('h2', null, 'API access'), loading('API keys and service accounts'));
   const [keys, accounts] = await Promise.all([
     listAll<ApiKey>(path('groups', groupId, 'apiKeys')),
-    listAll<ServiceAccount>(path('groups', groupId, 'serviceAccounts')),
+    listAll<ServiceAccount>(path('groups', groupId, 'serviceAccounts'), {}, 5000, SERVICE_ACCOUNTS_VERSION),
   ]);
   if (context.stale()) return;
   const status = h('div', { class: 'form-status' });
@@ -311,7 +317,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
     key.roles.filter((role) => role.groupId === groupId).map((role) => role.roleName);
   const fail = (error: unknown) => replace(status, errorMessage(describeError(error)));
 
-  const remove = async (what: string, name: string, target: string) => {
+  const remove = async (what: string, name: string, target: string, version?: string) => {
     const confirmed = await confirmDialog({
       title: `Remove ${what} from the project?`,
       message: [
@@ -322,7 +328,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
     });
     if (!confirmed) return;
     try {
-      await call('DELETE', target);
+      await call('DELETE', target, version !== undefined ? { version } : {});
       context.announce(`Removed ${name} from the project.`);
       context.refresh();
     } catch (error) {
@@ -452,7 +458,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
                             chosen: account.roles,
                             save: async (roles) => {
                               const target = path('groups', groupId, 'serviceAccounts', account.clientId);
-                              await call('PATCH', target, { body: { roles } });
+                              await call('PATCH', target, { version: SERVICE_ACCOUNTS_VERSION, body: { roles } });
                               context.announce(`Saved the roles of ${account.name}.`);
                               context.refresh();
                             },
@@ -473,6 +479,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
                             'service account',
                             account.name,
                             path('groups', groupId, 'serviceAccounts', account.clientId),
+                            SERVICE_ACCOUNTS_VERSION,
                           ),
                       },
                       'Remove',
