@@ -183,20 +183,25 @@ function createKeyDialog(context: ProjectContext): void {
   });
 }
 
-function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount[], canCreate: boolean): void {
+function assignAccountDialog(
+  context: ProjectContext,
+  candidates: ServiceAccount[],
+  can: { addExisting: boolean; create: boolean },
+): void {
+  const canCreate = can.create;
   const modeName = uid('mode');
   const useExisting = h('input', {
     type: 'radio',
     name: modeName,
     id: uid('radio'),
-    checked: candidates.length > 0,
-    disabled: candidates.length === 0,
+    checked: can.addExisting && candidates.length > 0,
+    disabled: !can.addExisting || candidates.length === 0,
   });
   const createNew = h('input', {
     type: 'radio',
     name: modeName,
     id: uid('radio'),
-    checked: candidates.length === 0,
+    checked: !can.addExisting || candidates.length === 0,
     disabled: !canCreate,
   });
   const existing = h(
@@ -207,14 +212,19 @@ function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount
   const name = h('input', { type: 'text', name: 'name', maxlength: 64 });
   const description = h('input', { type: 'text', name: 'description', maxlength: 250 });
   const hours = h('input', { type: 'number', name: 'hours', min: 8, max: 8760, step: 1, value: 720 });
-  const existingFields = h('div', { class: 'stack' }, field('Service account', existing));
+  const existingFields = h(
+    'div',
+    { class: 'stack' },
+    field('Service account', existing),
+    can.addExisting ? null : needsRole(session.needs('addProjectServiceAccount', 'Adding an existing service account')),
+  );
   const newFields = h(
     'div',
     { class: 'stack' },
     field('Name', name, "Letters, digits, spaces and - _ . , '"),
     field('Description', description),
     field('Secret valid for (hours)', hours, '8 to 8,760 hours (a year).'),
-    canCreate ? null : needsRole(session.needs('createServiceAccount', 'Creating a service account')),
+    canCreate ? null : needsRole(session.needs('createProjectServiceAccount', 'Creating a service account')),
   );
   const toggle = () => {
     existingFields.hidden = !useExisting.checked;
@@ -246,24 +256,25 @@ function assignAccountDialog(context: ProjectContext, candidates: ServiceAccount
       let clientId = existing.value;
       let secret: string | undefined;
       if (createNew.checked) {
-        // An organization member with no other role: its project roles say what it may do.
-        const created = await call<ServiceAccount>('POST', path('orgs', context.orgId, 'serviceAccounts'), {
+        // Atlas' "Create One Project Service Account": an organization member with these project roles.
+        const created = await call<ServiceAccount>('POST', path('groups', context.groupId, 'serviceAccounts'), {
           version: SERVICE_ACCOUNTS_VERSION,
           body: {
             name: name.value.trim(),
             description: description.value.trim() || name.value.trim(),
-            roles: ['ORG_MEMBER'],
+            roles,
             secretExpiresAfterHours: Number(hours.value),
           },
         });
         clientId = created.clientId;
         secret = created.secrets[0]?.secret;
+      } else {
+        // Atlas' "Add One Service Account to One Project": the invitation, with the project roles.
+        await call('POST', `${path('groups', context.groupId, 'serviceAccounts', clientId)}:invite`, {
+          version: SERVICE_ACCOUNTS_VERSION,
+          body: { roles },
+        });
       }
-      // Atlas' "Add One Service Account to One Project": the invitation, with the project roles.
-      await call('POST', `${path('groups', context.groupId, 'serviceAccounts', clientId)}:invite`, {
-        version: SERVICE_ACCOUNTS_VERSION,
-        body: { roles },
-      });
       return async () => {
         if (secret !== undefined) {
           await showSecretOnce(
@@ -310,9 +321,10 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
   const canCreateKey = session.can('createProjectApiKey', groupId);
   const canAssignKey = session.can('assignProjectApiKey', groupId);
   const canRemoveKey = session.can('removeProjectApiKey', groupId);
-  const canAssignAccount = session.can('assignProjectServiceAccount', groupId);
+  const canAddAccount = session.can('addProjectServiceAccount', groupId);
+  const canCreateAccount = session.can('createProjectServiceAccount', groupId);
+  const canEditAccount = session.can('updateProjectServiceAccount', groupId);
   const canRemoveAccount = session.can('removeProjectServiceAccount', groupId);
-  const canCreateAccount = session.can('createServiceAccount');
   const projectRoles = (key: ApiKey) =>
     key.roles.filter((role) => role.groupId === groupId).map((role) => role.roleName);
   const fail = (error: unknown) => replace(status, errorMessage(describeError(error)));
@@ -407,7 +419,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
       'div',
       { class: 'section-head' },
       h('h3', null, 'Service accounts'),
-      canAssignAccount
+      canAddAccount || canCreateAccount
         ? h(
             'button',
             {
@@ -416,8 +428,10 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
               onclick: async () => {
                 try {
                   const assigned = new Set(accounts.items.map((account) => account.clientId));
-                  const candidates = (await orgAccounts(orgId)).filter((account) => !assigned.has(account.clientId));
-                  assignAccountDialog(context, candidates, canCreateAccount);
+                  const candidates = canAddAccount
+                    ? (await orgAccounts(orgId)).filter((account) => !assigned.has(account.clientId))
+                    : [];
+                  assignAccountDialog(context, candidates, { addExisting: canAddAccount, create: canCreateAccount });
                 } catch (error) {
                   fail(error);
                 }
@@ -427,9 +441,9 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
           )
         : null,
     ),
-    canAssignAccount
+    canAddAccount || canCreateAccount
       ? null
-      : needsRole(session.needs('assignProjectServiceAccount', 'Adding or changing service accounts')),
+      : needsRole(session.needs('createProjectServiceAccount', 'Adding or changing service accounts')),
     accounts.items.length === 0
       ? h('p', { class: 'empty' }, 'No service account has a role in this project.')
       : table(
@@ -444,7 +458,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
               h(
                 'div',
                 { class: 'row-actions' },
-                canAssignAccount
+                canEditAccount
                   ? h(
                       'button',
                       {
@@ -485,7 +499,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
                       'Remove',
                     )
                   : null,
-                !canAssignAccount && !canRemoveAccount ? '—' : null,
+                !canEditAccount && !canRemoveAccount ? '—' : null,
               ),
             ),
           ),
