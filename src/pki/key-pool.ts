@@ -1,4 +1,4 @@
-import { type EncodedKeyPair, generateEncodedKey, type KeyAlgorithm } from './key-algorithms.js';
+import { type EncodedKeyPair, generateEncodedKey, type KeyAlgorithm, keyAlgorithmSpec } from './key-algorithms.js';
 import { KeyGeneratorThreads } from './key-generator-threads.js';
 
 export interface KeyPoolOptions {
@@ -16,9 +16,12 @@ export interface KeyPoolOptions {
   generateNow?: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair> | undefined;
 }
 
-/** EC keys take ~0.1 ms: one thread at normal priority keeps up; RSA keys get `concurrency`. */
+/**
+ * Cheap keys (EC, ~0.1 ms) need one thread at normal priority to keep up; costly ones (RSA)
+ * get `concurrency`. The lanes are named after the families in them today.
+ */
 const EC_CONCURRENCY = 1;
-const laneOf = (algorithm: KeyAlgorithm) => (algorithm.startsWith('rsa-') ? 'rsa' : 'ec');
+const laneOf = (algorithm: KeyAlgorithm) => (keyAlgorithmSpec(algorithm).cheap ? 'ec' : 'rsa');
 
 interface Waiter {
   resolve: (key: EncodedKeyPair) => void;
@@ -26,7 +29,7 @@ interface Waiter {
 }
 
 const generateEcNow = (algorithm: KeyAlgorithm) =>
-  algorithm.startsWith('ec-') ? generateEncodedKey(algorithm) : undefined;
+  keyAlgorithmSpec(algorithm).cheap ? generateEncodedKey(algorithm) : undefined;
 
 /** Where requests take user keys from: this process's pool, or one another process keeps. */
 export interface KeySource {
