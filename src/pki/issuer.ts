@@ -24,7 +24,7 @@ const signAsync = promisify(sign);
 export interface IssuerTemplate {
   algorithm: KeyAlgorithm;
   hash: KeyAlgorithmSpec['signature']['hash'];
-  /** Signing waits for libuv's thread pool (RSA) rather than running inline. */
+  /** Signing waits for libuv's thread pool (costly keys: RSA, P-521) rather than running inline. */
   signsInBackground: boolean;
   signatureAlgorithm: Buffer;
   issuerName: Buffer;
@@ -153,8 +153,8 @@ export interface TemplateRequest {
 
 /**
  * A user certificate from the template: only serial, validity, subject, public key and
- * its identifier are encoded per certificate; the CA signs natively (RSA on libuv's
- * thread pool, ECDSA inline: it costs less than the hand-off).
+ * its identifier are encoded per certificate; the CA signs natively (costly keys on libuv's
+ * thread pool, cheap ones inline: it costs less than the hand-off).
  */
 export async function issueFromTemplate(template: IssuerTemplate, request: TemplateRequest): Promise<Buffer> {
   const extensions = Buffer.concat([
