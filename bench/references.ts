@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import type { KeyAlgorithm } from '../src/pki/key-algorithms.js';
+import { type KeyAlgorithm, keyAlgorithmSpec } from '../src/pki/key-algorithms.js';
 import type { LoadResult } from './load-generator.js';
 import { loadFromOtherProcess } from './process.js';
 
@@ -63,13 +63,13 @@ export interface OpensslSpeedOptions {
   cores?: number;
 }
 
-const OPENSSL_SPEED_NAMES: Record<KeyAlgorithm, string> = {
-  'rsa-2048': 'rsa2048',
-  'rsa-3072': 'rsa3072',
-  'rsa-4096': 'rsa4096',
-  'ec-p256': 'ecdsap256',
-  'ec-p384': 'ecdsap384',
-};
+/** `openssl speed`'s name of an algorithm: rsa4096, ecdsap256, … */
+function opensslSpeedName(algorithm: KeyAlgorithm): string {
+  const { keyGeneration } = keyAlgorithmSpec(algorithm);
+  return keyGeneration.type === 'rsa'
+    ? `rsa${keyGeneration.options.modulusLength}`
+    : `ecdsa${keyGeneration.options.namedCurve.replace('-', '').toLowerCase()}`;
+}
 
 /**
  * The final machine-readable result line of `openssl speed -mr`: `+F2` for RSA, `+F4` for
@@ -93,7 +93,7 @@ export async function opensslSpeed(options: OpensslSpeedOptions = {}): Promise<O
   const cores = options.cores ?? MACHINE_CORES;
   const results: OpensslSpeed[] = [];
   for (const algorithm of algorithms) {
-    const opensslName = OPENSSL_SPEED_NAMES[algorithm];
+    const opensslName = opensslSpeedName(algorithm);
     const oneCore = await runOpensslSpeed(opensslName, secondsPerOperation, 1);
     const allCoresTotal = await runOpensslSpeed(opensslName, secondsPerOperation, cores);
     results.push({
@@ -169,7 +169,7 @@ export interface RawKeyGenerationOptions {
  * by time and long enough for ~10 keys per core; the others are quick enough that a few
  * seconds give thousands of keys (EC) or dozens (RSA-2048/3072).
  */
-const KEY_GENERATION_BUDGETS: Record<KeyAlgorithm, { seconds: number; maxKeys: number }> = {
+const KEY_GENERATION_BUDGETS: Partial<Record<KeyAlgorithm, { seconds: number; maxKeys: number }>> = {
   'rsa-4096': { seconds: 8, maxKeys: 200 },
   'rsa-3072': { seconds: 5, maxKeys: 400 },
   'rsa-2048': { seconds: 3, maxKeys: 1_000 },
@@ -177,18 +177,15 @@ const KEY_GENERATION_BUDGETS: Record<KeyAlgorithm, { seconds: number; maxKeys: n
   'ec-p384': { seconds: 1.5, maxKeys: 20_000 },
 };
 
+/** Budgets of an algorithm without its own: by cost, like the pool's lanes. */
+const budgetOf = (algorithm: KeyAlgorithm) =>
+  KEY_GENERATION_BUDGETS[algorithm] ??
+  (keyAlgorithmSpec(algorithm).cheap ? { seconds: 1.5, maxKeys: 20_000 } : { seconds: 8, maxKeys: 200 });
+
 /** The parameters dbcerts passes for each algorithm (src/pki/key-algorithms.ts). */
 function generateRawKey(algorithm: KeyAlgorithm): Promise<unknown> {
-  switch (algorithm) {
-    case 'rsa-4096':
-    case 'rsa-3072':
-    case 'rsa-2048':
-      return generateKeyPairAsync('rsa', { modulusLength: Number(algorithm.slice(4)), publicExponent: 0x10001 });
-    case 'ec-p256':
-      return generateKeyPairAsync('ec', { namedCurve: 'P-256' });
-    case 'ec-p384':
-      return generateKeyPairAsync('ec', { namedCurve: 'P-384' });
-  }
+  const { type, options } = keyAlgorithmSpec(algorithm).keyGeneration;
+  return (generateKeyPairAsync as (type: string, options: object) => Promise<unknown>)(type, options);
 }
 
 /**
@@ -203,8 +200,8 @@ export async function rawKeyGeneration(
   options: RawKeyGenerationOptions = {},
 ): Promise<RawKeyGeneration> {
   const budget = {
-    seconds: options.seconds ?? KEY_GENERATION_BUDGETS[algorithm].seconds,
-    maxKeys: options.maxKeys ?? KEY_GENERATION_BUDGETS[algorithm].maxKeys,
+    seconds: options.seconds ?? budgetOf(algorithm).seconds,
+    maxKeys: options.maxKeys ?? budgetOf(algorithm).maxKeys,
   };
   const cores = options.cores ?? MACHINE_CORES;
   // One unmeasured key first: loads the provider and warms whatever OpenSSL caches.
@@ -337,9 +334,10 @@ const CLIENT_EXPIRY = '2160h';
 
 /** cfssl's CSR `key` object: `algo` is `rsa` or `ecdsa`, `size` the modulus or curve bits. */
 function cfsslKeyRequest(algorithm: KeyAlgorithm): { algo: 'rsa' | 'ecdsa'; size: number } {
-  return algorithm.startsWith('rsa-')
-    ? { algo: 'rsa', size: Number(algorithm.slice(4)) }
-    : { algo: 'ecdsa', size: Number(algorithm.slice(4)) };
+  const { keyGeneration } = keyAlgorithmSpec(algorithm);
+  return keyGeneration.type === 'rsa'
+    ? { algo: 'rsa', size: keyGeneration.options.modulusLength }
+    : { algo: 'ecdsa', size: Number(keyGeneration.options.namedCurve.slice(2)) };
 }
 
 let cfsslInstallation: Promise<{ version: string; debianPackage?: string } | { reason: string }> | undefined;
@@ -563,9 +561,11 @@ async function checkOneIssuance(
   const { publicKey } = certificate;
   const details = publicKey.asymmetricKeyDetails;
   const publicKeyDescription = `${publicKey.asymmetricKeyType} ${details?.modulusLength ?? details?.namedCurve}`;
-  const expected = keyAlgorithm.startsWith('rsa-')
-    ? `rsa ${keyAlgorithm.slice(4)}`
-    : `ec ${keyAlgorithm === 'ec-p256' ? 'prime256v1' : 'secp384r1'}`;
+  const spec = keyAlgorithmSpec(keyAlgorithm);
+  const expected =
+    spec.keyGeneration.type === 'rsa'
+      ? `rsa ${spec.keyGeneration.options.modulusLength}`
+      : `${spec.keyGeneration.type} ${spec.opensslCurve}`;
   if (publicKeyDescription !== expected)
     throw new Error(`newcert returned a ${publicKeyDescription} key, asked for ${expected}`);
   const privateKeyMatches = certificate.checkPrivateKey(createPrivateKey(privateKeyPem));

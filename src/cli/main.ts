@@ -6,6 +6,7 @@ import pino from 'pino';
 import { MasterKeyMismatchError } from '../authority/authority.js';
 import { buildServer, ATLAS_V1_PREFIX } from '../api/server.js';
 import { isAtlasError } from '../domain/errors.js';
+import { KEY_ALGORITHMS } from '../pki/key-algorithms.js';
 import { SecretBoxError } from '../pki/secret-box.js';
 import { ConfigError, type Config, type Flags, loadConfig } from './config.js';
 import { CREDENTIALS_FILE, readCredentials } from './files.js';
@@ -34,7 +35,7 @@ Options (also as environment variables):
   --database-url URL       DBCERTS_DATABASE_URL (postgres://…; default: embedded SQLite in DIR)
   --sqlite-synchronous S   DBCERTS_SQLITE_SYNCHRONOUS (full: a commit is on the disk before it is answered;
                            normal: faster, an OS crash or power cut may lose the last answered writes)
-  --key-algorithm A        DBCERTS_KEY_ALGORITHM (rsa-4096 | rsa-3072 | rsa-2048 | ec-p256 | ec-p384)
+  --key-algorithm A        DBCERTS_KEY_ALGORITHM (${KEY_ALGORITHMS.join(' | ')})
   --ca-key-algorithm A     DBCERTS_CA_KEY_ALGORITHM (same values; rsa-4096)
   --public-url URL         DBCERTS_PUBLIC_URL (origin used in response links)
   --log-level L            DBCERTS_LOG_LEVEL (info)

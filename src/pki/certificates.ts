@@ -7,7 +7,13 @@ import * as x509 from '@peculiar/x509';
 import { type DnAttribute, formatRfc2253, parseRfc2253, shortNameOf, type Rdn } from '../domain/rfc2253.js';
 import { serialToDerHex } from '../domain/serial.js';
 import { issueFromTemplate, type IssuerTemplate, issuerTemplate } from './issuer.js';
-import { type KeyAlgorithm, privateKeyToPkcs8Der, publicKeyToSpkiDer } from './key-algorithms.js';
+import {
+  type KeyAlgorithm,
+  type KeyAlgorithmSpec,
+  keyAlgorithmSpec,
+  privateKeyToPkcs8Der,
+  publicKeyToSpkiDer,
+} from './key-algorithms.js';
 import { toPem } from './pem.js';
 
 // @peculiar/x509 signs through WebCrypto; Node's implementation is native.
@@ -15,20 +21,9 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 
 const subtle = webcrypto.subtle;
 
-/** The signature a key of each algorithm makes: SHA-256 for RSA and P-256, SHA-384 for P-384. */
-export function signingAlgorithmFor(
-  algorithm: KeyAlgorithm,
-): webcrypto.RsaHashedImportParams | (webcrypto.EcKeyImportParams & { hash: string }) {
-  switch (algorithm) {
-    case 'rsa-4096':
-    case 'rsa-3072':
-    case 'rsa-2048':
-      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-    case 'ec-p256':
-      return { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-    case 'ec-p384':
-      return { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' };
-  }
+/** How a CA key of each algorithm signs through WebCrypto (CA certificates and CRLs). */
+export function signingAlgorithmFor(algorithm: KeyAlgorithm): KeyAlgorithmSpec['webCrypto'] {
+  return keyAlgorithmSpec(algorithm).webCrypto;
 }
 
 /** A CA private key in the form WebCrypto signs with (imported once, then kept in memory). */

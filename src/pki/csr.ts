@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import './certificates.js';
+import { keyAlgorithmOf } from './key-algorithms.js';
 import { readPemBlocks } from './pem.js';
 
 export class CsrError extends Error {
@@ -14,18 +15,13 @@ export interface AcceptedCsr {
   keyAlgorithm: string;
 }
 
-const ACCEPTED_CURVES: Readonly<Record<string, string>> = {
-  prime256v1: 'ec-p256',
-  secp384r1: 'ec-p384',
-  secp521r1: 'ec-p521',
-};
 const MIN_RSA_BITS = 2048;
 const MAX_RSA_BITS = 8192;
 
 /**
  * Reads a PKCS#10 request (PEM) and checks it: one CERTIFICATE REQUEST block, a valid
  * self-signature (proof the client holds the key), and a key mongod's OpenSSL accepts and
- * that is strong enough (RSA 2048..8192 bits, ECDSA P-256/P-384/P-521). The requested
+ * that is strong enough (RSA of 2048..8192 bits, or a key of a KEY_ALGORITHM_TABLE entry). The requested
  * subject and extensions are ignored: dbcerts decides what the certificate says.
  */
 export async function acceptCsr(pem: string): Promise<AcceptedCsr> {
@@ -58,12 +54,13 @@ export async function acceptCsr(pem: string): Promise<AcceptedCsr> {
         );
       }
       keyAlgorithm = `rsa-${modulusLength}`;
-    } else if (details.asymmetricKeyType === 'ec' && namedCurve && ACCEPTED_CURVES[namedCurve]) {
-      keyAlgorithm = ACCEPTED_CURVES[namedCurve]!;
     } else {
-      throw new CsrError(
-        `keys of type ${details.asymmetricKeyType}${namedCurve ? ` (${namedCurve})` : ''} are not accepted`,
-      );
+      const algorithm = keyAlgorithmOf(details);
+      if (!algorithm)
+        throw new CsrError(
+          `keys of type ${details.asymmetricKeyType}${namedCurve ? ` (${namedCurve})` : ''} are not accepted`,
+        );
+      keyAlgorithm = algorithm;
     }
   } catch (error) {
     if (error instanceof CsrError) throw error;

@@ -16,14 +16,16 @@ import {
   time,
   utf8String,
 } from './der.js';
-import type { KeyAlgorithm } from './key-algorithms.js';
+import { type KeyAlgorithm, type KeyAlgorithmSpec, keyAlgorithmSpec } from './key-algorithms.js';
 
 const signAsync = promisify(sign);
 
 /** What never changes between two certificates of one CA, encoded once. */
 export interface IssuerTemplate {
   algorithm: KeyAlgorithm;
-  hash: 'sha256' | 'sha384';
+  hash: KeyAlgorithmSpec['signature']['hash'];
+  /** Signing waits for libuv's thread pool (costly keys: RSA, P-521) rather than running inline. */
+  signsInBackground: boolean;
   signatureAlgorithm: Buffer;
   issuerName: Buffer;
   /** basicConstraints, keyUsage, extendedKeyUsage: the same in every user certificate. */
@@ -33,9 +35,6 @@ export interface IssuerTemplate {
 }
 
 const OID = {
-  sha256WithRSA: objectIdentifier('1.2.840.113549.1.1.11'),
-  ecdsaWithSha256: objectIdentifier('1.2.840.10045.4.3.2'),
-  ecdsaWithSha384: objectIdentifier('1.2.840.10045.4.3.3'),
   basicConstraints: objectIdentifier('2.5.29.19'),
   keyUsage: objectIdentifier('2.5.29.15'),
   extendedKeyUsage: objectIdentifier('2.5.29.37'),
@@ -46,10 +45,9 @@ const OID = {
 
 const NULL = Buffer.from([0x05, 0x00]);
 
-function signatureAlgorithmOf(algorithm: KeyAlgorithm): { identifier: Buffer; hash: 'sha256' | 'sha384' } {
-  if (algorithm.startsWith('rsa-')) return { identifier: sequence(OID.sha256WithRSA, NULL), hash: 'sha256' };
-  if (algorithm === 'ec-p384') return { identifier: sequence(OID.ecdsaWithSha384), hash: 'sha384' };
-  return { identifier: sequence(OID.ecdsaWithSha256), hash: 'sha256' };
+/** The AlgorithmIdentifier of the signature a key of this algorithm makes. */
+function signatureIdentifier({ oid, nullParameters }: KeyAlgorithmSpec['signature']): Buffer {
+  return nullParameters ? sequence(objectIdentifier(oid), NULL) : sequence(objectIdentifier(oid));
 }
 
 /** Reads one TLV at `offset`: where its content starts and ends. */
@@ -100,14 +98,15 @@ function caFields(caDer: Uint8Array): { subject: Buffer; spki: Uint8Array } {
 }
 
 export function issuerTemplate(caDer: Uint8Array, algorithm: KeyAlgorithm, pkcs8: Uint8Array): IssuerTemplate {
-  const { identifier, hash } = signatureAlgorithmOf(algorithm);
+  const spec = keyAlgorithmSpec(algorithm);
   const { subject, spki } = caFields(caDer);
   const extension = (oid: Buffer, critical: boolean, value: Buffer) =>
     sequence(oid, ...(critical ? [booleanTrue()] : []), octetString(value));
   return {
     algorithm,
-    hash,
-    signatureAlgorithm: identifier,
+    hash: spec.signature.hash,
+    signsInBackground: !spec.cheap,
+    signatureAlgorithm: signatureIdentifier(spec.signature),
     issuerName: subject,
     fixedExtensions: Buffer.concat([
       extension(OID.basicConstraints, true, sequence()),
@@ -154,8 +153,8 @@ export interface TemplateRequest {
 
 /**
  * A user certificate from the template: only serial, validity, subject, public key and
- * its identifier are encoded per certificate; the CA signs natively (RSA on libuv's
- * thread pool, ECDSA inline: it costs less than the hand-off).
+ * its identifier are encoded per certificate; the CA signs natively (costly keys on libuv's
+ * thread pool, cheap ones inline: it costs less than the hand-off).
  */
 export async function issueFromTemplate(template: IssuerTemplate, request: TemplateRequest): Promise<Buffer> {
   const extensions = Buffer.concat([
@@ -173,7 +172,7 @@ export async function issueFromTemplate(template: IssuerTemplate, request: Templ
     Buffer.from(request.spki),
     explicit(3, sequence(extensions)),
   );
-  const signature = template.algorithm.startsWith('rsa-')
+  const signature = template.signsInBackground
     ? await signAsync(template.hash, tbs, template.privateKey)
     : sign(template.hash, tbs, template.privateKey);
   return sequence(tbs, template.signatureAlgorithm, bitString(signature));

@@ -1,15 +1,95 @@
-import { createECDH, generateKeyPair, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createECDH, generateKeyPair, generateKeyPairSync, type KeyObject, type webcrypto } from 'node:crypto';
+
+/** What Node's key generation takes for one algorithm. */
+export type KeyGeneration =
+  | { type: 'rsa'; options: { modulusLength: number; publicExponent: number } }
+  | { type: 'ec'; options: { namedCurve: string } };
 
 /**
- * Key algorithms dbcerts can issue with. RSA-4096 is Atlas' choice for both user
- * keys and its CA; the others are for deployments that want faster issuance.
+ * Everything dbcerts needs to know about one key algorithm. Every part of dbcerts that
+ * treats algorithms differently reads it from here, so adding an algorithm is one entry
+ * of KEY_ALGORITHM_TABLE.
  */
-export const KEY_ALGORITHMS = ['rsa-4096', 'rsa-3072', 'rsa-2048', 'ec-p256', 'ec-p384'] as const;
-export type KeyAlgorithm = (typeof KEY_ALGORITHMS)[number];
+export interface KeyAlgorithmSpec {
+  /** A description for people (test titles, messages): `RSA 4096`, `ECDSA P-256`. */
+  label: string;
+  keyGeneration: KeyGeneration;
+  /**
+   * OpenSSL's name of the curve (what createECDH takes and a KeyObject's
+   * asymmetricKeyDetails.namedCurve reports); absent for keys that are not on a curve.
+   */
+  opensslCurve?: string;
+  /** The WebCrypto parameters a private key of this kind is imported with to sign CAs and CRLs. */
+  webCrypto: webcrypto.RsaHashedImportParams | (webcrypto.EcKeyImportParams & { hash: string });
+  /** The signature such a key makes in certificates and CRLs: its OID, and the hash for node:crypto's sign. */
+  signature: { oid: string; nullParameters: boolean; hash: 'sha256' | 'sha384' | 'sha512' };
+  /**
+   * Generating a key and signing with one cost little enough (P-256 ~0.1 ms, P-384 ~2 ms)
+   * to run on the event loop; otherwise (RSA, P-521 ~5 ms each) they go to background
+   * threads and libuv's pool.
+   */
+  cheap: boolean;
+}
+
+const rsa = (bits: number): KeyAlgorithmSpec => ({
+  label: `RSA ${bits}`,
+  keyGeneration: { type: 'rsa', options: { modulusLength: bits, publicExponent: 0x10001 } },
+  webCrypto: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  // sha256WithRSAEncryption, whose parameters are an explicit NULL (RFC 4055 §5).
+  signature: { oid: '1.2.840.113549.1.1.11', nullParameters: true, hash: 'sha256' },
+  cheap: false,
+});
+
+/** A NIST curve, signing with the hash of matching strength (ecdsa-with-SHA…, RFC 5758 §3.2). */
+const ec = (
+  curve: string,
+  opensslCurve: string,
+  hash: 'sha256' | 'sha384' | 'sha512',
+  oid: string,
+): KeyAlgorithmSpec => ({
+  label: `ECDSA ${curve}`,
+  keyGeneration: { type: 'ec', options: { namedCurve: curve } },
+  opensslCurve,
+  webCrypto: { name: 'ECDSA', namedCurve: curve, hash: `SHA-${hash.slice(3)}` },
+  signature: { oid, nullParameters: false, hash },
+  cheap: true,
+});
+
+/**
+ * Key algorithms dbcerts can issue with, in the order the command line lists them.
+ * RSA-4096 is Atlas' choice for both user keys and its CA; the others are for deployments
+ * that want faster issuance.
+ */
+export const KEY_ALGORITHM_TABLE = {
+  'rsa-4096': rsa(4096),
+  'rsa-3072': rsa(3072),
+  'rsa-2048': rsa(2048),
+  'ec-p256': ec('P-256', 'prime256v1', 'sha256', '1.2.840.10045.4.3.2'),
+  'ec-p384': ec('P-384', 'secp384r1', 'sha384', '1.2.840.10045.4.3.3'),
+  'ec-p521': { ...ec('P-521', 'secp521r1', 'sha512', '1.2.840.10045.4.3.4'), cheap: false },
+} as const satisfies Record<string, KeyAlgorithmSpec>;
+
+export type KeyAlgorithm = keyof typeof KEY_ALGORITHM_TABLE;
+export const KEY_ALGORITHMS = Object.keys(KEY_ALGORITHM_TABLE) as readonly KeyAlgorithm[];
 
 export function isKeyAlgorithm(value: string): value is KeyAlgorithm {
-  return (KEY_ALGORITHMS as readonly string[]).includes(value);
+  return Object.hasOwn(KEY_ALGORITHM_TABLE, value);
+}
+
+export function keyAlgorithmSpec(algorithm: KeyAlgorithm): KeyAlgorithmSpec {
+  return KEY_ALGORITHM_TABLE[algorithm];
+}
+
+/** The table's algorithm of a public key, if it has one (for keys dbcerts did not generate: CSRs). */
+export function keyAlgorithmOf(key: KeyObject): KeyAlgorithm | undefined {
+  const { modulusLength, namedCurve } = key.asymmetricKeyDetails ?? {};
+  return KEY_ALGORITHMS.find((algorithm) => {
+    const spec: KeyAlgorithmSpec = KEY_ALGORITHM_TABLE[algorithm];
+    const generation = spec.keyGeneration;
+    if (generation.type !== key.asymmetricKeyType) return false;
+    if (generation.type === 'rsa') return generation.options.modulusLength === modulusLength;
+    return spec.opensslCurve === namedCurve;
+  });
 }
 
 export interface KeyPair {
@@ -18,26 +98,28 @@ export interface KeyPair {
   publicKey: KeyObject;
 }
 
-const generate = promisify(generateKeyPair);
-
 /** Generates a key pair on libuv's thread pool, so the event loop keeps serving. */
-export async function generateKey(algorithm: KeyAlgorithm): Promise<KeyPair> {
-  switch (algorithm) {
-    case 'rsa-4096':
-    case 'rsa-3072':
-    case 'rsa-2048': {
-      const modulusLength = Number(algorithm.slice(4));
-      const pair = await generate('rsa', { modulusLength, publicExponent: 0x10001 });
-      return { algorithm, ...pair };
-    }
-    case 'ec-p256':
-    case 'ec-p384': {
-      const namedCurve = algorithm === 'ec-p256' ? 'P-256' : 'P-384';
-      const pair = await generate('ec', { namedCurve });
-      return { algorithm, ...pair };
-    }
-  }
+export function generateKey(algorithm: KeyAlgorithm): Promise<KeyPair> {
+  const { type, options } = keyAlgorithmSpec(algorithm).keyGeneration;
+  return new Promise((resolve, reject) => {
+    (generateKeyPair as unknown as KeyObjectGenerator)(type, options, (error, publicKey, privateKey) =>
+      error ? reject(error) : resolve({ algorithm, privateKey, publicKey }),
+    );
+  });
 }
+
+// node:crypto's overloads are per key type; the table's entries pick the type at run time.
+type KeyObjectGenerator = (
+  type: string,
+  options: object,
+  callback: (error: Error | null, publicKey: KeyObject, privateKey: KeyObject) => void,
+) => void;
+type EncodedGenerator = (
+  type: string,
+  options: object,
+  callback: (error: Error | null, spki: Buffer, pkcs8Pem: string) => void,
+) => void;
+type EncodedGeneratorSync = (type: string, options: object) => { publicKey: Buffer; privateKey: string };
 
 /**
  * A user key pair already in the forms a certificate response needs: the public key as
@@ -56,27 +138,23 @@ const ENCODINGS = {
   privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
 } as const;
 
-/** Generates and encodes a user key pair synchronously (RSA: in a background thread). */
+/** Generates and encodes a user key pair synchronously (costly ones: in a background thread). */
 export function generateEncodedKeySync(algorithm: KeyAlgorithm): EncodedKeyPair {
-  if (algorithm === 'ec-p256' || algorithm === 'ec-p384') return generateEcKey(algorithm);
-  const pair = generateKeyPairSync('rsa', {
-    modulusLength: Number(algorithm.slice(4)),
-    publicExponent: 0x10001,
-    publicKeyEncoding: ENCODINGS.publicKeyEncoding,
-    privateKeyEncoding: ENCODINGS.privateKeyEncoding,
-  });
+  const spec = keyAlgorithmSpec(algorithm);
+  if (spec.opensslCurve) return generateEcKey(algorithm, spec.opensslCurve);
+  const { type, options } = spec.keyGeneration;
+  const pair = (generateKeyPairSync as unknown as EncodedGeneratorSync)(type, { ...options, ...ENCODINGS });
   return { algorithm, spki: pair.publicKey, pkcs8Pem: pair.privateKey };
 }
 
-/** Generates and encodes a user key pair: RSA on libuv's thread pool, EC at once (~30 µs). */
+/** Generates and encodes a user key pair: cheap EC keys at once, the others on libuv's thread pool. */
 export function generateEncodedKey(algorithm: KeyAlgorithm): Promise<EncodedKeyPair> {
-  if (algorithm === 'ec-p256' || algorithm === 'ec-p384') return Promise.resolve(generateEcKey(algorithm));
+  const spec = keyAlgorithmSpec(algorithm);
+  if (spec.opensslCurve && spec.cheap) return Promise.resolve(generateEcKey(algorithm, spec.opensslCurve));
+  const { type, options } = spec.keyGeneration;
   return new Promise((resolve, reject) => {
-    generateKeyPair(
-      'rsa',
-      { modulusLength: Number(algorithm.slice(4)), publicExponent: 0x10001, ...ENCODINGS },
-      (error: Error | null, spki: Buffer, pkcs8Pem: string) =>
-        error ? reject(error) : resolve({ algorithm, spki, pkcs8Pem }),
+    (generateKeyPair as unknown as EncodedGenerator)(type, { ...options, ...ENCODINGS }, (error, spki, pkcs8Pem) =>
+      error ? reject(error) : resolve({ algorithm, spki, pkcs8Pem }),
     );
   });
 }
@@ -89,15 +167,15 @@ export function generateEncodedKey(algorithm: KeyAlgorithm): Promise<EncodedKeyP
  * writes.
  */
 interface EcEncoding {
-  curve: 'prime256v1' | 'secp384r1';
+  curve: string;
   scalarLength: number;
   head: Buffer;
   middle: Buffer;
   spkiHead: Buffer;
 }
 
-function ecEncoding(algorithm: 'ec-p256' | 'ec-p384'): EcEncoding {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curveOf(algorithm) });
+function ecEncoding(algorithm: KeyAlgorithm, curve: string): EcEncoding {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const jwk = privateKey.export({ format: 'jwk' });
@@ -109,7 +187,7 @@ function ecEncoding(algorithm: 'ec-p256' | 'ec-p384'): EcEncoding {
     throw new Error(`unexpected ${algorithm} PKCS#8 layout`);
   }
   return {
-    curve: algorithm === 'ec-p256' ? 'prime256v1' : 'secp384r1',
+    curve,
     scalarLength: scalar.length,
     head: pkcs8.subarray(0, at),
     middle: pkcs8.subarray(at + scalar.length, pointAt),
@@ -124,10 +202,10 @@ const EC_ENCODINGS = new Map<KeyAlgorithm, EcEncoding>();
  * source), encoded here: OpenSSL 3's PEM encoder costs several times the generation
  * itself (~170 µs of ~220 µs per P-256 key).
  */
-function generateEcKey(algorithm: 'ec-p256' | 'ec-p384'): EncodedKeyPair {
+function generateEcKey(algorithm: KeyAlgorithm, curve: string): EncodedKeyPair {
   let encoding = EC_ENCODINGS.get(algorithm);
   if (!encoding) {
-    encoding = ecEncoding(algorithm);
+    encoding = ecEncoding(algorithm, curve);
     EC_ENCODINGS.set(algorithm, encoding);
   }
   const ecdh = createECDH(encoding.curve);
@@ -144,10 +222,6 @@ function generateEcKey(algorithm: 'ec-p256' | 'ec-p384'): EncodedKeyPair {
     spki: Buffer.concat([encoding.spkiHead, point]),
     pkcs8Pem: `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`,
   };
-}
-
-function curveOf(algorithm: KeyAlgorithm): 'P-256' | 'P-384' {
-  return algorithm === 'ec-p384' ? 'P-384' : 'P-256';
 }
 
 export function privateKeyToPkcs8Der(privateKey: KeyObject): Buffer {

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { EncodedKeyPair, KeyAlgorithm } from './key-algorithms.js';
 import type { GenerateRequest } from './key-generator-thread.js';
 
-/** The nice value of RSA key-generation threads: the lowest priority, so requests come first. */
+/** The nice value of costly (RSA, P-521) key-generation threads: the lowest priority, so requests come first. */
 export const KEY_GENERATION_NICE = 19;
 
 interface Thread {

@@ -1,32 +1,36 @@
-import { type EncodedKeyPair, generateEncodedKey, type KeyAlgorithm } from './key-algorithms.js';
+import { type EncodedKeyPair, generateEncodedKey, type KeyAlgorithm, keyAlgorithmSpec } from './key-algorithms.js';
 import { KeyGeneratorThreads } from './key-generator-threads.js';
 
 export interface KeyPoolOptions {
   /** How many ready keys to keep per algorithm (0 or absent: none). */
   sizes: Partial<Record<KeyAlgorithm, number>>;
-  /** How many RSA keys are generated at once in the background (threads). */
+  /** How many costly (RSA, P-521) keys are generated at once in the background (threads). */
   concurrency: number;
-  /** Background generation (default: worker threads, RSA at the lowest priority). */
+  /** Background generation (default: worker threads, costly keys at the lowest priority). */
   generate?: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair>;
   /**
    * Generation for a request that finds no ready key, when it is cheap enough to do at
-   * once (default: EC keys, a fraction of a millisecond); undefined: wait for the
-   * background threads (RSA, hundreds of milliseconds).
+   * once (default: the table's cheap keys, P-256 and P-384); undefined: wait for the
+   * background threads (RSA, hundreds of milliseconds; P-521, a few).
    */
   generateNow?: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair> | undefined;
 }
 
-/** EC keys take ~0.1 ms: one thread at normal priority keeps up; RSA keys get `concurrency`. */
-const EC_CONCURRENCY = 1;
-const laneOf = (algorithm: KeyAlgorithm) => (algorithm.startsWith('rsa-') ? 'rsa' : 'ec');
+/**
+ * Cheap keys (P-256, P-384: a few ms at most) need one thread at normal priority to keep up;
+ * costly ones (RSA, P-521) get `concurrency`.
+ */
+const CHEAP_CONCURRENCY = 1;
+type Lane = 'costly' | 'cheap';
+const laneOf = (algorithm: KeyAlgorithm): Lane => (keyAlgorithmSpec(algorithm).cheap ? 'cheap' : 'costly');
 
 interface Waiter {
   resolve: (key: EncodedKeyPair) => void;
   reject: (error: Error) => void;
 }
 
-const generateEcNow = (algorithm: KeyAlgorithm) =>
-  algorithm.startsWith('ec-') ? generateEncodedKey(algorithm) : undefined;
+const generateCheapNow = (algorithm: KeyAlgorithm) =>
+  keyAlgorithmSpec(algorithm).cheap ? generateEncodedKey(algorithm) : undefined;
 
 /** Where requests take user keys from: this process's pool, or one another process keeps. */
 export interface KeySource {
@@ -41,10 +45,11 @@ export interface KeySource {
 
 /**
  * Pre-generated key pairs, in memory only. A request takes a ready key when there is one;
- * otherwise a cheap (EC) key is made at once, and an expensive (RSA) one comes from the
- * background threads, first come first served. The threads run at the lowest priority:
- * they use every core the requests leave idle, and never slow the requests down. Each key
- * is handed out once and never written anywhere; `close` drops what is left.
+ * otherwise a cheap (P-256, P-384) key is made at once, and a costly (RSA, P-521) one
+ * comes from the background threads, first come first served. The threads run at the
+ * lowest priority: they use every core the requests leave idle, and never slow the
+ * requests down. Each key is handed out once and never written anywhere; `close` drops
+ * what is left.
  */
 export class KeyPool implements KeySource {
   readonly #ready = new Map<KeyAlgorithm, EncodedKeyPair[]>();
@@ -54,7 +59,7 @@ export class KeyPool implements KeySource {
   readonly #threads: KeyGeneratorThreads[] = [];
   readonly #generate: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair>;
   readonly #generateNow: (algorithm: KeyAlgorithm) => Promise<EncodedKeyPair> | undefined;
-  readonly #running = { rsa: 0, ec: 0 };
+  readonly #running: Record<Lane, number> = { costly: 0, cheap: 0 };
   #closed = false;
 
   constructor(private readonly options: KeyPoolOptions) {
@@ -62,14 +67,14 @@ export class KeyPool implements KeySource {
     if (options.generate) {
       this.#generate = options.generate;
     } else {
-      // RSA at the lowest priority (it would otherwise take every core from the requests);
-      // EC at normal priority, or under full load it would never refill.
-      const rsa = new KeyGeneratorThreads(options.concurrency);
-      const ec = new KeyGeneratorThreads(EC_CONCURRENCY, 0);
-      this.#threads.push(rsa, ec);
-      this.#generate = (algorithm) => (laneOf(algorithm) === 'rsa' ? rsa : ec).generate(algorithm);
+      // Costly keys at the lowest priority (they would otherwise take every core from the
+      // requests); cheap ones at normal priority, or under full load they would never refill.
+      const costly = new KeyGeneratorThreads(options.concurrency);
+      const cheap = new KeyGeneratorThreads(CHEAP_CONCURRENCY, 0);
+      this.#threads.push(costly, cheap);
+      this.#generate = (algorithm) => (laneOf(algorithm) === 'costly' ? costly : cheap).generate(algorithm);
     }
-    this.#generateNow = options.generateNow ?? generateEcNow;
+    this.#generateNow = options.generateNow ?? generateCheapNow;
     for (const algorithm of Object.keys(options.sizes) as KeyAlgorithm[]) {
       if ((options.sizes[algorithm] ?? 0) > 0) this.#ready.set(algorithm, []);
     }
@@ -112,8 +117,9 @@ export class KeyPool implements KeySource {
 
   /** Starts background generation up to the lanes' concurrency (called by take too; cheap when full). */
   refill(): void {
-    for (const lane of ['rsa', 'ec'] as const) {
-      const limit = lane === 'rsa' ? this.options.concurrency : Math.min(EC_CONCURRENCY, this.options.concurrency);
+    for (const lane of ['costly', 'cheap'] as const) {
+      const limit =
+        lane === 'costly' ? this.options.concurrency : Math.min(CHEAP_CONCURRENCY, this.options.concurrency);
       while (!this.#closed && this.#running[lane] < limit) {
         const algorithm = this.#mostNeeded(lane);
         if (!algorithm) break;
@@ -153,7 +159,7 @@ export class KeyPool implements KeySource {
   }
 
   /** The lane's algorithm furthest below what is wanted: its pool size plus the requests waiting. */
-  #mostNeeded(lane: 'rsa' | 'ec'): KeyAlgorithm | undefined {
+  #mostNeeded(lane: Lane): KeyAlgorithm | undefined {
     let best: { algorithm: KeyAlgorithm; missing: number } | undefined;
     const algorithms = new Set([...this.#ready.keys(), ...this.#waiters.keys()]);
     for (const algorithm of algorithms) {

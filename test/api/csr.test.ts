@@ -524,3 +524,51 @@ describe('the client’s private key never reaches the server', () => {
     for (const [what, needle] of needles) assert.ok(!logs.includes(needle), `${what} found in the logs`);
   });
 });
+
+describe('a P-521 request under a P-521 project CA', () => {
+  let p521Server: TestServer;
+  after(() => p521Server?.close());
+
+  test('201: signed ecdsa-with-SHA512, openssl verify -purpose sslclient OK, a TLS client authenticates', async () => {
+    p521Server = await startTestServer({ caKeyAlgorithm: 'ec-p521' });
+    const csr = await makeCsr(ec('P-521'));
+    await createManagedUser(p521Server, 'p521');
+    const response = await p521Server.client.post(certsPath(p521Server, 'p521'), {
+      csr: csr.csrPem,
+      monthsUntilExpiration: 2,
+    });
+    assert.equal(response.status, 201, response.text);
+    assert.match(response.text, CERTIFICATE_ONLY);
+    const certPath = scratchPath('p521.crt');
+    writeFileSync(certPath, response.text);
+    const ca = await p521Server.client.get(
+      `${V1}/groups/${p521Server.credentials.groupId}/userSecurity/managedX509/ca`,
+    );
+    assert.equal(ca.status, 200, ca.text);
+    assert.equal(new X509Certificate(ca.text).publicKey.asymmetricKeyDetails?.namedCurve, 'secp521r1');
+    const p521CaPath = scratchPath('p521-ca.pem');
+    writeFileSync(p521CaPath, ca.text);
+
+    const text = await openssl('x509', '-in', certPath, '-noout', '-text');
+    assert.match(text, /Signature Algorithm: ecdsa-with-SHA512\n/);
+    assert.match(text, /ASN1 OID: secp521r1\n/);
+    assert.equal(await opensslVerify(p521CaPath, certPath), `${certPath}: OK\n`);
+    const handshake = await clientCertificateHandshake(ca.text, response.text, csr.keyPem);
+    assert.equal(handshake.authorizationError, null);
+    assert.equal(handshake.authorized, true);
+    assert.equal(handshake.peerCN, 'p521');
+
+    // The inventory and the CA listing name both keys by the table's name.
+    const listed = await p521Server.client.get(`${certsPath(p521Server, 'p521')}?status=active`);
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(
+      (listed.json() as { results: Array<{ keyAlgorithm: string }> }).results.map((entry) => entry.keyAlgorithm),
+      ['ec-p521'],
+    );
+    const cas = await p521Server.client.get(
+      `${V1}/groups/${p521Server.credentials.groupId}/userSecurity/managedX509/cas`,
+    );
+    assert.equal(cas.status, 200, cas.text);
+    assert.match(cas.text, /"keyAlgorithm":"ec-p521"/);
+  });
+});

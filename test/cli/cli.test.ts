@@ -18,7 +18,7 @@ import { BIN, dbcerts, environment, type Outcome, ROOT, runCommand } from '../he
 const V1 = '/api/atlas/v1.0';
 const OBJECT_ID = /^[0-9a-f]{24}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ALGORITHMS_MESSAGE = 'must be one of rsa-4096, rsa-3072, rsa-2048, ec-p256, ec-p384';
+const ALGORITHMS_MESSAGE = 'must be one of rsa-4096, rsa-3072, rsa-2048, ec-p256, ec-p384, ec-p521';
 const FAST_KEYS = { DBCERTS_KEY_ALGORITHM: 'ec-p256', DBCERTS_CA_KEY_ALGORITHM: 'ec-p256' };
 
 const scratch = mkdtempSync(join(tmpdir(), 'dbcerts-cli-'));
@@ -451,6 +451,41 @@ describe('serve', () => {
       assert.deepEqual(await metricLines(unpooled.banner.origin), []);
     } finally {
       await unpooled.stop();
+    }
+  });
+
+  test('ec-p521 by flag (user keys, their pool) and by DBCERTS_CA_KEY_ALGORITHM (the CA): openssl verifies', async () => {
+    const fresh = newDataDir();
+    const port = await freePort();
+    const served = await serve(
+      ['--port', String(port), '--host', '127.0.0.1', '--data', fresh, '--key-algorithm', 'ec-p521'],
+      { DBCERTS_CA_KEY_ALGORITHM: 'ec-p521', DBCERTS_KEY_POOL: 'ec-p521:2' },
+    );
+    try {
+      const { banner } = served;
+      const client = new DigestClient(banner.origin, banner.publicKey, banner.privateKeyExpression);
+      const user = await client.post(`${V1}/groups/${banner.groupId}/databaseUsers`, {
+        databaseName: '$external',
+        username: 'p521-user',
+        x509Type: 'MANAGED',
+        roles: [{ roleName: 'readWrite', databaseName: 'app' }],
+      });
+      assert.equal(user.status, 201, user.text);
+      const issued = await client.post(`${V1}/groups/${banner.groupId}/databaseUsers/p521-user/certs`, {});
+      assert.equal(issued.status, 201, issued.text);
+      assert.equal(createPrivateKey(issued.text).asymmetricKeyDetails?.namedCurve, 'secp521r1');
+      const ca = await client.get(`${V1}/groups/${banner.groupId}/userSecurity/managedX509/ca`);
+      assert.equal(ca.status, 200);
+      assert.equal(new X509Certificate(ca.text).publicKey.asymmetricKeyDetails?.namedCurve, 'secp521r1');
+      const caPath = join(scratch, 'p521-ca.pem');
+      const certPath = join(scratch, 'p521-user.pem');
+      writeFileSync(caPath, ca.text);
+      writeFileSync(certPath, issued.text);
+      assert.equal(await openssl('verify', '-CAfile', caPath, '-purpose', 'sslclient', certPath), `${certPath}: OK\n`);
+      const metrics = await (await fetch(`${banner.origin}/metrics`)).text();
+      assert.match(metrics, /^dbcerts_key_pool_depth\{algorithm="ec-p521"\} \d+$/m);
+    } finally {
+      await served.stop();
     }
   });
 });

@@ -147,6 +147,7 @@ const COMBINATIONS: Array<{ ca: KeyAlgorithm; user: KeyAlgorithm; count: number;
   { ca: 'ec-p256', user: 'ec-p256', count: 2000, seed: 1 },
   { ca: 'rsa-2048', user: 'ec-p256', count: 300, seed: 2 },
   { ca: 'ec-p384', user: 'rsa-2048', count: 300, seed: 3 },
+  { ca: 'ec-p521', user: 'ec-p521', count: 300, seed: 4 },
 ];
 
 for (const combination of COMBINATIONS) {

@@ -80,6 +80,30 @@ describe('key pool', () => {
     assert.deepEqual(pool.algorithms().sort(), ['ec-p256', 'rsa-2048']);
   });
 
+  test('P-521 keys, costly, share the RSA lane and are never made on the request (default generateNow)', async () => {
+    const generator = new ControlledGenerator();
+    const pool = new KeyPool({ sizes: { 'ec-p521': 3, 'ec-p384': 2 }, concurrency: 2, generate: generator.generate });
+    pool.refill();
+    assert.deepEqual(
+      generator.pending.map((call) => call.algorithm),
+      ['ec-p521', 'ec-p521', 'ec-p384'],
+    );
+    // The lanes are full; an empty P-521 pool makes the request wait for the background lane.
+    let served = false;
+    const taken = pool.take('ec-p521').then((key) => {
+      served = true;
+      return key;
+    });
+    await settle();
+    assert.equal(served, false);
+    await generator.completeAll();
+    assert.equal((await taken).algorithm, 'ec-p521');
+    assert.equal(pool.depth('ec-p521'), 3);
+    assert.equal(pool.depth('ec-p384'), 2);
+    assert.equal(generator.maxRunning, 3);
+    await pool.close();
+  });
+
   test('a burst larger than the pool: ready keys first, then the rest in arrival order, each key once', async () => {
     const generator = new ControlledGenerator();
     const pool = new KeyPool({

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { KeyAlgorithm } from '../../src/pki/key-algorithms.js';
 import { storedCells, tableNames, TEST_BACKEND } from '../helpers/backend.js';
 import { extensionsOf, openssl } from '../helpers/openssl.js';
@@ -156,6 +158,20 @@ const COMBINATIONS: Combination[] = [
     caKey: { type: 'rsa', modulusLength: 2048 },
     signature: 'sha256WithRSAEncryption',
   },
+  {
+    keyAlgorithm: 'ec-p521',
+    caKeyAlgorithm: 'ec-p521',
+    userKey: { type: 'ec', namedCurve: 'secp521r1' },
+    caKey: { type: 'ec', namedCurve: 'secp521r1' },
+    signature: 'ecdsa-with-SHA512',
+  },
+  {
+    keyAlgorithm: 'ec-p521',
+    caKeyAlgorithm: 'rsa-2048',
+    userKey: { type: 'ec', namedCurve: 'secp521r1' },
+    caKey: { type: 'rsa', modulusLength: 2048 },
+    signature: 'sha256WithRSAEncryption',
+  },
 ];
 
 for (const combination of COMBINATIONS) {
@@ -206,6 +222,27 @@ for (const combination of COMBINATIONS) {
         assert.match(text, new RegExp(`Public-Key: \\(${combination.userKey.modulusLength} bit\\)`));
       }
       assert.ok(certificate.verify(new X509Certificate(ca).publicKey));
+    });
+
+    test('the CRL is signed with the CA key and openssl verifies it', async () => {
+      const response = await server.client.get(
+        `${V1}/groups/${server.credentials.groupId}/userSecurity/managedX509/crl.pem`,
+      );
+      assert.equal(response.status, 200, response.text);
+      const crlPath = writeScratch(response.text, 'crl.pem');
+      const { stdout, stderr } = await promisify(execFile)(
+        'openssl',
+        ['crl', '-in', crlPath, '-noout', '-text', '-verify', '-CAfile', caPath],
+        { encoding: 'utf8' },
+      );
+      assert.match(stderr, /^verify OK$/m);
+      assert.equal(signatureAlgorithm(stdout), combination.signature);
+      // With the CRL checked too, the certificate still verifies (it is not revoked).
+      const chain = writeScratch(`${ca}${response.text}`, 'ca-crl.pem');
+      assert.equal(
+        await openssl('verify', '-crl_check', '-CAfile', chain, '-purpose', 'sslclient', issued.certPath),
+        `${issued.certPath}: OK\n`,
+      );
     });
   });
 }
