@@ -1,17 +1,7 @@
 import { h, uid } from './dom.js';
+import type { ComponentLabel, DatabaseUserRole } from './wire.js';
 
 /** Small list editors for database-user forms: roles, and labels. */
-
-export interface Role {
-  roleName: string;
-  databaseName: string;
-  collectionName?: string;
-}
-
-export interface Label {
-  key: string;
-  value: string;
-}
 
 /** The built-in roles Atlas grants to database users (its DatabaseUserRole.roleName). */
 const DATABASE_ROLES = ['read', 'readWrite', 'dbAdmin'];
@@ -31,7 +21,7 @@ const ADMIN_ROLES = [
  * neither a built-in role nor one of the project's custom roles, or an admin-only role
  * elsewhere than on `admin`. The server still decides (its answer is shown as it is).
  */
-export function roleProblems(roles: Role[], customRoles: readonly string[]): string[] {
+export function roleProblems(roles: DatabaseUserRole[], customRoles: readonly string[]): string[] {
   const problems: string[] = [];
   for (const role of roles) {
     if (!role.roleName || !role.databaseName) continue;
@@ -148,10 +138,13 @@ function listEditor<T>(options: {
   };
 }
 
-export function rolesEditor(initial: Role[], customRoles: readonly string[] = []): ListEditor<Role> {
+export function rolesEditor(
+  initial: DatabaseUserRole[],
+  customRoles: readonly string[] = [],
+): ListEditor<DatabaseUserRole> {
   document.querySelectorAll('datalist.roles-list').forEach((list) => list.remove());
   const listId = rolesDatalist(customRoles);
-  return listEditor<Role>({
+  return listEditor<DatabaseUserRole>({
     legend: 'Database roles',
     itemName: 'role',
     initial,
@@ -164,8 +157,8 @@ export function rolesEditor(initial: Role[], customRoles: readonly string[] = []
   });
 }
 
-export function labelsEditor(initial: Label[]): ListEditor<Label> {
-  const editor = listEditor<Label>({
+export function labelsEditor(initial: ComponentLabel[]): ListEditor<ComponentLabel> {
+  const editor = listEditor<ComponentLabel>({
     legend: 'Labels (optional)',
     itemName: 'label',
     initial,

@@ -1,4 +1,5 @@
 import { badge } from './dom.js';
+import type { CloudDatabaseUser, DatabaseUserRole, InventoryCert } from './wire.js';
 
 /** Presentation helpers shared by the views. */
 
@@ -30,19 +31,7 @@ export function serialHex(value: unknown): string {
   }
 }
 
-export interface DatabaseUser {
-  username: string;
-  databaseName: string;
-  x509Type: string;
-  awsIAMType: string;
-  ldapAuthType: string;
-  oidcAuthType: string;
-  roles: Array<{ roleName: string; databaseName: string; collectionName?: string }>;
-  labels: Array<{ key: string; value: string }>;
-  description?: string;
-}
-
-export function authMethod(user: DatabaseUser): string {
+export function authMethod(user: CloudDatabaseUser): string {
   if (user.x509Type === 'MANAGED') return 'X.509 (dbcerts-managed)';
   if (user.x509Type === 'CUSTOMER') return 'X.509 (customer CA)';
   if (user.awsIAMType !== 'NONE') return 'AWS IAM';
@@ -51,26 +40,14 @@ export function authMethod(user: DatabaseUser): string {
   return 'Password (SCRAM)';
 }
 
-export function roleText(role: { roleName: string; databaseName: string; collectionName?: string }): string {
+export function roleText(role: DatabaseUserRole): string {
   return `${role.roleName}@${role.databaseName}${role.collectionName ? `.${role.collectionName}` : ''}`;
-}
-
-export interface InventoryCertificate {
-  _id: bigint | number;
-  createdAt: string;
-  notAfter: string;
-  subject: string;
-  status?: string;
-  revokedAt?: string;
-  revocationReason?: string;
-  keyAlgorithm?: string;
-  source?: string;
 }
 
 export type DisplayStatus = 'active' | 'expiring' | 'expired' | 'revoked';
 
 /** active, expiring soon (within the alert lead time), expired or revoked, as of `now`. */
-export function displayStatus(certificate: InventoryCertificate, now: Date, leadTimeDays: number): DisplayStatus {
+export function displayStatus(certificate: InventoryCert, now: Date, leadTimeDays: number): DisplayStatus {
   if (certificate.status === 'revoked' || certificate.revokedAt) return 'revoked';
   const notAfter = new Date(certificate.notAfter).getTime();
   if (notAfter <= now.getTime()) return 'expired';

@@ -1,5 +1,6 @@
 import { ApiError, errorFrom, setApiHooks } from './api.js';
 import { parseJson } from './json.js';
+import type { ConsoleSession } from './wire.js';
 
 /**
  * The signed-in session, as `GET /console/session` describes it. The session id stays in
@@ -8,28 +9,12 @@ import { parseJson } from './json.js';
  * API's own checks: the console only hides what the API would refuse anyway.
  */
 
-export interface SessionInfo {
-  csrfToken: string;
-  expiresAt: string;
-  idleTimeoutSeconds: number;
-  identity:
-    | { kind: 'API_KEY'; id: string; publicKey: string; description: string }
-    | { kind: 'SERVICE_ACCOUNT'; id: string; clientId: string; name: string; description: string };
-  now: string;
-  operations: { organization: string[]; everyProject: string[]; projects: Record<string, string[]> };
-  orgId: string;
-  orgRoles: string[];
-  projectRoles: Array<{ groupId: string; roles: string[] }>;
-  /** Each operation's roles (any one of them). */
-  requiredRoles: Record<string, string[]>;
-}
-
 export type Credentials = { publicKey: string; privateKey: string } | { clientId: string; clientSecret: string };
 
 /** The server records activity at most once a minute: check in a little earlier than the timeout. */
 const ACTIVITY_SLACK_MS = 75_000;
 
-let current: SessionInfo | undefined;
+let current: ConsoleSession | undefined;
 let clockOffsetMs = 0;
 let lastActivityMs = 0;
 const endedListeners: Array<() => void> = [];
@@ -62,7 +47,7 @@ export function roleName(role: string): string {
   return ROLE_NAMES[role] ?? role;
 }
 
-function adopt(info: SessionInfo): SessionInfo {
+function adopt(info: ConsoleSession): ConsoleSession {
   current = info;
   clockOffsetMs = new Date(info.now).getTime() - Date.now();
   lastActivityMs = Date.now();
@@ -89,7 +74,7 @@ async function sessionRequest(method: string, body?: unknown): Promise<Response>
 }
 
 export const session = {
-  get info(): SessionInfo | undefined {
+  get info(): ConsoleSession | undefined {
     return current;
   },
 
@@ -120,20 +105,20 @@ export const session = {
   },
 
   /** The current session, if the browser has one (start-up). */
-  async load(): Promise<SessionInfo | undefined> {
+  async load(): Promise<ConsoleSession | undefined> {
     const response = await sessionRequest('GET');
     if (response.status === 401) {
       end();
       return undefined;
     }
     if (!response.ok) throw await errorFrom(response);
-    return adopt(parseJson(await response.text()) as unknown as SessionInfo);
+    return adopt(parseJson(await response.text()) as unknown as ConsoleSession);
   },
 
-  async signIn(credentials: Credentials): Promise<SessionInfo> {
+  async signIn(credentials: Credentials): Promise<ConsoleSession> {
     const response = await sessionRequest('POST', credentials);
     if (!response.ok) throw await errorFrom(response);
-    const info = adopt(parseJson(await response.text()) as unknown as SessionInfo);
+    const info = adopt(parseJson(await response.text()) as unknown as ConsoleSession);
     tabs?.postMessage('signed-in');
     return info;
   },

@@ -1,10 +1,11 @@
 import { ApiError, call, describeError, listAll, path, SERVICE_ACCOUNTS_VERSION } from './api.js';
+import type { ProjectContext } from './app.js';
 import { confirmDialog, openDialog } from './dialog.js';
 import { type Child, errorMessage, field, h, loading, needsRole, replace, row, table, uid } from './dom.js';
 import { formatInstant } from './format.js';
 import { copyText, guardSecret } from './issued.js';
 import { roleName, session } from './session.js';
-import type { ProjectContext } from './view-project.js';
+import type { ApiKeyUserDetails, ServiceAccount } from './wire.js';
 
 /** Project roles an owner can give a key or a service account, as Atlas lists them. */
 const PROJECT_ROLES = [
@@ -20,23 +21,6 @@ const PROJECT_ROLES = [
   'GROUP_SEARCH_INDEX_EDITOR',
   'GROUP_STREAM_PROCESSING_OWNER',
 ];
-
-interface ApiKey {
-  id: string;
-  desc: string;
-  publicKey: string;
-  privateKey: string;
-  roles: Array<{ roleName: string; groupId?: string; orgId?: string }>;
-}
-
-interface ServiceAccount {
-  clientId: string;
-  name: string;
-  description: string;
-  createdAt: string;
-  roles: string[];
-  secrets: Array<{ id: string; secret?: string; expiresAt: string }>;
-}
 
 /** Checkboxes for project roles; at least one must be chosen. */
 function rolePicker(legend: string, chosen: readonly string[]) {
@@ -164,7 +148,7 @@ function createKeyDialog(context: ProjectContext): void {
     fields: [field('Description', description, 'What uses this key, e.g. “terraform” or “backup job”.')],
     chosen: ['GROUP_READ_ONLY'],
     save: async (roles) => {
-      const key = await call<ApiKey>('POST', path('groups', context.groupId, 'apiKeys'), {
+      const key = await call<ApiKeyUserDetails>('POST', path('groups', context.groupId, 'apiKeys'), {
         body: { desc: description.value.trim(), roles },
       });
       return async () => {
@@ -313,7 +297,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
   const { groupId, section, orgId } = context;
   replace(section, h('h2', null, 'API access'), loading('API keys and service accounts'));
   const [keys, accounts] = await Promise.all([
-    listAll<ApiKey>(path('groups', groupId, 'apiKeys')),
+    listAll<ApiKeyUserDetails>(path('groups', groupId, 'apiKeys')),
     listAll<ServiceAccount>(path('groups', groupId, 'serviceAccounts'), {}, 5000, SERVICE_ACCOUNTS_VERSION),
   ]);
   if (context.stale()) return;
@@ -325,7 +309,7 @@ export async function renderAccess(context: ProjectContext): Promise<void> {
   const canCreateAccount = session.can('createProjectServiceAccount', groupId);
   const canEditAccount = session.can('updateProjectServiceAccount', groupId);
   const canRemoveAccount = session.can('removeProjectServiceAccount', groupId);
-  const projectRoles = (key: ApiKey) =>
+  const projectRoles = (key: ApiKeyUserDetails) =>
     key.roles.filter((role) => role.groupId === groupId).map((role) => role.roleName);
   const fail = (error: unknown) => replace(status, errorMessage(describeError(error)));
 

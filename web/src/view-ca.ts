@@ -1,19 +1,10 @@
 import { call, describeError, downloadFile, listAll, path } from './api.js';
+import type { ProjectContext } from './app.js';
 import { confirmDialog } from './dialog.js';
 import { errorMessage, h, loading, needsRole, replace, row, table } from './dom.js';
 import { formatInstant, serialText } from './format.js';
 import { session } from './session.js';
-import type { ProjectContext } from './view-project.js';
-
-interface ManagedCa {
-  id: string;
-  subject: string;
-  serial: bigint | number;
-  keyAlgorithm: string;
-  notBefore: string;
-  notAfter: string;
-  status: string;
-}
+import type { ManagedCa } from './wire.js';
 
 const CA_STATUS: Record<string, string> = {
   ACTIVE: 'Active: signs new certificates',

@@ -1,29 +1,11 @@
 import { call, describeError, path, saveFile } from './api.js';
+import { type ProjectContext, userHash } from './app.js';
 import { errorMessage, h, loading, needsRole, replace } from './dom.js';
-import {
-  displayStatus,
-  formatInstant,
-  type InventoryCertificate,
-  relativeDays,
-  serialHex,
-  serialText,
-  statusBadge,
-} from './format.js';
+import { displayStatus, formatInstant, relativeDays, serialHex, serialText, statusBadge } from './format.js';
 import { copyText, safeFileName } from './issued.js';
 import { session } from './session.js';
-import type { ProjectContext } from './view-project.js';
-import { leadTimeDays, revokeCertificate } from './view-user.js';
-import { userHash } from './view-users.js';
-
-interface CertificateDetails extends InventoryCertificate {
-  caId: string;
-  issuer: string;
-  notBefore: string;
-  pem: string;
-  sha256Fingerprint: string;
-  username?: string;
-  databaseName?: string;
-}
+import { leadTimeDays, revokeCertificate } from './shared.js';
+import type { CertificateDetails } from './wire.js';
 
 /** openssl's `-text` form of a serial: hex bytes joined by colons. */
 function colonHex(serial: unknown): string {

@@ -1,9 +1,10 @@
 import { call, countOf, describeError, path } from './api.js';
+import type { ProjectContext } from './app.js';
 import { confirmDialog } from './dialog.js';
 import { badge, errorMessage, field, h, loading, needsRole, replace, row, table } from './dom.js';
 import { formatCount, formatInstant } from './format.js';
 import { session } from './session.js';
-import type { ProjectContext } from './view-project.js';
+import type { UserSecurity } from './wire.js';
 import { type BundleEntry, previewBundle } from './x509.js';
 
 /**
@@ -88,7 +89,7 @@ export async function renderCustomerCa(context: ProjectContext): Promise<void> {
     return;
   }
   replace(section, h('h2', null, 'Customer CA'), loading('the customer CA settings'));
-  const settings = await call<{ customerX509?: { cas?: string } }>('GET', path('groups', groupId, 'userSecurity'));
+  const settings = await call<UserSecurity>('GET', path('groups', groupId, 'userSecurity'));
   if (context.stale()) return;
   const now = session.now();
   const current = settings.customerX509?.cas;

@@ -1,7 +1,9 @@
 import { call, describeError, path, type Page } from './api.js';
+import type { ProjectContext } from './app.js';
 import { badge, errorPanel, field, h, loading, replace, row, table } from './dom.js';
 import { EVENT_TYPE_WORDS, eventTypeText, formatCount, formatInstant, serialText } from './format.js';
-import type { ProjectContext } from './view-project.js';
+// Atlas calls it Event, which is the DOM's own Event here.
+import type { Event as AuditEvent } from './wire.js';
 
 /**
  * The event types a project's trail can hold (docs/compatibility.md, "Audit trail"). The
@@ -10,28 +12,6 @@ import type { ProjectContext } from './view-project.js';
 const EVENT_TYPES = Object.keys(EVENT_TYPE_WORDS);
 
 const PAGE_SIZE = 50;
-
-interface AuditEvent {
-  id: string;
-  created: string;
-  eventTypeName: string;
-  outcome: string;
-  publicKey?: string;
-  remoteAddress?: string;
-  targetUsername?: string;
-  database?: string;
-  serial?: bigint | number;
-  reason?: string;
-  errorCode?: string;
-  method?: string;
-  path?: string;
-  status?: number;
-  roles?: string[];
-  targetPublicKey?: string;
-  caId?: string;
-  notAfter?: string;
-  customDbRoleName?: string;
-}
 
 interface Filters {
   eventType: string;

@@ -1,4 +1,5 @@
 import { call, countOf, listAll, type Page, path } from './api.js';
+import { certificateHash, type ProjectContext, projectHash, userHash } from './app.js';
 import { field, h, loading, replace, row, s, table } from './dom.js';
 import {
   type DisplayStatus,
@@ -6,17 +7,15 @@ import {
   formatCount,
   formatDay,
   formatInstant,
-  type InventoryCertificate,
   relativeDays,
   STATUS_LABELS,
   serialText,
   statusBadge,
 } from './format.js';
 import { session } from './session.js';
-import { certificateHash, type ProjectContext, projectHash } from './view-project.js';
-import { leadTimeDays } from './view-user.js';
-import { type CertificateHolder, COVERAGE_LABELS, coverageCell, userHash } from './view-users.js';
+import { type CertificateHolder, COVERAGE_LABELS, coverageCell, leadTimeDays } from './shared.js';
 import { singleCommonName } from './x509.js';
+import type { InventoryCert } from './wire.js';
 
 const DAY_MS = 86_400_000;
 const ROW_HEIGHT = 28;
@@ -62,7 +61,7 @@ function stat(value: number, label: string, kind: string, href?: string): HTMLLI
 function timeline(
   context: ProjectContext,
   holders: CertificateHolder[],
-  certificates: InventoryCertificate[],
+  certificates: InventoryCert[],
   range: number,
   lead: number,
 ): SVGSVGElement {
@@ -74,7 +73,7 @@ function timeline(
   const end = now + range * DAY_MS;
   const x = (time: number) =>
     labelWidth + ((Math.min(Math.max(time, start), end) - start) / (end - start)) * (width - labelWidth - 12);
-  const byUser = new Map<string, InventoryCertificate[]>();
+  const byUser = new Map<string, InventoryCert[]>();
   for (const certificate of certificates) {
     const name = singleCommonName(certificate.subject) ?? certificate.subject;
     byUser.set(name, [...(byUser.get(name) ?? []), certificate]);
@@ -207,8 +206,8 @@ export async function renderOverview(context: ProjectContext): Promise<void> {
     countOf(inventory, { status: 'expired' }),
     countOf(inventory, { status: 'revoked' }),
     listAll<CertificateHolder>(holdersPath),
-    listAll<InventoryCertificate>(inventory, { status: 'all', expiresAfter: windowStart, sortBy: 'notAfter' }, 3000),
-    call<Page<InventoryCertificate>>('GET', inventory, {
+    listAll<InventoryCert>(inventory, { status: 'all', expiresAfter: windowStart, sortBy: 'notAfter' }, 3000),
+    call<Page<InventoryCert>>('GET', inventory, {
       query: { status: 'active', expiresBefore: within(lead), itemsPerPage: 100, includeCount: 'true' },
     }),
   ]);

@@ -1,20 +1,14 @@
 import { listAll } from './api.js';
+import type { ViewContext } from './app.js';
 import { h, loading, replace, row, table } from './dom.js';
 import { formatCount, formatInstant } from './format.js';
-import type { ViewContext } from './main.js';
 import { roleName, session } from './session.js';
-
-interface Project {
-  id: string;
-  name: string;
-  orgId: string;
-  created: string;
-}
+import type { Group } from './wire.js';
 
 /** The projects the key can see (Atlas' own listing decides which). */
 export async function renderProjects(context: ViewContext): Promise<void> {
   replace(context.main, h('h1', null, 'Projects'), loading('projects'));
-  const projects = await listAll<Project>('/groups');
+  const projects = await listAll<Group>('/groups');
   if (context.stale()) return;
   const info = session.info!;
   replace(

@@ -1,15 +1,13 @@
 import { ApiError, call, countOf, describeError, type Page, path, type Query } from './api.js';
-import { confirmDialog } from './dialog.js';
+import { certificateHash, type ProjectContext, projectHash, takeMessage } from './app.js';
 import { errorMessage, errorPanel, field, h, loading, needsRole, replace, row, table, uid } from './dom.js';
 import {
   authMethod,
-  type DatabaseUser,
   DEFAULT_LEAD_TIME_DAYS,
   displayStatus,
   type DisplayStatus,
   formatCount,
   formatInstant,
-  type InventoryCertificate,
   relativeDays,
   roleText,
   serialHex,
@@ -19,40 +17,17 @@ import {
 } from './format.js';
 import { showIssued } from './issued.js';
 import { session } from './session.js';
-import { certificateHash, type ProjectContext, projectHash } from './view-project.js';
-import { confirmDelete, takeAfterCreateMessage } from './view-users.js';
-
-export const REVOCATION_REASONS = [
-  'unspecified',
-  'keyCompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'privilegeWithdrawn',
-];
+import { confirmDelete, leadTimeDays, revokeCertificate } from './shared.js';
+import type { CloudDatabaseUser, InventoryCert, UserSecurity } from './wire.js';
 
 const PAGE_SIZE = 50;
 const DAY_MS = 86_400_000;
 
-/** The project's expiry-alert lead time (Atlas' 30 days when the project has none, or it cannot be read). */
-export async function leadTimeDays(groupId: string): Promise<number> {
-  try {
-    const settings = await call<{ leadTimeDays?: number }>(
-      'GET',
-      path('groups', groupId, 'userSecurity', 'managedX509', 'alerts'),
-    );
-    return typeof settings.leadTimeDays === 'number' ? settings.leadTimeDays : DEFAULT_LEAD_TIME_DAYS;
-  } catch (error) {
-    if (error instanceof ApiError) return DEFAULT_LEAD_TIME_DAYS;
-    throw error;
-  }
-}
-
 /** Whether the project has a customer CA (which stops managed issuance); undefined when the key cannot tell. */
-export async function customerCaIsOn(groupId: string): Promise<boolean | undefined> {
+async function customerCaIsOn(groupId: string): Promise<boolean | undefined> {
   if (!session.can('getUserSecurity', groupId)) return undefined;
   try {
-    const settings = await call<{ customerX509?: { cas?: string } }>('GET', path('groups', groupId, 'userSecurity'));
+    const settings = await call<UserSecurity>('GET', path('groups', groupId, 'userSecurity'));
     return settings.customerX509?.cas !== undefined;
   } catch (error) {
     if (error instanceof ApiError) return undefined;
@@ -60,46 +35,8 @@ export async function customerCaIsOn(groupId: string): Promise<boolean | undefin
   }
 }
 
-/** Asks for a revocation reason and revokes; true when revoked. */
-export async function revokeCertificate(context: ProjectContext, serial: string, owner: string): Promise<boolean> {
-  const reasonId = uid('reason');
-  const reason = h(
-    'select',
-    { id: reasonId },
-    REVOCATION_REASONS.map((name) => h('option', { value: name }, name)),
-  );
-  const confirmed = await confirmDialog({
-    title: 'Revoke certificate?',
-    message: [
-      h(
-        'p',
-        null,
-        'Certificate ',
-        h('code', null, serial),
-        ' of ',
-        h('strong', { class: 'name' }, owner),
-        ' will be revoked.',
-      ),
-      h(
-        'p',
-        null,
-        'It is listed on the project’s CRL at once; mongod refuses it once it loads the new CRL. Revocation is final.',
-      ),
-      h('div', { class: 'field' }, h('label', { for: reasonId }, 'Reason'), reason),
-    ],
-    confirmLabel: 'Revoke certificate',
-    danger: true,
-  });
-  if (!confirmed) return false;
-  await call('POST', path('groups', context.groupId, 'userSecurity', 'managedX509', 'certs', serial, 'revoke'), {
-    body: { reason: reason.value },
-  });
-  context.announce(`Revoked certificate ${serial}.`);
-  return true;
-}
-
 /** Issuing, at the top of a managed user's page: dbcerts makes the key, or signs the person's CSR. */
-function issueForm(context: ProjectContext, user: DatabaseUser, onIssued: () => void): HTMLFormElement {
+function issueForm(context: ProjectContext, user: CloudDatabaseUser, onIssued: () => void): HTMLFormElement {
   const modeName = uid('mode');
   const generate = h('input', { type: 'radio', name: modeName, id: uid('radio'), value: 'generate', checked: true });
   const useCsr = h('input', { type: 'radio', name: modeName, id: uid('radio'), value: 'csr' });
@@ -222,7 +159,12 @@ function statusQuery(show: Show, leadEnd: string): Query {
  * A managed user's certificates, a page at a time from the server's inventory: filtered
  * by status, found by serial (decimal or hex), in four orders. Filters live in the address.
  */
-function certificateList(context: ProjectContext, user: DatabaseUser, lead: number, canRevoke: boolean): HTMLElement {
+function certificateList(
+  context: ProjectContext,
+  user: CloudDatabaseUser,
+  lead: number,
+  canRevoke: boolean,
+): HTMLElement {
   const { groupId, query } = context;
   const now = session.now();
   const leadEnd = new Date(now.getTime() + lead * DAY_MS).toISOString();
@@ -288,7 +230,7 @@ function certificateList(context: ProjectContext, user: DatabaseUser, lead: numb
     drawCounts();
   }
 
-  function certificateRow(certificate: InventoryCertificate) {
+  function certificateRow(certificate: InventoryCert) {
     const displayed = displayStatus(certificate, now, lead);
     const text = serialText(certificate._id);
     return row(
@@ -343,9 +285,9 @@ function certificateList(context: ProjectContext, user: DatabaseUser, lead: numb
     });
     drawCounts();
     replace(results, loading('certificates'));
-    let page: Page<InventoryCertificate>;
+    let page: Page<InventoryCert>;
     try {
-      page = await call<Page<InventoryCertificate>>('GET', certsPath, {
+      page = await call<Page<InventoryCert>>('GET', certsPath, {
         query: {
           ...statusQuery(state.show, leadEnd),
           ...SORTS[state.sort].query,
@@ -464,7 +406,7 @@ export async function renderUser(context: ProjectContext, databaseName: string, 
   const { groupId, section } = context;
   replace(section, loading('the user'));
   const userPath = path('groups', groupId, 'databaseUsers', databaseName, username);
-  const user = await call<DatabaseUser>('GET', userPath);
+  const user = await call<CloudDatabaseUser>('GET', userPath);
   const managed = user.x509Type === 'MANAGED';
   const [lead, customerCa] = managed
     ? await Promise.all([leadTimeDays(groupId), customerCaIsOn(groupId)])
@@ -473,7 +415,7 @@ export async function renderUser(context: ProjectContext, databaseName: string, 
   const canRevoke = session.can('revokeCertificate', groupId);
   const canIssue = session.can('createDatabaseUserCertificate', groupId);
   const status = h('div', { class: 'form-status' });
-  const afterCreate = takeAfterCreateMessage();
+  const afterCreate = takeMessage();
   if (afterCreate) replace(status, errorMessage(afterCreate));
 
   const details = h(

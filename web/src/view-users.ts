@@ -1,44 +1,15 @@
 import { ApiError, call, describeError, listAll, path } from './api.js';
-import { confirmDialog, openDialog } from './dialog.js';
-import { badge, errorMessage, field, h, loading, needsRole, replace, row, table, uid } from './dom.js';
+import { leaveMessage, type ProjectContext, userHash } from './app.js';
+import { openDialog } from './dialog.js';
+import { errorMessage, field, h, loading, needsRole, replace, row, table, uid } from './dom.js';
 import { labelsEditor, roleProblems, rolesEditor } from './editors.js';
-import { authMethod, type DatabaseUser, formatCount, formatDay, roleText } from './format.js';
+import { authMethod, formatCount, roleText } from './format.js';
 import { showIssued } from './issued.js';
 import { session } from './session.js';
-import { type ProjectContext, projectHash } from './view-project.js';
+import { type CertificateHolder, confirmDelete, coverageCell, userPath } from './shared.js';
+import type { CloudDatabaseUser } from './wire.js';
 
 type Method = 'MANAGED' | 'CUSTOMER' | 'SCRAM';
-
-/** What a managed user's certificates cover (GET …/managedX509/users). */
-export interface CertificateHolder {
-  username: string;
-  databaseName: string;
-  certificateStatus: 'valid' | 'expiring' | 'none';
-  validCertificates: number;
-  certificates: number;
-  validUntil?: string;
-  lastIssuedAt?: string;
-}
-
-export const COVERAGE_LABELS: Record<CertificateHolder['certificateStatus'], string> = {
-  valid: 'Valid certificate',
-  expiring: 'Expiring soon',
-  none: 'No valid certificate',
-};
-
-const COVERAGE_BADGES: Record<CertificateHolder['certificateStatus'], string> = {
-  valid: 'active',
-  expiring: 'expiring',
-  none: 'revoked',
-};
-
-export function userHash(groupId: string, user: Pick<DatabaseUser, 'databaseName' | 'username'>): string {
-  return projectHash(groupId, 'users', user.databaseName, user.username);
-}
-
-function userPath(groupId: string, user: Pick<DatabaseUser, 'databaseName' | 'username'>): string {
-  return path('groups', groupId, 'databaseUsers', user.databaseName, user.username);
-}
 
 /**
  * The project's custom roles, for checking role names as the person types. The server
@@ -79,14 +50,6 @@ function checkRoles(
     ),
   );
   return false;
-}
-
-/** A message for the user page that opens after a user was created and its first certificate could not be issued. */
-let afterCreate: string | undefined;
-export function takeAfterCreateMessage(): string | undefined {
-  const message = afterCreate;
-  afterCreate = undefined;
-  return message;
 }
 
 /**
@@ -184,9 +147,9 @@ async function openCreateDialog(context: ProjectContext): Promise<void> {
         }
         submit.disabled = true;
         replace(status);
-        let created: DatabaseUser;
+        let created: CloudDatabaseUser;
         try {
-          created = await call<DatabaseUser>('POST', path('groups', context.groupId, 'databaseUsers'), { body });
+          created = await call<CloudDatabaseUser>('POST', path('groups', context.groupId, 'databaseUsers'), { body });
         } catch (error) {
           replace(status, errorMessage(describeError(error)));
           submit.disabled = false;
@@ -203,7 +166,9 @@ async function openCreateDialog(context: ProjectContext): Promise<void> {
             );
             await showIssued(created.username, pem);
           } catch (error) {
-            afterCreate = `${created.username} was created, but its first certificate was not issued: ${describeError(error)}`;
+            leaveMessage(
+              `${created.username} was created, but its first certificate was not issued: ${describeError(error)}`,
+            );
           }
         }
         context.navigate(userHash(context.groupId, created));
@@ -229,7 +194,7 @@ async function openCreateDialog(context: ProjectContext): Promise<void> {
   username.focus();
 }
 
-async function openRolesDialog(context: ProjectContext, user: DatabaseUser, onSaved: () => void): Promise<void> {
+async function openRolesDialog(context: ProjectContext, user: CloudDatabaseUser, onSaved: () => void): Promise<void> {
   const custom = await customRoleNames(context.groupId);
   const roles = rolesEditor(user.roles, custom);
   const status = h('div', { class: 'form-status' });
@@ -266,59 +231,12 @@ async function openRolesDialog(context: ProjectContext, user: DatabaseUser, onSa
   ]);
 }
 
-/** Deletes after a confirmation that names the user and what happens to its certificates. */
-export async function confirmDelete(context: ProjectContext, user: DatabaseUser): Promise<boolean> {
-  const consequences =
-    user.x509Type === 'MANAGED'
-      ? 'Every certificate dbcerts issued to this user will be revoked (reason cessationOfOperation) and listed on the project’s CRL.'
-      : user.x509Type === 'CUSTOMER'
-        ? 'Certificates your own CA issued to this name are not revoked by dbcerts: revoke them with your CA.'
-        : 'Its password stops working.';
-  const confirmed = await confirmDialog({
-    title: 'Delete database user?',
-    message: [
-      h(
-        'p',
-        null,
-        'You are about to delete ',
-        h('strong', { class: 'name' }, user.username),
-        ` (${authMethod(user)}).`,
-      ),
-      h('p', null, consequences),
-      h('p', null, 'This cannot be undone.'),
-    ],
-    confirmLabel: 'Delete user',
-    danger: true,
-  });
-  if (!confirmed) return false;
-  await call('DELETE', userPath(context.groupId, user));
-  context.announce(`Deleted ${user.username}.`);
-  return true;
-}
-
-function labelsCell(user: DatabaseUser): HTMLElement | string {
+function labelsCell(user: CloudDatabaseUser): HTMLElement | string {
   if (user.labels.length === 0) return '—';
   return h(
     'ul',
     { class: 'plain' },
     user.labels.map((label) => h('li', null, h('span', { class: 'label' }, `${label.key}=${label.value}`))),
-  );
-}
-
-/** A managed user's certificate status: badge, until when, how many. */
-export function coverageCell(holder: CertificateHolder | undefined): HTMLElement | string {
-  if (!holder) return '—';
-  return h(
-    'span',
-    { class: 'coverage' },
-    badge(COVERAGE_LABELS[holder.certificateStatus], COVERAGE_BADGES[holder.certificateStatus]),
-    holder.validUntil
-      ? h(
-          'span',
-          { class: 'hint' },
-          ` until ${formatDay(holder.validUntil)} (${formatCount(holder.validCertificates)} valid)`,
-        )
-      : h('span', { class: 'hint' }, ` ${formatCount(holder.certificates)} issued`),
   );
 }
 
@@ -344,7 +262,7 @@ export async function renderUsers(context: ProjectContext): Promise<void> {
   const { groupId, section } = context;
   replace(section, h('h2', null, 'Database users'), loading('database users'));
   const [users, holders] = await Promise.all([
-    listAll<DatabaseUser>(path('groups', groupId, 'databaseUsers')),
+    listAll<CloudDatabaseUser>(path('groups', groupId, 'databaseUsers')),
     listAll<CertificateHolder>(path('groups', groupId, 'userSecurity', 'managedX509', 'users')),
   ]);
   if (context.stale()) return;
@@ -377,7 +295,7 @@ export async function renderUsers(context: ProjectContext): Promise<void> {
   );
   const results = h('div', { class: 'results' });
 
-  const userRow = (user: DatabaseUser) => {
+  const userRow = (user: CloudDatabaseUser) => {
     const holder = user.x509Type === 'MANAGED' ? coverage.get(user.username) : undefined;
     return row(
       h('a', { href: userHash(groupId, user), class: 'name' }, user.username),
@@ -434,7 +352,7 @@ export async function renderUsers(context: ProjectContext): Promise<void> {
     );
   };
 
-  const coverageRank = (user: DatabaseUser) => {
+  const coverageRank = (user: CloudDatabaseUser) => {
     const holder = coverage.get(user.username);
     if (user.x509Type !== 'MANAGED' || !holder) return Number.MAX_SAFE_INTEGER;
     return holder.validUntil ? new Date(holder.validUntil).getTime() : 0;

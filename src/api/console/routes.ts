@@ -1,8 +1,10 @@
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../../authority/authority.js';
 import type { ConsoleCredentials, ConsoleIdentity } from '../../authority/console-sessions.js';
 import { AtlasError } from '../../domain/errors.js';
 import { UNAUTHORIZED_BODY } from '../plugins/digest-auth.js';
+import type { ConsoleSession } from '../schemas/console-session.js';
 import {
   type Asset,
   assetOf,
@@ -105,10 +107,9 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
 
   /** A session's answer: who, what it may do, its CSRF token. Always fresh, never cached. */
   function sendSession(reply: FastifyReply, status: number, sessionId: string, identity: ConsoleIdentity) {
-    return noStore(reply)
-      .code(status)
-      .type('application/json')
-      .send(JSON.stringify(sessions.describe(sessionId, identity)));
+    // Typed as the schema the console's wire types are printed from: a change shows here.
+    const description: Static<typeof ConsoleSession> = sessions.describe(sessionId, identity);
+    return noStore(reply).code(status).type('application/json').send(JSON.stringify(description));
   }
 
   app.post('/console/session', { schema: { hide: true }, bodyLimit: 16 * 1024 }, async (request, reply) => {
