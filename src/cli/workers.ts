@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { AggregatorRegistry } from 'prom-client';
-import { type EncodedKeyPair, generateEncodedKey, type KeyAlgorithm } from '../pki/key-algorithms.js';
+import { type EncodedKeyPair, generateEncodedKey, type KeyAlgorithm, keyAlgorithmSpec } from '../pki/key-algorithms.js';
 import { KeyPool, type KeySource } from '../pki/key-pool.js';
 import { DEFAULT_KEY_POOL_SIZE } from '../authority/authority.js';
 import { randomTag, SharedFileNonceUses } from '../store/repositories/digest-nonces.js';
@@ -113,13 +113,14 @@ export async function clusterMetrics(): Promise<string> {
 /**
  * A worker's RSA keys come from the primary's pool: one pool for the whole server, so a
  * burst finds every ready key wherever its connections landed, and the threads that
- * generate RSA keys run once, not once per worker. EC keys are made by the worker itself:
+ * generate costly keys (RSA, P-521) run once, not once per worker. Cheap keys (P-256, P-384)
+ * are made by the worker itself:
  * one costs less than asking the primary for it (about 0.03 ms against two IPC messages,
  * their JSON and the primary's turn).
  */
 class PrimaryKeySource implements KeySource {
   async take(algorithm: KeyAlgorithm): Promise<EncodedKeyPair> {
-    if (algorithm.startsWith('ec-')) return generateEncodedKey(algorithm);
+    if (keyAlgorithmSpec(algorithm).cheap) return generateEncodedKey(algorithm);
     const reply = await primary().ask({ dbcerts: 'take-key', algorithm });
     if (reply.dbcerts !== 'key' || !reply.key) throw new Error(`no key: ${reply.dbcerts === 'key' ? reply.error : ''}`);
     return { ...reply.key, spki: Buffer.from(reply.key.spki, 'base64') };
