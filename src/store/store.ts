@@ -8,7 +8,7 @@ import {
   type RowReader,
 } from './database.js';
 import { sql } from 'kysely';
-import { migrateToLatest } from './migrations.js';
+import { migrateToLatest } from './migrator.js';
 import { AccessListsRepository } from './repositories/access-lists.js';
 import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
