@@ -126,6 +126,16 @@ export class Store extends Repositories {
     await sql`select 1`.execute(this.db);
   }
 
+  /**
+   * After a bulk load (`certificates.insertMany`), what autovacuum would do soon after on
+   * PostgreSQL: statistics, and the visibility map without which it cannot skip a page of a
+   * list (OFFSET) in the index alone. Nothing on SQLite, whose server finds its indexes
+   * without statistics, as a fresh install does.
+   */
+  async settleAfterBulkLoad(): Promise<void> {
+    if (this.dialect === 'postgres') await sql`vacuum (analyze) certificates`.execute(this.db);
+  }
+
   /** Runs `work` atomically: every write in it lands, or none does. */
   transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
     if (this.dialect === 'sqlite') return this.#groupCommit.run(work);
