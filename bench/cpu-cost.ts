@@ -123,9 +123,9 @@ try {
       const { groupId } = JSON.parse(readFileSync(join(MILLION_DIR, 'credentials.json'), 'utf8')) as {
         groupId: string;
       };
-      seedCertificates(MILLION_DIR, groupId, { spread: 1_000_000, exclude: ['listed'] });
+      await seedCertificates({ dataDir: MILLION_DIR }, groupId, { spread: 1_000_000, exclude: ['listed'] });
     }
-    process.stdout.write(`(${certificateCount(MILLION_DIR)} certificates)\n`);
+    process.stdout.write(`(${await certificateCount({ dataDir: MILLION_DIR })} certificates)\n`);
     await run(MILLION_DIR, '1M', false);
   }
 } finally {

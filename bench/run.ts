@@ -31,13 +31,7 @@ import { type RunningServer, startDbcerts } from './dbcerts-server.js';
 import { DigestConnection, type LoadResult, type LoadSpec } from './load-generator.js';
 import { loadFromOtherProcess } from './process.js';
 import * as references from './reference-summary.js';
-import {
-  certificateCount,
-  certificateCountPostgres,
-  type SeedPlan,
-  seedCertificates,
-  seedCertificatesPostgres,
-} from './seed.js';
+import { certificateCount, type SeedPlan, seedCertificates } from './seed.js';
 
 const V1 = '/api/atlas/v1.0';
 const only = new Set(
@@ -120,8 +114,8 @@ interface Backend {
 const EMBEDDED: Backend = {
   name: 'embedded SQLite',
   env: async () => ({}),
-  seed: async (dataDir, groupId, plan) => void seedCertificates(dataDir, groupId, plan),
-  count: async (dataDir) => certificateCount(dataDir),
+  seed: async (dataDir, groupId, plan) => void (await seedCertificates({ dataDir }, groupId, plan)),
+  count: (dataDir) => certificateCount({ dataDir }),
   close: async () => undefined,
 };
 
@@ -153,8 +147,9 @@ function postgresBackend(adminUrl: string): Backend {
   return {
     name: 'PostgreSQL',
     env: async (dataDir) => ({ DBCERTS_DATABASE_URL: await urlOf(dataDir) }),
-    seed: async (dataDir, groupId, plan) => seedCertificatesPostgres(await urlOf(dataDir), groupId, plan),
-    count: async (dataDir) => certificateCountPostgres(await urlOf(dataDir)),
+    seed: async (dataDir, groupId, plan) =>
+      void (await seedCertificates({ dataDir, databaseUrl: await urlOf(dataDir) }, groupId, plan)),
+    count: async (dataDir) => certificateCount({ dataDir, databaseUrl: await urlOf(dataDir) }),
     async close() {
       for (const url of databases.values())
         await admin(`drop database if exists ${new URL(url).pathname.slice(1)} with (force)`);

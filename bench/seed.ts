@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type { UserCertificate } from '../src/domain/certificate.js';
+import { Store } from '../src/store/store.js';
 
 /**
- * Grows the certificates table of a stopped server's embedded store to a given size,
- * fast enough for a million rows. Projects, users, CAs and the listed users' own
- * certificates are made through the API beforehand; these extra rows are spread over
- * the existing users and copy a real certificate of their project (the list reads only
- * the indexed columns: serial, subject, dates). Their serials are random 63-bit
- * integers like real ones, so index pages split the way they do in production.
+ * Grows the certificates table of a stopped server's store to a given size, through the
+ * store itself (either engine), fast enough for a million rows. Projects, users, CAs and
+ * the listed users' own certificates are made through the API beforehand; these extra
+ * rows are spread over the existing users and copy a real certificate of their project
+ * (the list reads only the indexed columns: serial, subject, dates). Their serials are
+ * random 63-bit integers like real ones, so index pages split the way they do in
+ * production; a rare collision is skipped.
  */
 export interface SeedPlan {
   /** Rows to add for one user (by username in the bootstrap project), e.g. the 10k user. */
@@ -18,150 +19,98 @@ export interface SeedPlan {
   exclude: string[];
 }
 
-const DAY = 86_400_000;
+/** The server's store: its data directory, and its PostgreSQL URL when it has one. */
+export interface SeedTarget {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+}
 
-export function seedCertificates(dataDir: string, groupId: string, plan: SeedPlan): number {
-  const db = new SqliteDatabase(join(dataDir, 'dbcerts.sqlite'));
-  db.defaultSafeIntegers(true);
+const DAY = 86_400_000;
+/** Rows per transaction: large enough that commits cost nothing, small enough to hold in memory. */
+const BATCH = 50_000;
+
+interface Holder {
+  id: string;
+  groupId: string;
+  username: string;
+}
+
+function openTarget(target: SeedTarget): Promise<Store> {
+  // The benchmark's own copy: a power cut may lose it, so commits need not wait for the disk.
+  return Store.open({ dataDir: target.dataDir, databaseUrl: target.databaseUrl, sqliteSynchronous: 'normal' });
+}
+
+export async function seedCertificates(target: SeedTarget, groupId: string, plan: SeedPlan): Promise<number> {
+  const store = await openTarget(target);
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    const users = db
-      .prepare('select id, project_id, username from database_users order by project_id, username')
-      .all() as Array<{ id: string; project_id: string; username: string }>;
-    // A real certificate and the active CA of each project.
-    const templates = new Map<string, { ca_id: string; certificate_der: Buffer }>();
-    for (const row of db
-      .prepare('select project_id, ca_id, certificate_der from certificates order by created_at')
-      .all() as Array<{ project_id: string; ca_id: string; certificate_der: Buffer }>) {
-      if (!templates.has(row.project_id)) templates.set(row.project_id, row);
+    const now = new Date();
+    const users: Holder[] = [];
+    // A real certificate of each project, oldest first: its DER and its CA.
+    const templates = new Map<string, UserCertificate>();
+    for (const project of await store.projects.all()) {
+      for (const user of await store.databaseUsers.listAll(project.id, now)) {
+        users.push({ id: user.id, groupId: project.id, username: user.username });
+      }
+      const [oldest] = await store.certificates.listInventory({ groupId: project.id, now, order: 'created' }, 0, 1);
+      if (oldest) templates.set(project.id, oldest);
     }
-    const insert = db.prepare(
-      `insert or ignore into certificates (serial, project_id, user_id, ca_id, subject, key_algorithm, created_at,
-        not_before, not_after, certificate_der, revoked_at, revocation_reason, source)
-       values (?, ?, ?, ?, ?, 'ec-p256', ?, ?, ?, ?, null, null, 'generated')`,
-    );
-    const now = Date.now();
-    let added = 0;
-    const add = (user: { id: string; project_id: string; username: string }) => {
-      const template = templates.get(user.project_id);
-      if (!template) throw new Error(`project ${user.project_id} has no certificate to copy`);
-      const serial = randomBytes(8).readBigUInt64BE() >> 1n || 1n;
+    users.sort((a, b) => (a.groupId === b.groupId ? compare(a.username, b.username) : compare(a.groupId, b.groupId)));
+
+    const certificateFor = (user: Holder): UserCertificate => {
+      const template = templates.get(user.groupId);
+      if (!template) throw new Error(`project ${user.groupId} has no certificate to copy`);
       // Issued within the last 60 days, valid for a year: all of them are listed.
-      const createdAt = new Date(now - Math.floor(Math.random() * 60 * DAY));
+      const createdAt = new Date(now.getTime() - Math.floor(Math.random() * 60 * DAY));
       createdAt.setUTCMilliseconds(0);
-      const notAfter = new Date(createdAt.getTime() + 365 * DAY);
-      const result = insert.run(
-        serial,
-        user.project_id,
-        user.id,
-        template.ca_id,
-        `CN=${user.username}`,
-        createdAt.toISOString(),
-        createdAt.toISOString(),
-        notAfter.toISOString(),
-        template.certificate_der,
-      );
-      added += result.changes;
+      return {
+        serial: randomBytes(8).readBigUInt64BE() >> 1n || 1n,
+        groupId: user.groupId,
+        userId: user.id,
+        caId: template.caId,
+        subject: `CN=${user.username}`,
+        keyAlgorithm: 'ec-p256',
+        createdAt,
+        notBefore: createdAt,
+        notAfter: new Date(createdAt.getTime() + 365 * DAY),
+        der: template.der,
+        source: 'generated',
+      };
     };
-    const transaction = db.transaction((work: () => void) => work());
+    let added = 0;
+    const insert = async (count: number, holderOf: (index: number) => Holder) => {
+      for (let done = 0; done < count; done += BATCH) {
+        const batch = Array.from({ length: Math.min(BATCH, count - done) }, (_, index) =>
+          certificateFor(holderOf(done + index)),
+        );
+        added += await store.transaction((repositories) => repositories.certificates.insertMany(batch));
+      }
+    };
+
     if (plan.forUser) {
-      const user = users.find((row) => row.username === plan.forUser!.username && row.project_id === groupId);
-      if (!user) throw new Error(`no user ${plan.forUser.username}`);
-      transaction(() => {
-        for (let index = 0; index < plan.forUser!.count; index++) add(user);
-      });
+      const { username, count } = plan.forUser;
+      const user = users.find((row) => row.username === username && row.groupId === groupId);
+      if (!user) throw new Error(`no user ${username}`);
+      await insert(count, () => user);
     }
     const spreadOver = users.filter((row) => !plan.exclude.includes(row.username));
-    const batch = 50_000;
-    for (let done = 0; done < plan.spread; done += batch) {
-      transaction(() => {
-        for (let index = done; index < Math.min(plan.spread, done + batch); index++) {
-          add(spreadOver[index % spreadOver.length]!);
-        }
-      });
-    }
-    // No ANALYZE: the server must find its index without statistics, as a fresh install does.
-    db.pragma('wal_checkpoint(TRUNCATE)');
+    if (plan.spread > 0 && spreadOver.length === 0) throw new Error('no user to spread certificates over');
+    await insert(plan.spread, (index) => spreadOver[index % spreadOver.length]!);
+    await store.settleAfterBulkLoad();
     return added;
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
-export function certificateCount(dataDir: string): number {
-  const db = new SqliteDatabase(join(dataDir, 'dbcerts.sqlite'), { readonly: true });
-  try {
-    return Number((db.prepare('select count(*) as count from certificates').get() as { count: number }).count);
-  } finally {
-    db.close();
-  }
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/**
- * The same plan on PostgreSQL, generated by the database itself (one statement per part):
- * random 63-bit serials (a rare collision is skipped, as on SQLite), issued within the
- * last 60 days, valid a year, each a copy of a real certificate of its project.
- */
-export async function seedCertificatesPostgres(url: string, groupId: string, plan: SeedPlan): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+export async function certificateCount(target: SeedTarget): Promise<number> {
+  const store = await openTarget(target);
   try {
-    const insert = (users: string, count: string, parameters: unknown[]) =>
-      client.query(
-        `with template as (
-           select distinct on (project_id) project_id, ca_id, certificate_der from certificates order by project_id, created_at),
-         target as (${users}),
-         made as (
-           select t.id as user_id, t.project_id, t.username, n,
-                  date_trunc('second', now() - random() * interval '60 days') as created
-           from target t, generate_series(1, ${count}) as n)
-         insert into certificates (serial, project_id, user_id, ca_id, subject, key_algorithm, created_at, not_before,
-                                   not_after, certificate_der, revoked_at, revocation_reason, source)
-         select 1 + floor(random() * 9223372036854775806)::bigint, m.project_id, m.user_id, tp.ca_id, 'CN=' || m.username,
-                'ec-p256', to_char(m.created at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                to_char(m.created at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                to_char((m.created + interval '365 days') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                tp.certificate_der, null, null, 'generated'
-         from made m join template tp on tp.project_id = m.project_id
-         on conflict do nothing`,
-        parameters,
-      );
-    if (plan.forUser) {
-      await insert(
-        'select id, project_id, username from database_users where project_id = $1 and username = $2',
-        '$3::int',
-        [groupId, plan.forUser.username, plan.forUser.count],
-      );
-    }
-    if (plan.spread > 0) {
-      // Round-robin over the users: each gets spread ÷ users rows, the first ones one more.
-      const users = await client.query<{ count: string }>(
-        'select count(*) as count from database_users where not (username = any($1))',
-        [plan.exclude],
-      );
-      const perUser = Math.ceil(plan.spread / Number(users.rows[0]!.count));
-      await insert('select id, project_id, username from database_users where not (username = any($1))', '$2::int', [
-        plan.exclude,
-        perUser,
-      ]);
-    }
-    // As autovacuum would soon after: statistics, and the visibility map without which
-    // PostgreSQL cannot skip a page of the list (OFFSET) in the index alone.
-    await client.query('vacuum (analyze) certificates');
+    return (await store.certificates.counts()).issued;
   } finally {
-    await client.end();
-  }
-}
-
-export async function certificateCountPostgres(url: string): Promise<number> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return Number((await client.query<{ count: string }>('select count(*) as count from certificates')).rows[0]!.count);
-  } finally {
-    await client.end();
+    await store.close();
   }
 }

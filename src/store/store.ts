@@ -8,7 +8,7 @@ import {
   type RowReader,
 } from './database.js';
 import { sql } from 'kysely';
-import { migrateToLatest } from './migrations.js';
+import { migrateToLatest } from './migrator.js';
 import { AccessListsRepository } from './repositories/access-lists.js';
 import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
@@ -124,6 +124,16 @@ export class Store extends Repositories {
   /** Answers when the database does (readiness). */
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.db);
+  }
+
+  /**
+   * After a bulk load (`certificates.insertMany`), what autovacuum would do soon after on
+   * PostgreSQL: statistics, and the visibility map without which it cannot skip a page of a
+   * list (OFFSET) in the index alone. Nothing on SQLite, whose server finds its indexes
+   * without statistics, as a fresh install does.
+   */
+  async settleAfterBulkLoad(): Promise<void> {
+    if (this.dialect === 'postgres') await sql`vacuum (analyze) certificates`.execute(this.db);
   }
 
   /** Runs `work` atomically: every write in it lands, or none does. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ReusableQuery, reusableInsert } from '../../src/store/repositories/reusable-query.js';
+import { ReusableQuery, reusableBulkInsert, reusableInsert } from '../../src/store/repositories/reusable-query.js';
 import { Store } from '../../src/store/store.js';
 import { createTestDatabase, TEST_BACKEND, type TestDatabase } from '../helpers/backend.js';
 
@@ -91,5 +91,22 @@ describe(`reusable queries (${TEST_BACKEND})`, () => {
       db.selectFrom('settings').selectAll().where('name', '=', name),
     );
     await assert.rejects(broken.execute(store.db, 'k1', 'k2'), /argument 1 of a reusable query is not a parameter/);
+  });
+
+  test('a bulk insert runs in statements of its size, the last one shorter, and leaves out taken keys', async () => {
+    const insertSettings = reusableBulkInsert('settings', ['name', 'value'], 'name', 2);
+    const rows = ['b1', 'b2', 'k1', 'b3', 'b3', 'b4', 'b5'].map((name, index) => ({ name, value: `v${index}` }));
+    // k1 is taken already, the second b3 by the first: 5 of 7 go in, over four statements.
+    assert.equal(await insertSettings(store.db, rows), 5);
+    assert.equal(await insertSettings(store.db, rows.slice(0, 2)), 0);
+    assert.equal(await insertSettings(store.db, []), 0);
+    assert.deepEqual(await settingsBetween.execute(store.db, 'b1', 'b9', 10), [
+      { name: 'b1', value: 'v0' },
+      { name: 'b2', value: 'v1' },
+      { name: 'b3', value: 'v3' },
+      { name: 'b4', value: 'v5' },
+      { name: 'b5', value: 'v6' },
+    ]);
+    assert.deepEqual(await settingsBetween.execute(store.db, 'k1', 'k1', 1), [{ name: 'k1', value: 'one' }]);
   });
 });

@@ -9,7 +9,7 @@ import { buildServer } from '../../src/api/server.js';
 import { newObjectId } from '../../src/domain/ids.js';
 import { newMasterKey } from '../../src/pki/secret-box.js';
 import { openDatabase } from '../../src/store/database.js';
-import { migrateTo } from '../../src/store/migrations.js';
+import { migrateTo } from '../../src/store/migrator.js';
 import type { Store } from '../../src/store/store.js';
 import { atlasError, assertAtlasError } from '../helpers/atlas-assert.js';
 import { createTestDatabase, TEST_BACKEND, type TestDatabase } from '../helpers/backend.js';

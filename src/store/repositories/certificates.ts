@@ -1,9 +1,9 @@
-import { type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import type { CertificateAuthority, UserCertificate } from '../../domain/certificate.js';
 import type { RowReader } from '../database.js';
 import type { CertificateAuthoritiesTable, CertificatesTable, Database } from '../schema.js';
 import { toBigInt, toBytes, toDate, toOptionalDate } from './codec.js';
-import { ReusableQuery, reusableInsert } from './reusable-query.js';
+import { ReusableQuery, reusableBulkInsert, reusableInsert } from './reusable-query.js';
 
 export interface StoredCertificateAuthority extends CertificateAuthority {
   sealedPrivateKey: string;
@@ -35,7 +35,7 @@ const ACTIVE_CA = new ReusableQuery(1, (db, groupId: string) =>
     .where('project_id', '=', groupId)
     .where('retired_at', 'is', null),
 );
-const insertCertificate = reusableInsert('certificates', [
+const CERTIFICATE_COLUMNS = [
   'serial',
   'project_id',
   'user_id',
@@ -49,7 +49,28 @@ const insertCertificate = reusableInsert('certificates', [
   'revoked_at',
   'revocation_reason',
   'source',
-]);
+] as const;
+const insertCertificate = reusableInsert('certificates', CERTIFICATE_COLUMNS);
+function certificateRow(certificate: UserCertificate): Insertable<CertificatesTable> {
+  return {
+    serial: certificate.serial,
+    project_id: certificate.groupId,
+    user_id: certificate.userId,
+    ca_id: certificate.caId,
+    subject: certificate.subject,
+    key_algorithm: certificate.keyAlgorithm,
+    created_at: certificate.createdAt.toISOString(),
+    not_before: certificate.notBefore.toISOString(),
+    not_after: certificate.notAfter.toISOString(),
+    certificate_der: certificate.der,
+    revoked_at: certificate.revokedAt?.toISOString() ?? null,
+    revocation_reason: certificate.revocationReason ?? null,
+    source: certificate.source,
+  };
+}
+// A thousand rows per statement: 13,000 parameters, well under what either engine takes
+// in one statement (SQLite 32,766, PostgreSQL 65,535).
+const insertCertificates = reusableBulkInsert('certificates', CERTIFICATE_COLUMNS, 'serial', 1000);
 function unexpiredOf(db: Kysely<Database>, userId: string, instant: string) {
   return db
     .selectFrom('certificates')
@@ -209,27 +230,23 @@ export class CertificatesRepository {
     private readonly readRows: RowReader,
   ) {}
 
-  /** Fails with a unique violation if the serial is taken (the caller draws another). */
   async deleteAllOfProject(groupId: string): Promise<void> {
     await this.db.deleteFrom('certificates').where('project_id', '=', groupId).execute();
   }
 
+  /** Fails with a unique violation if the serial is taken (the caller draws another). */
   async insert(certificate: UserCertificate): Promise<void> {
-    await insertCertificate(this.db, {
-      serial: certificate.serial,
-      project_id: certificate.groupId,
-      user_id: certificate.userId,
-      ca_id: certificate.caId,
-      subject: certificate.subject,
-      key_algorithm: certificate.keyAlgorithm,
-      created_at: certificate.createdAt.toISOString(),
-      not_before: certificate.notBefore.toISOString(),
-      not_after: certificate.notAfter.toISOString(),
-      certificate_der: certificate.der,
-      revoked_at: certificate.revokedAt?.toISOString() ?? null,
-      revocation_reason: certificate.revocationReason ?? null,
-      source: certificate.source,
-    });
+    await insertCertificate(this.db, certificateRow(certificate));
+  }
+
+  /**
+   * Inserts many certificates at once, a few statements for thousands of rows: for bulk
+   * loads (the benchmark's store of a million certificates), not for issuing. A certificate
+   * whose serial is taken is left out rather than failing the others; answers how many
+   * went in.
+   */
+  async insertMany(certificates: readonly UserCertificate[]): Promise<number> {
+    return insertCertificates(this.db, certificates.map(certificateRow));
   }
 
   async find(serial: bigint): Promise<UserCertificate | undefined> {

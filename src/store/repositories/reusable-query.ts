@@ -24,7 +24,7 @@ export class ReusableQuery<Args extends unknown[], Row> {
   readonly #compiled = new Map<unknown, Compiled<Row>>();
 
   constructor(
-    private readonly arity: Args['length'],
+    readonly arity: Args['length'],
     private readonly build: (db: Kysely<Database>, ...args: Args) => Compilable<Row>,
   ) {}
 
@@ -83,5 +83,46 @@ export function reusableInsert<Table extends keyof Database & string>(
   );
   return async (db, row) => {
     await query.execute(db, ...columns.map((column) => (row as Record<string, unknown>)[column]));
+  };
+}
+
+/**
+ * The insert of many rows with exactly these columns, leaving out a row whose `key` is
+ * taken: `insert(db, rows)` runs it in statements of `rowsPerStatement` rows, each full one
+ * built once (a statement of a thousand rows costs more to build than to run), and
+ * answers how many rows went in.
+ */
+export function reusableBulkInsert<Table extends keyof Database & string>(
+  table: Table,
+  columns: readonly (keyof Database[Table] & string)[],
+  key: keyof Database[Table] & string,
+  rowsPerStatement: number,
+): (db: Kysely<Database>, rows: readonly Insertable<Database[Table]>[]) => Promise<number> {
+  const statement = (db: Kysely<Database>, values: readonly unknown[]) => {
+    const rows = [];
+    for (let start = 0; start < values.length; start += columns.length) {
+      rows.push(Object.fromEntries(columns.map((column, index) => [column, values[start + index]])));
+    }
+    // The builder's column types do not follow a generic table; the columns are checked above.
+    return (db as Kysely<any>)
+      .insertInto(table)
+      .values(rows)
+      .onConflict((conflict) => conflict.column(key).doNothing());
+  };
+  const full = new ReusableQuery(rowsPerStatement * columns.length, (db, ...values: unknown[]) =>
+    statement(db, values),
+  );
+  return async (db, rows) => {
+    let inserted = 0;
+    for (let start = 0; start < rows.length; start += rowsPerStatement) {
+      const values: unknown[] = [];
+      for (const row of rows.slice(start, start + rowsPerStatement)) {
+        for (const column of columns) values.push((row as Record<string, unknown>)[column]);
+      }
+      const query = values.length === full.arity ? full.compiled(db, ...values) : statement(db, values).compile();
+      const result = await db.executeQuery(query);
+      inserted += Number(result.numAffectedRows ?? 0n);
+    }
+    return inserted;
   };
 }
