@@ -94,7 +94,7 @@ export class DigestKeys {
     const cached = this.#identities.get(publicKey);
     if (cached?.generation === generation) return cached.identity;
     this.#identities.delete(publicKey);
-    const key = await this.store.apiKeys.findByPublicKey(publicKey);
+    const key = await this.store.apiKeys.findByPublicKey(publicKey, 'API_KEY');
     if (!key) return undefined;
     const identity: DigestIdentity = {
       record: withoutCredentials(key),
