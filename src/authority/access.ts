@@ -3,7 +3,7 @@ import { isObjectId } from '../domain/ids.js';
 import type { Organization, Project } from '../domain/project.js';
 import { effectiveProjectRoles } from '../domain/roles.js';
 import type { Repositories } from '../store/store.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 import type { RateLimiter } from './rate-limits.js';
 import {
   meetsRequirement,

@@ -24,6 +24,10 @@ import { ProjectSettingsService } from './project-settings.js';
 import { RateLimiter, type RateLimitSettings } from './rate-limits.js';
 import { RevocationListService } from './revocation-lists.js';
 import { ServiceAccountService } from './service-accounts.js';
+import { Admission } from './identities/admission.js';
+import { ClientSecrets } from './identities/client-secrets.js';
+import { DigestKeys } from './identities/digest-keys.js';
+import { RolesAndAccess } from './identities/roles-and-access.js';
 import { UserSecurityService } from './user-security.js';
 
 export interface AuthorityOptions {
@@ -69,6 +73,10 @@ export class Authority {
   readonly certificateAuthorities: CertificateAuthorityService;
   readonly certificates: CertificateService;
   readonly apiKeys: ApiKeyService;
+  /** Checks a Digest key's credential (the API keys' routes are `apiKeys`). */
+  readonly digestKeys: DigestKeys;
+  /** Turns an authenticated identity into the request's Principal, or refuses it (access lists). */
+  readonly admission: Admission;
   readonly bootstrap: BootstrapService;
   readonly organizations: OrganizationService;
   readonly events: EventService;
@@ -121,15 +129,26 @@ export class Authority {
       access,
       audit,
     );
-    this.apiKeys = new ApiKeyService(this.store, this.clock, this.#secrets, access, audit);
+    const rolesAndAccess = new RolesAndAccess(this.store, this.clock, access, audit);
+    const clientSecrets = new ClientSecrets(this.store, this.clock);
+    this.digestKeys = new DigestKeys(this.store, this.clock, this.#secrets, rolesAndAccess);
+    this.admission = new Admission(this.store, this.clock, audit, rolesAndAccess);
+    this.apiKeys = new ApiKeyService(this.store, access, audit, this.digestKeys, rolesAndAccess);
     this.events = new EventService(this.store, access, audit);
-    this.serviceAccounts = new ServiceAccountService(this.store, this.clock, access, audit, this.apiKeys);
-    this.oauth = new OAuthService(this.store, this.clock, this.#secrets, this.serviceAccounts);
+    this.serviceAccounts = new ServiceAccountService(
+      this.store,
+      this.clock,
+      access,
+      audit,
+      rolesAndAccess,
+      clientSecrets,
+    );
+    this.oauth = new OAuthService(this.store, this.clock, this.#secrets, clientSecrets);
     this.consoleSessions = new ConsoleSessionService(
       this.store,
       this.clock,
-      this.apiKeys,
-      this.serviceAccounts,
+      this.digestKeys,
+      clientSecrets,
       options.consoleSessions,
     );
     this.userSecurity = new UserSecurityService(this.store, this.clock, access, audit);
@@ -141,7 +160,7 @@ export class Authority {
       audit,
       options.webhookSender,
     );
-    this.bootstrap = new BootstrapService(this.store, this.clock, this.apiKeys);
+    this.bootstrap = new BootstrapService(this.store, this.clock, this.digestKeys);
   }
 
   /**

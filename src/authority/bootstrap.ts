@@ -1,8 +1,8 @@
 import { newObjectId } from '../domain/ids.js';
 import { isUniqueViolation } from '../store/database.js';
 import type { Store } from '../store/store.js';
-import type { ApiKeyService } from './api-keys.js';
 import type { Clock } from './clock.js';
+import type { DigestKeys } from './identities/digest-keys.js';
 
 export interface BootstrapCredentials {
   orgId: string;
@@ -32,17 +32,21 @@ export class BootstrapService {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly apiKeys: ApiKeyService,
+    private readonly digestKeys: DigestKeys,
   ) {}
 
   async bootstrap(known?: BootstrapCredentials): Promise<{ credentials: BootstrapCredentials; created: boolean }> {
     const recorded = await this.store.settings.get(BOOTSTRAP_SETTING);
     if (recorded) {
       const record = JSON.parse(recorded) as BootstrapRecord;
-      if (known && known.orgId === record.orgId && (await this.apiKeys.verify(known.publicKey, known.privateKey))) {
+      if (
+        known &&
+        known.orgId === record.orgId &&
+        (await this.digestKeys.verify(known.publicKey, known.privateKey)) !== undefined
+      ) {
         return { credentials: known, created: false };
       }
-      const { key, privateKey } = await this.apiKeys.mint(record.orgId, 'dbcerts bootstrap key (reissued)', [
+      const { key, privateKey } = await this.digestKeys.mint(record.orgId, 'dbcerts bootstrap key (reissued)', [
         'ORG_OWNER',
       ]);
       return { credentials: { ...record, publicKey: key.publicKey, privateKey }, created: true };
@@ -63,7 +67,7 @@ export class BootstrapService {
           tags: [],
           createdAt: now,
         });
-        const { key, privateKey } = await this.apiKeys.mint(
+        const { key, privateKey } = await this.digestKeys.mint(
           orgId,
           'dbcerts bootstrap key',
           ['ORG_OWNER'],

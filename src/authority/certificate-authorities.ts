@@ -24,7 +24,7 @@ import type { Store } from '../store/store.js';
 import { type AccessControl, existingProject } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 export interface ActiveAuthority {
   record: CertificateAuthority;

@@ -29,7 +29,7 @@ import { type AuditTrail, projectScope } from './audit.js';
 import type { CertificateAuthorityService } from './certificate-authorities.js';
 import type { Clock } from './clock.js';
 import { DAY_MS, DEFAULT_LEAD_TIME_DAYS } from './expiry-alerts.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 import type { RevocationListService } from './revocation-lists.js';
 
 /** How many fresh serials to try before giving up (a collision in 2^63 is already a marvel). */

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiKey, ProjectRoleAssignment } from '../domain/api-key.js';
+import type { ProjectRoleAssignment } from '../domain/api-key.js';
 import {
   effectiveOrgRoles,
   effectiveProjectRoles,
@@ -7,13 +7,14 @@ import {
   type ProjectRole,
   type Role,
 } from '../domain/roles.js';
-import type { IdentityKind, StoredApiKey } from '../store/repositories/api-keys.js';
 import type { StoredConsoleSession } from '../store/repositories/console-sessions.js';
 import type { Store } from '../store/store.js';
-import type { ApiKeyService } from './api-keys.js';
 import type { Clock } from './clock.js';
+import type { ClientSecrets } from './identities/client-secrets.js';
+import type { DigestKeys } from './identities/digest-keys.js';
+import type { AuthenticatedIdentity, IdentityRecord } from './identities/principal.js';
+import { withoutCredentials } from './identities/roles-and-access.js';
 import { meetsRequirement, type Operation, REQUIRED_ROLES } from './required-roles.js';
-import type { ServiceAccountService } from './service-accounts.js';
 
 /**
  * Web console sessions. A person signs in once with an API key or a service account's
@@ -45,20 +46,15 @@ const CSRF_LABEL = 'dbcerts console CSRF token v1';
 
 export type ConsoleCredentials = { publicKey: string; privateKey: string } | { clientId: string; clientSecret: string };
 
-/** A key or service account whose credentials were just checked, before it is admitted. */
-export interface VerifiedIdentity {
-  kind: IdentityKind;
-  apiKey: ApiKey & { name?: string };
+/** A key or service account whose credentials were just checked at sign-in, before it is admitted. */
+export type VerifiedIdentity = AuthenticatedIdentity & {
+  via: 'console';
   /** Service accounts: the secret presented. */
   secretId?: string;
-}
+};
 
 /** A live session and the key or account it stands for, as of this request. */
-export interface ConsoleIdentity {
-  kind: IdentityKind;
-  apiKey: ApiKey & { name?: string };
-  session: StoredConsoleSession;
-}
+export type ConsoleIdentity = AuthenticatedIdentity & { via: 'console'; session: StoredConsoleSession };
 
 /** What a session may do: the operation names of REQUIRED_ROLES its roles reach. */
 export interface AllowedOperations {
@@ -116,29 +112,14 @@ export function allowedOperations(
   };
 }
 
-/** The key's public members only (never its sealed secrets). */
-function publicKeyView(stored: StoredApiKey): ApiKey & { name?: string } {
-  return {
-    id: stored.id,
-    orgId: stored.orgId,
-    publicKey: stored.publicKey,
-    description: stored.description,
-    roles: stored.roles,
-    projectRoles: stored.projectRoles,
-    privateKeyTail: stored.privateKeyTail,
-    createdAt: stored.createdAt,
-    ...(stored.name !== undefined ? { name: stored.name } : {}),
-  };
-}
-
 export class ConsoleSessionService {
   readonly settings: ConsoleSessionSettings;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly apiKeys: ApiKeyService,
-    private readonly serviceAccounts: ServiceAccountService,
+    private readonly digestKeys: DigestKeys,
+    private readonly clientSecrets: ClientSecrets,
     settings: Partial<ConsoleSessionSettings> = {},
   ) {
     this.settings = { ...DEFAULT_CONSOLE_SESSION_SETTINGS, ...settings };
@@ -151,12 +132,17 @@ export class ConsoleSessionService {
    */
   async verify(credentials: ConsoleCredentials): Promise<VerifiedIdentity | undefined> {
     if ('publicKey' in credentials) {
-      const apiKey = await this.apiKeys.verifyApiKeySecret(credentials.publicKey, credentials.privateKey);
-      return apiKey && { kind: 'API_KEY', apiKey };
+      const record = await this.digestKeys.verify(credentials.publicKey, credentials.privateKey);
+      return record && { kind: 'API_KEY', record, via: 'console' };
     }
-    const authenticated = await this.serviceAccounts.authenticateClient(credentials.clientId, credentials.clientSecret);
+    const authenticated = await this.clientSecrets.verify(credentials.clientId, credentials.clientSecret);
     if (!authenticated) return undefined;
-    return { kind: 'SERVICE_ACCOUNT', apiKey: publicKeyView(authenticated.account), secretId: authenticated.secretId };
+    return {
+      kind: 'SERVICE_ACCOUNT',
+      record: authenticated.account,
+      via: 'console',
+      secretId: authenticated.secretId,
+    };
   }
 
   /** Opens a session for an admitted identity; returns the session id (shown to the browser only). */
@@ -165,10 +151,10 @@ export class ConsoleSessionService {
     const sessionId = randomBytes(SESSION_ID_BYTES).toString('base64url');
     const session: StoredConsoleSession = {
       idSha256: sha256Hex(sessionId),
-      apiKeyId: verified.apiKey.id,
-      orgId: verified.apiKey.orgId,
+      apiKeyId: verified.record.id,
+      orgId: verified.record.orgId,
       kind: verified.kind,
-      publicKey: verified.apiKey.publicKey,
+      publicKey: verified.record.publicKey,
       ...(verified.secretId !== undefined ? { secretId: verified.secretId } : {}),
       createdAt: now,
       lastSeenAt: now,
@@ -179,7 +165,7 @@ export class ConsoleSessionService {
       await repositories.consoleSessions.purgeExpired(now, this.idleCutoff(now));
       await repositories.consoleSessions.insert(session);
     });
-    return { sessionId, identity: { kind: verified.kind, apiKey: verified.apiKey, session } };
+    return { sessionId, identity: { kind: verified.kind, record: verified.record, via: 'console', session } };
   }
 
   private idleCutoff(now: Date): Date {
@@ -198,8 +184,8 @@ export class ConsoleSessionService {
     if (!session) return undefined;
     const now = this.clock.now();
     const idle = now.getTime() - session.lastSeenAt.getTime() >= this.settings.idleTimeoutSeconds * 1000;
-    const apiKey = idle || now >= session.expiresAt ? undefined : await this.identityOf(session);
-    if (!apiKey) {
+    const record = idle || now >= session.expiresAt ? undefined : await this.identityOf(session);
+    if (!record) {
       await this.store.consoleSessions.delete(idSha256);
       return undefined;
     }
@@ -207,17 +193,17 @@ export class ConsoleSessionService {
       await this.store.consoleSessions.touch(idSha256, now);
       session.lastSeenAt = now;
     }
-    return { kind: session.kind, apiKey, session };
+    return { kind: session.kind, record, via: 'console', session };
   }
 
-  private async identityOf(session: StoredConsoleSession): Promise<(ApiKey & { name?: string }) | undefined> {
+  private async identityOf(session: StoredConsoleSession): Promise<IdentityRecord | undefined> {
     if (session.kind === 'SERVICE_ACCOUNT') {
       if (session.secretId === undefined) return undefined;
-      const account = await this.serviceAccounts.accountForToken(session.publicKey, session.secretId);
-      return account && account.id === session.apiKeyId ? publicKeyView(account) : undefined;
+      const account = await this.clientSecrets.stillLive(session.publicKey, session.secretId);
+      return account && account.id === session.apiKeyId ? account : undefined;
     }
     const key = await this.store.apiKeys.find(session.orgId, session.apiKeyId, 'API_KEY');
-    return key && key.publicKey === session.publicKey ? publicKeyView(key) : undefined;
+    return key && key.publicKey === session.publicKey ? withoutCredentials(key) : undefined;
   }
 
   /** Ends a session (sign-out); false if it had already ended. */
@@ -245,7 +231,7 @@ export class ConsoleSessionService {
 
   /** Who the session is, what it may do, and its CSRF token (the console's start-up read). */
   describe(sessionId: string, identity: ConsoleIdentity): SessionDescription {
-    const { apiKey, session } = identity;
+    const { record, session } = identity;
     return {
       csrfToken: this.csrfToken(sessionId),
       expiresAt: session.expiresAt.toISOString(),
@@ -254,17 +240,17 @@ export class ConsoleSessionService {
         identity.kind === 'SERVICE_ACCOUNT'
           ? {
               kind: 'SERVICE_ACCOUNT',
-              id: apiKey.id,
-              clientId: apiKey.publicKey,
-              name: apiKey.name ?? '',
-              description: apiKey.description,
+              id: record.id,
+              clientId: record.publicKey,
+              name: record.name ?? '',
+              description: record.description,
             }
-          : { kind: 'API_KEY', id: apiKey.id, publicKey: apiKey.publicKey, description: apiKey.description },
+          : { kind: 'API_KEY', id: record.id, publicKey: record.publicKey, description: record.description },
       now: this.clock.now().toISOString(),
-      operations: allowedOperations(apiKey.roles, apiKey.projectRoles),
-      orgId: apiKey.orgId,
-      orgRoles: apiKey.roles,
-      projectRoles: apiKey.projectRoles,
+      operations: allowedOperations(record.roles, record.projectRoles),
+      orgId: record.orgId,
+      orgRoles: record.roles,
+      projectRoles: record.projectRoles,
       requiredRoles: REQUIRED_ROLES_BY_OPERATION,
     };
   }

@@ -16,7 +16,7 @@ import type { AccessControl } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
 import { userTarget } from './database-users.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 /** Actions as a request sends them (resources may be left out, and are then refused). */
 export interface PrivilegeActionRequest {

@@ -18,7 +18,7 @@ import type { Repositories, Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 import { databaseUsersLimit } from './project-settings.js';
 
 /** A create request: settings with Atlas' defaults applied, plus the write-only fields. */

@@ -6,7 +6,7 @@ import type { EventFilter } from '../store/repositories/events.js';
 import type { Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
 import type { AuditTrail } from './audit.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 /** A feed's filters: `eventType`, `excludedEventType` (Atlas' names, repeatable), `minDate`, `maxDate`. */
 export interface EventQuery {

@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 /** Atlas alerts 30 days before a user's newest managed certificate expires. */
 export const DEFAULT_LEAD_TIME_DAYS = 30;

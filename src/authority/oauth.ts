@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { ApiKey } from '../domain/api-key.js';
 import { ACCESS_TOKEN_LIFETIME_SECONDS } from '../domain/service-account.js';
 import type { SecretBox } from '../pki/secret-box.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from './clock.js';
-import type { ServiceAccountService } from './service-accounts.js';
+import type { ClientSecrets } from './identities/client-secrets.js';
+import type { IdentityRecord } from './identities/principal.js';
 
 /** jose, loaded on first use: most deployments never issue a token, and start faster without it. */
 const jose = () => import('jose');
@@ -43,7 +43,7 @@ export class OAuthService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly secrets: SecretBox,
-    private readonly serviceAccounts: ServiceAccountService,
+    private readonly clientSecrets: ClientSecrets,
   ) {}
 
   /** The token signing key, created with the store (so no request ever writes it). */
@@ -60,7 +60,7 @@ export class OAuthService {
 
   /** Mints a token for client credentials (the access list is checked when the token is used). */
   async issue(clientId: string, clientSecret: string): Promise<AccessToken> {
-    const authenticated = await this.serviceAccounts.authenticateClient(clientId, clientSecret);
+    const authenticated = await this.clientSecrets.verify(clientId, clientSecret);
     if (!authenticated) throw new OAuthError('invalid_client', 'Invalid credentials provided.', 401);
     const now = Math.floor(this.clock.now().getTime() / 1000);
     const { SignJWT } = await jose();
@@ -81,7 +81,7 @@ export class OAuthService {
    * verify, or belong to another client, are ignored: the answer is 200 either way.
    */
   async revoke(clientId: string, clientSecret: string, token: string): Promise<void> {
-    const authenticated = await this.serviceAccounts.authenticateClient(clientId, clientSecret);
+    const authenticated = await this.clientSecrets.verify(clientId, clientSecret);
     if (!authenticated) throw new OAuthError('invalid_client', 'Invalid credentials provided.', 401);
     try {
       const payload = await this.verifiedClaims(token);
@@ -106,14 +106,14 @@ export class OAuthService {
   }
 
   /** The service account a bearer token stands for, or undefined (bad signature, expired, revoked…). */
-  async authenticate(token: string): Promise<ApiKey | undefined> {
+  async authenticate(token: string): Promise<IdentityRecord | undefined> {
     try {
       const payload = await this.verifiedClaims(token);
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.jti !== 'string') {
         return undefined;
       }
       if (await this.store.revokedTokens.isRevoked(payload.jti)) return undefined;
-      return await this.serviceAccounts.accountForToken(payload.sub, payload.sid);
+      return await this.clientSecrets.stillLive(payload.sub, payload.sid);
     } catch (error) {
       if (error instanceof (await jose()).errors.JOSEError) return undefined;
       throw error;

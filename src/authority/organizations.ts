@@ -3,7 +3,7 @@ import { nameStartsWith, type Organization } from '../domain/project.js';
 import type { Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
 import type { AuditTrail } from './audit.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 export interface OrganizationSettings {
   apiAccessListRequired: boolean;

@@ -12,7 +12,7 @@ import type { Repositories, Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 /** Setting a limit: `name`, when sent back, must be the path's. */
 export interface ProjectLimitChange {

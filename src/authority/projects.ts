@@ -10,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { type AccessControl, seesAllProjects } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 export interface NewProject {
   name: string;

@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js';
 import { type AccessControl, existingProject } from './access.js';
 import type { CertificateAuthorityService } from './certificate-authorities.js';
 import type { Clock } from './clock.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 /**
  * Certificate revocation lists, one per CA. A CRL is reissued on every revocation and

@@ -1,60 +1,29 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AtlasError } from '../domain/errors.js';
-import type { OrgRole } from '../domain/roles.js';
-import { newObjectId } from '../domain/ids.js';
 import type { AccessListEntry } from '../domain/access-list.js';
-import type { ApiKey } from '../domain/api-key.js';
+import { AtlasError } from '../domain/errors.js';
+import { newObjectId } from '../domain/ids.js';
 import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
-import {
-  clientIdOf,
-  idOfClientId,
-  maskSecret,
-  MAX_SECRET_HOURS,
-  MIN_SECRET_HOURS,
-  SECRET_PREFIX,
-  type ServiceAccount,
-  type ServiceAccountSecret,
-} from '../domain/service-account.js';
+import type { OrgRole } from '../domain/roles.js';
+import { clientIdOf, idOfClientId, type ServiceAccount } from '../domain/service-account.js';
 import type { StoredApiKey } from '../store/repositories/api-keys.js';
 import type { StoredServiceAccountSecret } from '../store/repositories/service-account-secrets.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
+import type { AuditTrail } from './audit.js';
+import { checkSecretHours, type ClientSecrets, type NewSecret, publicSecret } from './identities/client-secrets.js';
+import type { IdentityRecord, Principal } from './identities/principal.js';
 import {
-  type ApiKeyService,
-  type IdentityFlavor,
   keyTarget,
   orgRolesOf,
   projectRolesOf,
   type Reach,
   type Reached,
-} from './api-keys.js';
-import { projectScope } from './audit.js';
-import type { AuditTrail } from './audit.js';
-import type { OrganizationOperation } from './required-roles.js';
+  type RolesAndAccess,
+  sameRoles,
+} from './identities/roles-and-access.js';
 import type { Clock } from './clock.js';
-import type { Principal } from './principal.js';
+import type { OrganizationOperation } from './required-roles.js';
 
-export const SERVICE_ACCOUNTS: IdentityFlavor = {
-  kind: 'SERVICE_ACCOUNT',
-  label: clientIdOf,
-  invalidId: 'INVALID_SERVICE_ACCOUNT_CLIENT_ID',
-  notFound: 'SERVICE_ACCOUNT_NOT_FOUND',
-  operations: {
-    listAccessList: 'listServiceAccountAccessListEntries',
-    addAccessListEntries: 'createServiceAccountAccessListEntries',
-    deleteAccessListEntry: 'deleteServiceAccountAccessListEntry',
-    listProject: 'listProjectServiceAccounts',
-    addProject: 'addProjectServiceAccount',
-    removeProject: 'removeProjectServiceAccount',
-  },
-  events: {
-    rolesChanged: 'SERVICE_ACCOUNT_ROLES_CHANGED',
-    addedToGroup: 'SERVICE_ACCOUNT_ADDED_TO_GROUP',
-    removedFromGroup: 'SERVICE_ACCOUNT_REMOVED_FROM_GROUP',
-    accessListEntryAdded: 'SERVICE_ACCOUNT_ACCESS_LIST_ENTRY_ADDED',
-    accessListEntryDeleted: 'SERVICE_ACCOUNT_ACCESS_LIST_ENTRY_DELETED',
-  },
-};
+export type { NewSecret } from './identities/client-secrets.js';
 
 export interface ServiceAccountRequest {
   name: string;
@@ -68,34 +37,24 @@ export interface ServiceAccountUpdate extends Partial<Omit<ServiceAccountRequest
   clientId?: string;
 }
 
-export interface NewSecret {
-  secret: ServiceAccountSecret;
-  /** Shown once; only its SHA-256 is kept. */
-  value: string;
-}
-
-export function secretSha256(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
-}
-
-function checkHours(hours: number): void {
-  if (!Number.isInteger(hours) || hours < MIN_SECRET_HOURS || hours > MAX_SECRET_HOURS) {
-    throw new AtlasError('INVALID_SECRET_EXPIRATION', MIN_SECRET_HOURS, MAX_SECRET_HOURS);
-  }
-}
-
-function publicSecret({
-  accountId: _account,
-  secretSha256: _hash,
-  ...secret
-}: StoredServiceAccountSecret): ServiceAccountSecret {
-  return secret;
+function toAccount(stored: IdentityRecord, secrets: StoredServiceAccountSecret[]): ServiceAccount {
+  return {
+    id: stored.id,
+    orgId: stored.orgId,
+    clientId: stored.publicKey,
+    name: stored.name ?? '',
+    description: stored.description,
+    roles: stored.roles,
+    projectRoles: stored.projectRoles,
+    createdAt: stored.createdAt,
+    secrets: secrets.map(publicSecret),
+  };
 }
 
 /**
- * Organization service accounts: programmatic identities that authenticate with OAuth
- * 2.0 client credentials. Roles, project assignments and access lists work exactly as
- * for API keys (and share their implementation); secrets are theirs alone.
+ * The service account routes: accounts of an organization or a project, and their
+ * secrets. Secrets are client-secrets.ts's; roles in projects and access lists are
+ * shared with API keys (roles-and-access.ts).
  */
 export class ServiceAccountService {
   constructor(
@@ -103,7 +62,8 @@ export class ServiceAccountService {
     private readonly clock: Clock,
     private readonly access: AccessControl,
     private readonly audit: AuditTrail,
-    private readonly apiKeys: ApiKeyService,
+    private readonly rolesAndAccess: RolesAndAccess,
+    private readonly clientSecrets: ClientSecrets,
   ) {}
 
   /** The account id a client id names (INVALID_SERVICE_ACCOUNT_CLIENT_ID when it is not one). */
@@ -113,47 +73,18 @@ export class ServiceAccountService {
     return id;
   }
 
-  private async view(repositories: Repositories, stored: StoredApiKey): Promise<ServiceAccount> {
+  private async view(repositories: Repositories, stored: IdentityRecord): Promise<ServiceAccount> {
     const secrets = await repositories.serviceAccountSecrets.ofAccount(stored.id);
-    return this.toAccount(stored, secrets);
+    return toAccount(stored, secrets);
   }
 
-  private toAccount(stored: ApiKey & { name?: string }, secrets: StoredServiceAccountSecret[]): ServiceAccount {
-    return {
-      id: stored.id,
-      orgId: stored.orgId,
-      clientId: stored.publicKey,
-      name: stored.name ?? '',
-      description: stored.description,
-      roles: stored.roles,
-      projectRoles: stored.projectRoles,
-      createdAt: stored.createdAt,
-      secrets: secrets.map(publicSecret),
-    };
-  }
-
-  private async require(repositories: Repositories, reached: Reached, clientId: string): Promise<StoredApiKey> {
-    return this.apiKeys.requireReachedKey(repositories, reached, this.idOf(clientId), SERVICE_ACCOUNTS);
+  private require(repositories: Repositories, reached: Reached, clientId: string): Promise<StoredApiKey> {
+    return this.rolesAndAccess.requireReached(repositories, reached, this.idOf(clientId), 'SERVICE_ACCOUNT');
   }
 
   /** Checks the caller may perform an organization operation, or the reach's project operation. */
   private reach(principal: Principal, reach: Reach, orgOperation: OrganizationOperation): Promise<Reached> {
-    return this.apiKeys.reach(principal, reach, orgOperation);
-  }
-
-  private async newSecret(repositories: Repositories, accountId: string, hours: number): Promise<NewSecret> {
-    const now = this.clock.now();
-    const value = `${SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const stored: StoredServiceAccountSecret = {
-      id: newObjectId(now),
-      accountId,
-      secretSha256: secretSha256(value),
-      maskedSecretValue: maskSecret(value),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + hours * 3600 * 1000),
-    };
-    await repositories.serviceAccountSecrets.insert(stored);
-    return { secret: publicSecret(stored), value };
+    return this.rolesAndAccess.reach(principal, reach, orgOperation);
   }
 
   async list(principal: Principal, orgId: string, page: PageRequest): Promise<Page<ServiceAccount>> {
@@ -162,7 +93,7 @@ export class ServiceAccountService {
     const secrets = await this.store.serviceAccountSecrets.ofAccounts(rows.map((row) => row.id));
     const total = page.includeCount ? await this.store.apiKeys.countByOrg(org.id, 'SERVICE_ACCOUNT') : undefined;
     return pageFromRows(
-      rows.map((row) => this.toAccount(row, secrets.get(row.id) ?? [])),
+      rows.map((row) => toAccount(row, secrets.get(row.id) ?? [])),
       page,
       total,
     );
@@ -170,13 +101,13 @@ export class ServiceAccountService {
 
   /** An account, from its organization or (with its roles there) from a project it is in. */
   async get(principal: Principal, reach: Reach, clientId: string): Promise<ServiceAccount> {
-    const reached = await this.apiKeys.reach(principal, reach, 'getServiceAccount');
+    const reached = await this.reach(principal, reach, 'getServiceAccount');
     return this.view(this.store, await this.require(this.store, reached, clientId));
   }
 
   /** The projects an account is assigned to, in id order. */
   async projectsOf(principal: Principal, orgId: string, clientId: string, page: PageRequest): Promise<Page<string>> {
-    const reached = await this.apiKeys.reach(principal, { orgId }, 'listServiceAccountProjects');
+    const reached = await this.reach(principal, { orgId }, 'listServiceAccountProjects');
     const account = await this.require(this.store, reached, clientId);
     const groupIds = account.projectRoles.map((assignment) => assignment.groupId);
     const offset = pageOffset(page);
@@ -200,9 +131,10 @@ export class ServiceAccountService {
     const project = reached.project;
     const roles: OrgRole[] = project ? ['ORG_MEMBER'] : orgRolesOf(request.roles);
     const projectRoles = project ? projectRolesOf(request.roles) : [];
-    checkHours(request.secretExpiresAfterHours);
+    checkSecretHours(request.secretExpiresAfterHours);
     const now = this.clock.now();
     const id = newObjectId(now);
+    // The shared table's Digest columns stay empty: an account's credential is its secrets.
     const stored: StoredApiKey = {
       id,
       orgId: reached.orgId,
@@ -218,7 +150,7 @@ export class ServiceAccountService {
     };
     return this.store.transaction(async (repositories) => {
       await repositories.apiKeys.insert(stored, 'SERVICE_ACCOUNT', request.name);
-      const { value } = await this.newSecret(repositories, id, request.secretExpiresAfterHours);
+      const { value } = await this.clientSecrets.issue(repositories, id, request.secretExpiresAfterHours);
       await this.audit.record(
         repositories,
         principal,
@@ -230,7 +162,14 @@ export class ServiceAccountService {
         },
       );
       if (project) {
-        await this.apiKeys.setProjectRoles(repositories, principal, project, stored, projectRoles, SERVICE_ACCOUNTS);
+        await this.rolesAndAccess.setProjectRoles(
+          repositories,
+          principal,
+          project,
+          stored,
+          projectRoles,
+          'SERVICE_ACCOUNT',
+        );
       }
       const account = await this.view(repositories, await this.require(repositories, reached, stored.publicKey));
       return { account, secretValue: value };
@@ -258,7 +197,7 @@ export class ServiceAccountService {
       }
       const renamed = request.name !== undefined && request.name !== (account.name ?? '');
       const redescribed = request.description !== undefined && request.description !== account.description;
-      const reroled = orgRoles !== undefined && [...orgRoles].sort().join() !== [...account.roles].sort().join();
+      const reroled = orgRoles !== undefined && !sameRoles(orgRoles, account.roles);
       await repositories.apiKeys.update(account.id, {
         ...(request.name !== undefined ? { name: request.name } : {}),
         ...(request.description !== undefined ? { description: request.description } : {}),
@@ -287,8 +226,15 @@ export class ServiceAccountService {
         );
       }
       const assigned = account.projectRoles.find((assignment) => assignment.groupId === project?.id)?.roles ?? [];
-      if (project && projectRoles && [...projectRoles].sort().join() !== [...assigned].sort().join()) {
-        await this.apiKeys.setProjectRoles(repositories, principal, project, account, projectRoles, SERVICE_ACCOUNTS);
+      if (project && projectRoles && !sameRoles(projectRoles, assigned)) {
+        await this.rolesAndAccess.setProjectRoles(
+          repositories,
+          principal,
+          project,
+          account,
+          projectRoles,
+          'SERVICE_ACCOUNT',
+        );
       }
       return this.view(repositories, await this.require(repositories, reached, clientId));
     });
@@ -312,10 +258,10 @@ export class ServiceAccountService {
 
   async createSecret(principal: Principal, reach: Reach, clientId: string, hours: number): Promise<NewSecret> {
     const reached = await this.reach(principal, reach, 'createServiceAccountSecret');
-    checkHours(hours);
+    checkSecretHours(hours);
     return this.store.transaction(async (repositories) => {
       const account = await this.require(repositories, reached, clientId);
-      const created = await this.newSecret(repositories, account.id, hours);
+      const created = await this.clientSecrets.issue(repositories, account.id, hours);
       await this.audit.record(
         repositories,
         principal,
@@ -345,7 +291,7 @@ export class ServiceAccountService {
     });
   }
 
-  // Roles in projects and access lists: the API keys' implementation, for service accounts.
+  // --- roles in projects and access lists (shared with API keys) ----------------------
 
   listAccessList(
     principal: Principal,
@@ -353,7 +299,7 @@ export class ServiceAccountService {
     clientId: string,
     page: PageRequest,
   ): Promise<Page<AccessListEntry>> {
-    return this.apiKeys.listAccessList(principal, reach, this.idOf(clientId), page, SERVICE_ACCOUNTS);
+    return this.rolesAndAccess.listAccessList(principal, reach, this.idOf(clientId), page, 'SERVICE_ACCOUNT');
   }
 
   addAccessListEntries(
@@ -361,18 +307,18 @@ export class ServiceAccountService {
     reach: Reach,
     clientId: string,
     entries: Array<{ ipAddress?: string; cidrBlock?: string }>,
-  ) {
-    return this.apiKeys.addAccessListEntries(principal, reach, this.idOf(clientId), entries, SERVICE_ACCOUNTS);
+  ): Promise<void> {
+    return this.rolesAndAccess.addAccessListEntries(principal, reach, this.idOf(clientId), entries, 'SERVICE_ACCOUNT');
   }
 
-  deleteAccessListEntry(principal: Principal, reach: Reach, clientId: string, entry: string) {
-    return this.apiKeys.deleteAccessListEntry(principal, reach, this.idOf(clientId), entry, SERVICE_ACCOUNTS);
+  deleteAccessListEntry(principal: Principal, reach: Reach, clientId: string, entry: string): Promise<void> {
+    return this.rolesAndAccess.deleteAccessListEntry(principal, reach, this.idOf(clientId), entry, 'SERVICE_ACCOUNT');
   }
 
   async listInProject(principal: Principal, groupId: string, page: PageRequest): Promise<Page<ServiceAccount>> {
-    const result = await this.apiKeys.listProjectKeys(principal, groupId, page, SERVICE_ACCOUNTS);
+    const result = await this.rolesAndAccess.listInProject(principal, groupId, page, 'SERVICE_ACCOUNT');
     const secrets = await this.store.serviceAccountSecrets.ofAccounts(result.items.map((item) => item.id));
-    return { ...result, items: result.items.map((item) => this.toAccount(item, secrets.get(item.id) ?? [])) };
+    return { ...result, items: result.items.map((item) => toAccount(item, secrets.get(item.id) ?? [])) };
   }
 
   /** Brings an organization's account into a project with these roles (or replaces its roles there). */
@@ -382,42 +328,12 @@ export class ServiceAccountService {
     clientId: string,
     roles: string[],
   ): Promise<ServiceAccount> {
-    const key = await this.apiKeys.assignProjectKey(principal, groupId, this.idOf(clientId), roles, SERVICE_ACCOUNTS);
-    return this.view(this.store, (await this.store.apiKeys.find(key.orgId, key.id, 'SERVICE_ACCOUNT'))!);
+    const id = this.idOf(clientId);
+    const account = await this.rolesAndAccess.assignToProject(principal, groupId, id, roles, 'SERVICE_ACCOUNT');
+    return this.view(this.store, account);
   }
 
   removeFromProject(principal: Principal, groupId: string, clientId: string): Promise<void> {
-    return this.apiKeys.removeProjectKey(principal, groupId, this.idOf(clientId), SERVICE_ACCOUNTS);
-  }
-
-  /**
-   * The account and secret a client authenticates with at the token endpoint, or
-   * undefined (unknown client, wrong or expired secret). Constant-time in the secret.
-   */
-  async authenticateClient(
-    clientId: string,
-    secret: string,
-  ): Promise<{ account: StoredApiKey; secretId: string } | undefined> {
-    const account = await this.store.apiKeys.findByPublicKey(clientId, 'SERVICE_ACCOUNT');
-    const presented = Buffer.from(secretSha256(secret), 'hex');
-    const now = this.clock.now();
-    const secrets = account ? await this.store.serviceAccountSecrets.ofAccount(account.id) : [];
-    let match: StoredServiceAccountSecret | undefined;
-    for (const candidate of secrets) {
-      const equal = timingSafeEqual(Buffer.from(candidate.secretSha256, 'hex'), presented);
-      if (equal && candidate.expiresAt > now) match = candidate;
-    }
-    if (!account || !match) return undefined;
-    await this.store.serviceAccountSecrets.touch(match.id, now);
-    return { account, secretId: match.id };
-  }
-
-  /** The account behind a token's claims, if the account and the secret still exist and the secret is live. */
-  async accountForToken(clientId: string, secretId: string): Promise<StoredApiKey | undefined> {
-    const account = await this.store.apiKeys.findByPublicKey(clientId, 'SERVICE_ACCOUNT');
-    if (!account) return undefined;
-    const secret = await this.store.serviceAccountSecrets.find(account.id, secretId);
-    if (!secret || secret.expiresAt <= this.clock.now()) return undefined;
-    return account;
+    return this.rolesAndAccess.removeFromProject(principal, groupId, this.idOf(clientId), 'SERVICE_ACCOUNT');
   }
 }

@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
 import { type AuditTrail, projectScope } from './audit.js';
 import type { Clock } from './clock.js';
-import type { Principal } from './principal.js';
+import type { Principal } from './identities/principal.js';
 
 export interface UserSecurity {
   /** The customer CA bundle as uploaded, byte for byte; absent when customer X.509 is off. */

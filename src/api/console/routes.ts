@@ -122,7 +122,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
       return unauthorized(reply);
     }
     // The key's access list and its organization's rules apply to signing in as to any request.
-    await authority.apiKeys.admit(verified.apiKey, request.ip, { method: 'POST', resource: 'console/session' });
+    await authority.admission.admit(verified, request.ip, { method: 'POST', resource: 'console/session' });
     const { sessionId, identity } = await sessions.open(verified);
     reply.header('set-cookie', sessionCookie(request, sessionId));
     return sendSession(reply, 201, sessionId, identity);
@@ -132,7 +132,7 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleOption
     const sessionId = sessionIdOf(request);
     const identity = sessionId === undefined ? undefined : await sessions.resolve(sessionId);
     if (!identity) return unauthorized(reply);
-    await authority.apiKeys.admit(identity.apiKey, request.ip, { method: 'GET', resource: 'console/session' });
+    await authority.admission.admit(identity, request.ip, { method: 'GET', resource: 'console/session' });
     return sendSession(reply, 200, sessionId!, identity);
   });
 

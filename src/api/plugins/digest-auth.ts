@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
-import type { Principal } from '../../authority/principal.js';
-import type { AccessRules } from '../../authority/api-keys.js';
-import type { ApiKey } from '../../domain/api-key.js';
+import type { AuthenticatedIdentity, Principal } from '../../authority/identities/principal.js';
+import type { AccessRules } from '../../authority/identities/roles-and-access.js';
 import { AtlasError } from '../../domain/errors.js';
 import { type BucketPolicy, type BucketState, takeToken } from '../../domain/rate-limit.js';
 import {
@@ -118,7 +117,7 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
   purge.unref();
   app.addHook('onClose', async () => clearInterval(purge));
 
-  app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest<Principal>('principal', null as unknown as Principal);
 
   function countFailure(request: FastifyRequest, reply: FastifyReply, reason: DigestFailure): void {
     metrics.digestFailures.inc({ reason });
@@ -146,7 +145,7 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
   }
 
   type Outcome =
-    | { apiKey: ApiKey; sessionId?: string; access?: AccessRules }
+    | { identity: AuthenticatedIdentity; sessionId?: string; access?: AccessRules }
     | { stale: true }
     | { failure: DigestFailure }
     | { sessionEnded: true }
@@ -160,7 +159,7 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       // (or, driven by a script, wait for one) instead of letting the console sign in again.
       const sessionId = sessionIdOf(request);
       const session = sessionId === undefined ? undefined : await authority.consoleSessions.resolve(sessionId);
-      if (session) return { apiKey: session.apiKey, sessionId: sessionId! };
+      if (session) return { identity: session, sessionId: sessionId! };
       return carriesSessionCookie(request) || comesFromConsoleScript(request)
         ? { sessionEnded: true }
         : { missing: true };
@@ -169,7 +168,9 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
     const bearer = /^\s*bearer\s+(\S+)\s*$/i.exec(header);
     if (bearer) {
       const account = await authority.oauth.authenticate(bearer[1]!);
-      return account ? { apiKey: account } : { failure: 'invalid_token' };
+      return account
+        ? { identity: { kind: 'SERVICE_ACCOUNT', record: account, via: 'accessToken' } }
+        : { failure: 'invalid_token' };
     }
     let credentials;
     try {
@@ -183,7 +184,7 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
     const now = authority.clock.now();
     const nonce = nonces.check(credentials.nonce, now);
     if (nonce.status === 'invalid') return { failure: 'invalid_nonce' };
-    const identity = await authority.apiKeys.digestIdentity(credentials.username);
+    const identity = await authority.digestKeys.identity(credentials.username);
     if (!identity) return { failure: 'unknown_key' };
     const storedHa1 = storedHa1For(credentials.algorithm, identity.secrets);
     if (!responsesMatch(expectedResponse(credentials, request.method, storedHa1), credentials.response)) {
@@ -197,7 +198,9 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       credentials.nc ?? '',
       nonce.expiresAt,
     );
-    return firstUse ? { apiKey: identity.apiKey, access: identity.access } : { failure: 'replayed' };
+    return firstUse
+      ? { identity: { kind: 'API_KEY', record: identity.record, via: 'digest' }, access: identity.access }
+      : { failure: 'replayed' };
   }
 
   /**
@@ -230,9 +233,9 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       return challenge(reply);
     }
     const resource = (request.url.split('?')[0] ?? '').replace(/^\/+/, '');
-    // Throws Atlas' 403s for an address the key's access list does not admit.
-    const principal = await authority.apiKeys.admit(
-      outcome.apiKey,
+    // Throws Atlas' 403s for an address the identity's access list does not admit.
+    const principal = await authority.admission.admit(
+      outcome.identity,
       request.ip,
       { method: request.method, resource },
       outcome.access,
