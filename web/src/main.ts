@@ -1,7 +1,8 @@
 import { describeError, SessionEndedError } from './api.js';
 import { errorPanel, h, replace } from './dom.js';
 import { session } from './session.js';
-import { type ProjectRoute, renderProject, PROJECT_TABS, type ProjectTab } from './view-project.js';
+import { type ProjectRoute, PROJECT_TABS, type ProjectTab, type ViewContext } from './routes.js';
+import { renderProject } from './view-project.js';
 import { renderProjects } from './view-projects.js';
 import { renderSignIn } from './view-signin.js';
 
@@ -11,23 +12,6 @@ import { renderSignIn } from './view-signin.js';
  *   #/signin · #/projects · #/projects/<groupId>/<tab>
  *   #/projects/<groupId>/users/<db>/<username> · #/projects/<groupId>/certs/<serial>
  */
-
-export interface ViewContext {
-  main: HTMLElement;
-  /** The route's filters. */
-  query: URLSearchParams;
-  /** True once another view has started rendering: an async view stops drawing then. */
-  stale(): boolean;
-  navigate(hash: string): void;
-  /** Puts the view's filters in the address (no new render, no history entry). */
-  setQuery(values: Record<string, string | undefined>): void;
-  /** A short message for screen readers (and the visible status line). */
-  announce(text: string): void;
-  /** Re-renders the current route. */
-  refresh(): void;
-  /** After signing in: show who, then go on to `hash`. */
-  signedIn(hash: string): void;
-}
 
 type Route = { name: 'signin' } | { name: 'projects' } | ({ name: 'project' } & ProjectRoute);
 
@@ -199,8 +183,8 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible' && session.info && session.probablyEnded()) void session.ensureAlive();
 });
 
-export function start(): void {
-  session
+function start(): void {
+  void session
     .load()
     .catch(() => undefined)
     .then(() => {

@@ -4,7 +4,7 @@ import { type Child, errorMessage, field, h, loading, needsRole, replace, row, t
 import { formatInstant } from './format.js';
 import { copyText, guardSecret } from './issued.js';
 import { roleName, session } from './session.js';
-import type { ProjectContext } from './view-project.js';
+import type { ProjectContext } from './routes.js';
 
 /** Project roles an owner can give a key or a service account, as Atlas lists them. */
 const PROJECT_ROLES = [

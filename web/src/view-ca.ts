@@ -3,7 +3,7 @@ import { confirmDialog } from './dialog.js';
 import { errorMessage, h, loading, needsRole, replace, row, table } from './dom.js';
 import { formatInstant, serialText } from './format.js';
 import { session } from './session.js';
-import type { ProjectContext } from './view-project.js';
+import type { ProjectContext } from './routes.js';
 
 interface ManagedCa {
   id: string;

@@ -11,7 +11,7 @@ import {
 } from './format.js';
 import { copyText, safeFileName } from './issued.js';
 import { session } from './session.js';
-import type { ProjectContext } from './view-project.js';
+import type { ProjectContext } from './routes.js';
 import { leadTimeDays, revokeCertificate } from './view-user.js';
 import { userHash } from './view-users.js';
 

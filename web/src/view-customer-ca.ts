@@ -3,7 +3,7 @@ import { confirmDialog } from './dialog.js';
 import { badge, errorMessage, field, h, loading, needsRole, replace, row, table } from './dom.js';
 import { formatCount, formatInstant } from './format.js';
 import { session } from './session.js';
-import type { ProjectContext } from './view-project.js';
+import type { ProjectContext } from './routes.js';
 import { type BundleEntry, previewBundle } from './x509.js';
 
 /**

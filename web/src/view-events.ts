@@ -1,7 +1,7 @@
 import { call, describeError, path, type Page } from './api.js';
 import { badge, errorPanel, field, h, loading, replace, row, table } from './dom.js';
 import { EVENT_TYPE_WORDS, eventTypeText, formatCount, formatInstant, serialText } from './format.js';
-import type { ProjectContext } from './view-project.js';
+import type { ProjectContext } from './routes.js';
 
 /**
  * The event types a project's trail can hold (docs/compatibility.md, "Audit trail"). The

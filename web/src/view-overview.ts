@@ -13,7 +13,7 @@ import {
   statusBadge,
 } from './format.js';
 import { session } from './session.js';
-import { certificateHash, type ProjectContext, projectHash } from './view-project.js';
+import { certificateHash, type ProjectContext, projectHash } from './routes.js';
 import { leadTimeDays } from './view-user.js';
 import { type CertificateHolder, COVERAGE_LABELS, coverageCell, userHash } from './view-users.js';
 import { singleCommonName } from './x509.js';

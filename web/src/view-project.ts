@@ -1,6 +1,13 @@
 import { call, describeError, path, SessionEndedError } from './api.js';
 import { errorPanel, h, loading, replace } from './dom.js';
-import type { ViewContext } from './main.js';
+import {
+  type ProjectContext,
+  projectHash,
+  type ProjectRoute,
+  PROJECT_TABS,
+  type ProjectTab,
+  type ViewContext,
+} from './routes.js';
 import { renderAccess } from './view-access.js';
 import { renderCa } from './view-ca.js';
 import { renderCertificate } from './view-certificate.js';
@@ -10,9 +17,6 @@ import { renderOverview } from './view-overview.js';
 import { renderUser } from './view-user.js';
 import { renderUsers } from './view-users.js';
 
-export const PROJECT_TABS = ['overview', 'users', 'ca', 'customer-ca', 'access', 'events'] as const;
-export type ProjectTab = (typeof PROJECT_TABS)[number];
-
 const TAB_LABELS: Record<ProjectTab, string> = {
   overview: 'Overview',
   users: 'Database users',
@@ -21,29 +25,6 @@ const TAB_LABELS: Record<ProjectTab, string> = {
   access: 'API access',
   events: 'Events',
 };
-
-export interface ProjectRoute {
-  groupId: string;
-  tab: ProjectTab;
-  user?: { databaseName: string; username: string };
-  serial?: string;
-}
-
-export interface ProjectContext extends ViewContext {
-  groupId: string;
-  projectName: string;
-  orgId: string;
-  /** Where the tab draws. */
-  section: HTMLElement;
-}
-
-export function projectHash(groupId: string, ...rest: string[]): string {
-  return `#/projects/${[groupId, ...rest].map(encodeURIComponent).join('/')}`;
-}
-
-export function certificateHash(groupId: string, serial: string): string {
-  return projectHash(groupId, 'certs', serial);
-}
 
 /**
  * A project: its sections as navigation links, and the selected section. The navigation

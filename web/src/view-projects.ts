@@ -1,7 +1,7 @@
 import { listAll } from './api.js';
 import { h, loading, replace, row, table } from './dom.js';
 import { formatCount, formatInstant } from './format.js';
-import type { ViewContext } from './main.js';
+import type { ViewContext } from './routes.js';
 import { roleName, session } from './session.js';
 
 interface Project {

@@ -1,6 +1,6 @@
 import { ApiError } from './api.js';
 import { errorMessage, field, h, replace, uid } from './dom.js';
-import type { ViewContext } from './main.js';
+import type { ViewContext } from './routes.js';
 import { type Credentials, session } from './session.js';
 
 /** Sign-in: an API key (public + private key) or a service account (client id + secret). */

@@ -19,10 +19,10 @@ import {
 } from './format.js';
 import { showIssued } from './issued.js';
 import { session } from './session.js';
-import { certificateHash, type ProjectContext, projectHash } from './view-project.js';
+import { certificateHash, type ProjectContext, projectHash } from './routes.js';
 import { confirmDelete, takeAfterCreateMessage } from './view-users.js';
 
-export const REVOCATION_REASONS = [
+const REVOCATION_REASONS = [
   'unspecified',
   'keyCompromise',
   'affiliationChanged',
@@ -49,7 +49,7 @@ export async function leadTimeDays(groupId: string): Promise<number> {
 }
 
 /** Whether the project has a customer CA (which stops managed issuance); undefined when the key cannot tell. */
-export async function customerCaIsOn(groupId: string): Promise<boolean | undefined> {
+async function customerCaIsOn(groupId: string): Promise<boolean | undefined> {
   if (!session.can('getUserSecurity', groupId)) return undefined;
   try {
     const settings = await call<{ customerX509?: { cas?: string } }>('GET', path('groups', groupId, 'userSecurity'));

@@ -5,7 +5,7 @@ import { labelsEditor, roleProblems, rolesEditor } from './editors.js';
 import { authMethod, type DatabaseUser, formatCount, formatDay, roleText } from './format.js';
 import { showIssued } from './issued.js';
 import { session } from './session.js';
-import { type ProjectContext, projectHash } from './view-project.js';
+import { type ProjectContext, projectHash } from './routes.js';
 
 type Method = 'MANAGED' | 'CUSTOMER' | 'SCRAM';
 
