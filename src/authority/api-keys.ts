@@ -28,9 +28,9 @@ import type { Principal } from './principal.js';
 const IDENTITY_CACHE_SIZE = 10_000;
 
 /** The realm Atlas names in its Digest challenge; it is part of every stored HA1. */
-export const DIGEST_REALM = 'MMS Public API';
+const DIGEST_REALM = 'MMS Public API';
 
-export function digestHa1(algorithm: 'md5' | 'sha256', publicKey: string, privateKey: string): string {
+function digestHa1(algorithm: 'md5' | 'sha256', publicKey: string, privateKey: string): string {
   return createHash(algorithm).update(`${publicKey}:${DIGEST_REALM}:${privateKey}`).digest('hex');
 }
 
@@ -122,7 +122,7 @@ export interface IdentityFlavor {
   };
 }
 
-export const API_KEYS: IdentityFlavor = {
+const API_KEYS: IdentityFlavor = {
   kind: 'API_KEY',
   label: (id) => id,
   invalidId: 'INVALID_API_KEY_ID',

@@ -34,7 +34,7 @@ import type { OrganizationOperation } from './required-roles.js';
 import type { Clock } from './clock.js';
 import type { Principal } from './principal.js';
 
-export const SERVICE_ACCOUNTS: IdentityFlavor = {
+const SERVICE_ACCOUNTS: IdentityFlavor = {
   kind: 'SERVICE_ACCOUNT',
   label: clientIdOf,
   invalidId: 'INVALID_SERVICE_ACCOUNT_CLIENT_ID',
@@ -74,7 +74,7 @@ export interface NewSecret {
   value: string;
 }
 
-export function secretSha256(value: string): string {
+function secretSha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 

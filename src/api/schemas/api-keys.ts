@@ -7,7 +7,7 @@ const enumOf = <T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 
 /** One role of a key: an organization role (with orgId) or a project role (with groupId). */
-export const RoleAssignment = Type.Object({
+const RoleAssignment = Type.Object({
   groupId: Type.Optional(Type.String()),
   orgId: Type.Optional(Type.String()),
   roleName: Type.String(),
@@ -32,7 +32,7 @@ export const OrgApiKeyCreate = Type.Object(
 );
 
 /** A role of a key as written back from what was read: `{orgId|groupId, roleName}`. */
-export const RoleAssignmentWritten = Type.Object(
+const RoleAssignmentWritten = Type.Object(
   { groupId: Type.Optional(Type.String()), orgId: Type.Optional(Type.String()), roleName: Type.String() },
   { additionalProperties: false },
 );

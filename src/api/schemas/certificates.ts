@@ -2,15 +2,13 @@ import { Type } from '@sinclair/typebox';
 import { PageQuery, Paginated } from './common.js';
 
 /** One certificate in Atlas' list. `_id` is the serial: an int64, written as an exact integer. */
-export const UserCert = Type.Object({
+const UserCert = Type.Object({
   _id: Type.Integer({ format: 'int64' }),
   createdAt: Type.String({ format: 'date-time' }),
   groupId: Type.String(),
   notAfter: Type.String({ format: 'date-time' }),
   subject: Type.String(),
 });
-
-export const PaginatedUserCert = Paginated(UserCert);
 
 /**
  * A certificate in the inventory: Atlas' UserCert plus dbcerts extension members, which
@@ -80,7 +78,7 @@ export const CertificateDetails = Type.Object({
 });
 
 /** A managed X.509 user and what its certificates cover (GET …/managedX509/users). */
-export const CertificateHolder = Type.Object({
+const CertificateHolder = Type.Object({
   certificateStatus: Type.String({ description: 'valid, expiring (within the alert lead time) or none' }),
   certificates: Type.Integer({ description: 'every certificate ever issued to it' }),
   databaseName: Type.String(),

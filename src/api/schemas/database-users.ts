@@ -13,7 +13,7 @@ import { Link, Paginated, ReadOnly } from './common.js';
 const enumOf = <T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 
-export const DatabaseUserRole = Type.Object(
+const DatabaseUserRole = Type.Object(
   {
     collectionName: Type.Optional(Type.String({ minLength: 1 })),
     databaseName: Type.String({ minLength: 1 }),
@@ -22,7 +22,7 @@ export const DatabaseUserRole = Type.Object(
   { additionalProperties: false },
 );
 
-export const UserScope = Type.Object(
+const UserScope = Type.Object(
   {
     name: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9-]*$' }),
     type: enumOf(SCOPE_TYPES),
@@ -30,7 +30,7 @@ export const UserScope = Type.Object(
   { additionalProperties: false },
 );
 
-export const ComponentLabel = Type.Object(
+const ComponentLabel = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: 255 }),
     value: Type.String({ minLength: 1, maxLength: 255 }),

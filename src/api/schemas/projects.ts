@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { Link, ObjectIdString, PageQuery, Paginated, ReadOnly } from './common.js';
 
-export const ResourceTag = Type.Object(
+const ResourceTag = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: 255 }),
     value: Type.String({ minLength: 1, maxLength: 255 }),
@@ -110,7 +110,7 @@ export const ProjectLimitUpdate = Type.Object(
 );
 
 /** Atlas' TeamRole: a team and its roles in the project. */
-export const TeamRole = Type.Object({
+const TeamRole = Type.Object({
   links: Type.Array(Link),
   roleNames: Type.Array(Type.String()),
   teamId: ObjectIdString,

@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { Link, ReadOnly } from './common.js';
 
-export const UserToDNMapping = Type.Object(
+const UserToDNMapping = Type.Object(
   { ldapQuery: Type.Optional(Type.String()), match: Type.String(), substitution: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
 
-export const LdapSecuritySettings = Type.Object({
+const LdapSecuritySettings = Type.Object({
   authenticationEnabled: Type.Boolean(),
   authorizationEnabled: Type.Boolean(),
   authzQueryTemplate: Type.String(),
