@@ -3,9 +3,10 @@
 // typescript-eslint already builds for the type-aware rules, so it is walked once per
 // program, not once per file.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 /** Which layers each layer of src may import (its own included). */
 const LAYERS = {
@@ -201,7 +202,7 @@ function unusedExports(program, graph) {
     const names = used.get(file.fileName) ?? new Set();
     const list = [];
     for (const symbol of checker.getExportsOfModule(moduleSymbol)) {
-      if (names.has(symbol.escapedName)) continue;
+      if (names.has(symbol.name)) continue;
       const declaration = symbol.declarations?.find((each) => each.getSourceFile() === file);
       if (!declaration) continue;
       const target = symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
