@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { CertificateDetails, InventoryQuery } from '../authority/certificates.js';
+import type {
+  CertificateCoverage,
+  CertificateDetails,
+  CertificateHolder,
+  InventoryQuery,
+} from '../authority/certificates.js';
 import { DAY_MS } from '../authority/expiry-alerts.js';
 import { AtlasError } from '../domain/errors.js';
 import type { UserCertificate } from '../domain/certificate.js';
 import { CERTIFICATE_STATUSES, type CertificateStatus, certificateStatus } from '../domain/revocation.js';
 import { serialSearchCandidates } from '../domain/serial.js';
 import { formatAtlasDate } from '../domain/validity.js';
-import { toPem } from '../pki/pem.js';
-import type { CertificateCoverage, CertificateHolder } from '../store/repositories/certificates.js';
 
 /** The words of a parameter given comma-separated or repeated, each one of `allowed` (else Atlas' 400 naming it). */
 function wordsParameter<Word extends string>(name: string, value: string | string[], allowed: readonly Word[]): Word[] {
@@ -22,7 +25,7 @@ function wordsParameter<Word extends string>(name: string, value: string | strin
 }
 
 /** `status=all`, or active/expired/revoked, comma-separated or repeated. */
-export function statusesParameter(value: string | string[] | undefined): CertificateStatus[] | undefined {
+function statusesParameter(value: string | string[] | undefined): CertificateStatus[] | undefined {
   if (value === undefined) return undefined;
   const words = wordsParameter('status', value, [...CERTIFICATE_STATUSES, 'all']);
   return words.includes('all') ? [...CERTIFICATE_STATUSES] : (words as CertificateStatus[]);
@@ -98,7 +101,7 @@ export function inventoryView(certificate: UserCertificate, now: Date) {
 
 /** A certificate in full: the inventory's members, its issuer, validity start, PEM and fingerprint. */
 export function detailsView(details: CertificateDetails, now: Date) {
-  const { certificate, issuer, user } = details;
+  const { certificate, pem, issuer, user } = details;
   const fingerprint = createHash('sha256').update(certificate.der).digest('hex').toUpperCase();
   return {
     ...inventoryView(certificate, now),
@@ -106,7 +109,7 @@ export function detailsView(details: CertificateDetails, now: Date) {
     databaseName: user?.databaseName,
     issuer: issuer.subject,
     notBefore: formatAtlasDate(certificate.notBefore),
-    pem: toPem('CERTIFICATE', certificate.der),
+    pem,
     sha256Fingerprint: fingerprint.match(/../g)!.join(':'),
     username: user?.username,
   };

@@ -32,7 +32,7 @@ import { managedX509Routes } from './routes/managed-x509.js';
 import { consoleRoutes } from './console/routes.js';
 
 export const ATLAS_V1_PREFIX = '/api/atlas/v1.0';
-export const ATLAS_V2_PREFIX = '/api/atlas/v2';
+const ATLAS_V2_PREFIX = '/api/atlas/v2';
 
 const ATLAS_VERSIONS = [
   { prefix: ATLAS_V1_PREFIX, mediaTypes: false },

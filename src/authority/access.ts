@@ -15,7 +15,7 @@ import {
 } from './required-roles.js';
 
 /** The project roles a caller holds in one project (assigned, and brought by its org roles). */
-export function projectRolesOf(principal: Principal, groupId: string) {
+function projectRolesOf(principal: Principal, groupId: string) {
   return effectiveProjectRoles(principal.orgRoles, principal.projectRoles.get(groupId) ?? []);
 }
 

@@ -13,9 +13,9 @@ export interface BootstrapCredentials {
 
 const BOOTSTRAP_SETTING = 'bootstrap';
 
-export const BOOTSTRAP_ORG_NAME = 'dbcerts';
+const BOOTSTRAP_ORG_NAME = 'dbcerts';
 // Atlas calls a first project "Project 0"; the API's name pattern has no space.
-export const BOOTSTRAP_PROJECT_NAME = 'Project0';
+const BOOTSTRAP_PROJECT_NAME = 'Project0';
 
 interface BootstrapRecord {
   orgId: string;

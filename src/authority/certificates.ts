@@ -12,6 +12,7 @@ import {
 import { parseSerial } from '../domain/serial.js';
 import { userCertificateValidity } from '../domain/validity.js';
 import { certificatePem, issueUserCertificate } from '../pki/certificates.js';
+import { toPem } from '../pki/pem.js';
 import { acceptCsr, CsrError } from '../pki/csr.js';
 import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { KeySource } from '../pki/key-pool.js';
@@ -65,9 +66,14 @@ export interface InventoryQuery {
   descending?: boolean;
 }
 
+// The service answers in the store's row shapes; the API layer reads them from here.
+export type { CertificateCoverage, CertificateHolder, ListedCertificate };
+
 /** A certificate with the user it was issued to (absent once that user is deleted). */
 export interface CertificateDetails {
   certificate: UserCertificate;
+  /** The certificate as PEM text. */
+  pem: string;
   issuer: CertificateAuthority;
   user?: { username: string; databaseName: string };
 }
@@ -167,6 +173,7 @@ export class CertificateService {
     const { sealedPrivateKey: _sealed, ...publicIssuer } = issuer;
     return {
       certificate,
+      pem: toPem('CERTIFICATE', certificate.der),
       issuer: publicIssuer,
       ...(user ? { user: { username: user.username, databaseName: user.databaseName } } : {}),
     };

@@ -31,13 +31,13 @@ export interface ConsoleSessionSettings {
   lifetimeSeconds: number;
 }
 
-export const DEFAULT_CONSOLE_SESSION_SETTINGS: ConsoleSessionSettings = {
+const DEFAULT_CONSOLE_SESSION_SETTINGS: ConsoleSessionSettings = {
   idleTimeoutSeconds: 15 * 60,
   lifetimeSeconds: 8 * 3600,
 };
 
 /** Activity is recorded at most this often: a busy session writes once a minute, not per request. */
-export const ACTIVITY_RESOLUTION_MS = 60_000;
+const ACTIVITY_RESOLUTION_MS = 60_000;
 
 const SESSION_ID_BYTES = 32;
 /** 32 random bytes, base64url: 43 characters. */
@@ -92,7 +92,7 @@ function sha256Hex(text: string): string {
 }
 
 /** The operations of REQUIRED_ROLES a key with these roles may call, by scope. */
-export function allowedOperations(
+function allowedOperations(
   orgRoles: readonly OrgRole[],
   projectRoles: readonly ProjectRoleAssignment[],
 ): AllowedOperations {

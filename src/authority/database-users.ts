@@ -31,7 +31,7 @@ export interface NewDatabaseUser extends DatabaseUserSettings {
 export type DatabaseUserPatch = Partial<NewDatabaseUser>;
 
 /** Revocation reason recorded for the certificates of a deleted user (RFC 5280). */
-export const USER_DELETED_REASON = 'cessationOfOperation';
+const USER_DELETED_REASON = 'cessationOfOperation';
 
 /** What a database user's events name. */
 export function userTarget(user: DatabaseUser) {

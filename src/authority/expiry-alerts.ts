@@ -17,7 +17,7 @@ const MAX_DELIVERY_ATTEMPTS = 10;
 const FIRST_RETRY_MS = 30_000;
 const MAX_RETRY_MS = 60 * 60 * 1000;
 const DELIVERY_TIMEOUT_MS = 10_000;
-export const SIGNATURE_HEADER = 'X-Dbcerts-Signature';
+const SIGNATURE_HEADER = 'X-Dbcerts-Signature';
 
 export interface ExpiryAlertSettings {
   leadTimeDays: number;
@@ -49,7 +49,7 @@ const fetchSender: WebhookSender = async (url, body, headers) => {
 };
 
 /** `t=<seconds>,v1=<HMAC-SHA256(secret, "<t>.<body>") in hex>`: the receiver checks both, so replays age out. */
-export function webhookSignature(secret: string, timestampSeconds: number, body: string): string {
+function webhookSignature(secret: string, timestampSeconds: number, body: string): string {
   const mac = createHmac('sha256', secret).update(`${timestampSeconds}.${body}`).digest('hex');
   return `t=${timestampSeconds},v1=${mac}`;
 }

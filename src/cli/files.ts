@@ -15,7 +15,7 @@ import { newMasterKey, parseMasterKey } from '../pki/secret-box.js';
 
 /** Files the embedded deployment keeps in its data directory, all private to the owner. */
 
-export const MASTER_KEY_FILE = 'master.key';
+const MASTER_KEY_FILE = 'master.key';
 export const CREDENTIALS_FILE = 'credentials.json';
 
 /**
@@ -43,7 +43,7 @@ function writePrivateFile(path: string, content: string): void {
   syncToDisk(path);
 }
 
-export function ensureDataDir(dataDir: string): void {
+function ensureDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 }
 

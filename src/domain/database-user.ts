@@ -79,7 +79,7 @@ export type AuthMethod =
 
 type AuthTypes = Pick<DatabaseUserSettings, 'x509Type' | 'awsIAMType' | 'ldapAuthType' | 'oidcAuthType'>;
 
-export function authMethodOf(user: AuthTypes): AuthMethod {
+function authMethodOf(user: AuthTypes): AuthMethod {
   if (user.x509Type === 'MANAGED') return 'X509_MANAGED';
   if (user.x509Type === 'CUSTOMER') return 'X509_CUSTOMER';
   if (user.awsIAMType !== 'NONE') return 'AWS_IAM';
@@ -90,7 +90,7 @@ export function authMethodOf(user: AuthTypes): AuthMethod {
   return 'SCRAM';
 }
 
-export function isX509(method: AuthMethod): boolean {
+function isX509(method: AuthMethod): boolean {
   return method === 'X509_MANAGED' || method === 'X509_CUSTOMER';
 }
 
@@ -129,6 +129,7 @@ function checkSingleAuthType(user: AuthTypes): void {
 
 // C0 controls and DEL have no place in a user name (mongod and most tools print them
 // ambiguously), nor do lone UTF-16 surrogates (they are not text at all).
+// eslint-disable-next-line no-control-regex -- the C0 controls are the characters this refuses
 const UNUSABLE_CHARACTER = /[\u0000-\u001f\u007f]|\p{Cs}/u;
 
 /**

@@ -22,11 +22,11 @@ const REASON_PHRASES: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
-export function reasonPhrase(status: number): string {
+function reasonPhrase(status: number): string {
   return REASON_PHRASES[status] ?? 'Error';
 }
 
-export const ATLAS_ERRORS = {
+const ATLAS_ERRORS = {
   // resources
   RESOURCE_NOT_FOUND: [404, 'Cannot find resource %s.'],
   GROUP_NOT_FOUND: [404, 'No group with ID %s exists.'],

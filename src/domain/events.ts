@@ -50,10 +50,6 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export function isEventType(value: string): value is EventType {
-  return (EVENT_TYPES as readonly string[]).includes(value);
-}
-
 /**
  * Atlas' organization event types (EventTypeForOrg): what the organization feed holds.
  * Every other Atlas type is a project's only.

@@ -22,7 +22,7 @@ export function randomSerial(random: RandomBytes = defaultRandom): bigint {
   }
 }
 
-export function isValidSerial(value: bigint): boolean {
+function isValidSerial(value: bigint): boolean {
   return value > 0n && value <= MAX_SERIAL;
 }
 

@@ -6,7 +6,7 @@ import type { ApiKey } from './api-key.js';
  * client id and secret at the token endpoint, then with Bearer tokens.
  */
 
-export const CLIENT_ID_PREFIX = 'mdb_sa_id_';
+const CLIENT_ID_PREFIX = 'mdb_sa_id_';
 export const SECRET_PREFIX = 'mdb_sa_sk_';
 export const MIN_SECRET_HOURS = 8;
 export const MAX_SECRET_HOURS = 365 * 24;

@@ -1,6 +1,6 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
-import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
+import { webcrypto, type KeyObject } from 'node:crypto';
 import { AsnParser } from '@peculiar/asn1-schema';
 import { Name as AsnName } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
@@ -32,7 +32,7 @@ export interface SigningKey {
   cryptoKey: webcrypto.CryptoKey;
 }
 
-export async function importSigningKey(algorithm: KeyAlgorithm, pkcs8Der: Uint8Array): Promise<SigningKey> {
+async function importSigningKey(algorithm: KeyAlgorithm, pkcs8Der: Uint8Array): Promise<SigningKey> {
   const cryptoKey = await subtle.importKey('pkcs8', pkcs8Der, signingAlgorithmFor(algorithm), false, ['sign']);
   return { algorithm, cryptoKey };
 }
@@ -72,7 +72,7 @@ export function rfc2253Of(name: x509.Name): string {
 }
 
 /** An X.509 Name from its RFC 2253 text (as mongod prints it). */
-export function nameFromRfc2253(dn: string): x509.Name {
+function nameFromRfc2253(dn: string): x509.Name {
   return nameFromRdns(parseRfc2253(dn));
 }
 
@@ -168,8 +168,4 @@ export async function issueUserCertificate(
   const spki = request.publicKey instanceof Uint8Array ? request.publicKey : publicKeyToSpkiDer(request.publicKey);
   const der = await issueFromTemplate(authority.template, { ...request, spki });
   return { der: new Uint8Array(der), pem: toPem('CERTIFICATE', der) };
-}
-
-export function publicKeyFromSpki(spkiDer: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.from(spkiDer), format: 'der', type: 'spki' });
 }

@@ -66,7 +66,7 @@ export async function acceptCsr(pem: string): Promise<AcceptedCsr> {
     if (error instanceof CsrError) throw error;
     throw new CsrError('the public key does not parse');
   }
-  let verified = false;
+  let verified: boolean;
   try {
     verified = await csr.verify();
   } catch {

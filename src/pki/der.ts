@@ -15,7 +15,7 @@ export function tlv(tag: number, content: Uint8Array): Buffer {
 }
 
 export const sequence = (...items: Uint8Array[]) => tlv(0x30, Buffer.concat(items));
-export const set = (...items: Uint8Array[]) => tlv(0x31, Buffer.concat(items));
+const set = (...items: Uint8Array[]) => tlv(0x31, Buffer.concat(items));
 export const explicit = (tagNumber: number, content: Uint8Array) => tlv(0xa0 | tagNumber, content);
 export const octetString = (content: Uint8Array) => tlv(0x04, content);
 export const bitString = (content: Uint8Array) => tlv(0x03, Buffer.concat([Buffer.from([0]), content]));

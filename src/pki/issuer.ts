@@ -73,7 +73,7 @@ function publicKeyBits(spki: Uint8Array): Uint8Array {
   return spki.subarray(bits.start + 1, bits.end);
 }
 
-export function keyIdentifier(spki: Uint8Array): Buffer {
+function keyIdentifier(spki: Uint8Array): Buffer {
   return createHash('sha1').update(publicKeyBits(spki)).digest();
 }
 
@@ -127,7 +127,7 @@ function attributeValue(shortName: string | undefined, value: string): Buffer {
 }
 
 /** The DER Name of an RFC 2253 string (the order of the string is reversed, as mongod prints it). */
-export function nameDer(dn: string): Buffer {
+function nameDer(dn: string): Buffer {
   const rdns = parseRfc2253(dn).map((rdn) =>
     setOf(
       rdn.map((attribute) =>

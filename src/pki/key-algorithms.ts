@@ -60,7 +60,7 @@ const ec = (
  * RSA-4096 is Atlas' choice for both user keys and its CA; the others are for deployments
  * that want faster issuance.
  */
-export const KEY_ALGORITHM_TABLE = {
+const KEY_ALGORITHM_TABLE = {
   'rsa-4096': rsa(4096),
   'rsa-3072': rsa(3072),
   'rsa-2048': rsa(2048),

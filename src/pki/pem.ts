@@ -4,7 +4,7 @@ export interface PemBlock {
   der: Uint8Array;
 }
 
-export class PemError extends Error {
+class PemError extends Error {
   override name = 'PemError';
 }
 

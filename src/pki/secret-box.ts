@@ -10,7 +10,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-export const MASTER_KEY_BYTES = 32;
+const MASTER_KEY_BYTES = 32;
 
 export class SecretBoxError extends Error {
   override name = 'SecretBoxError';

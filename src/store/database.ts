@@ -155,7 +155,7 @@ function openSqlite(dataDir: string, synchronous: SqliteSynchronous): OpenedData
 const INT8_OID = 20;
 
 /** No connection could be had from the pool; `cause` says why. */
-export class DatabaseConnectError extends Error {
+class DatabaseConnectError extends Error {
   override name = 'DatabaseConnectError';
   readonly code = 'DBCERTS_DB_CONNECT';
   constructor(cause: unknown) {

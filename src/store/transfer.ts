@@ -9,7 +9,7 @@ import type { Store } from './store.js';
  */
 
 /** Every table worth keeping, parents before children, with its primary key. */
-export const TRANSFERRED_TABLES: ReadonlyArray<{ name: keyof Database; key: readonly string[] }> = [
+const TRANSFERRED_TABLES: ReadonlyArray<{ name: keyof Database; key: readonly string[] }> = [
   { name: 'settings', key: ['name'] },
   { name: 'organizations', key: ['id'] },
   { name: 'projects', key: ['id'] },

@@ -887,6 +887,7 @@ describe('hostile input never causes a 500', () => {
     { value: 1e308 },
     { value: -1e308 },
     { value: 2 ** 63 },
+    // eslint-disable-next-line no-loss-of-precision -- a body integer JavaScript cannot hold exactly
     { value: 9007199254740993 },
     { value: huge },
     { value: '\ud800' },
@@ -902,6 +903,7 @@ describe('hostile input never causes a 500', () => {
     { monthsUntilExpiration: -1e308 },
     { monthsUntilExpiration: 2 ** 31 },
     { monthsUntilExpiration: -(2 ** 31) - 1 },
+    // eslint-disable-next-line no-loss-of-precision -- a body integer JavaScript cannot hold exactly
     { monthsUntilExpiration: 9007199254740993 },
     { monthsUntilExpiration: huge },
     { monthsUntilExpiration: 1e-300 },

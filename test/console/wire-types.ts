@@ -28,7 +28,7 @@ import { LdapSecuritySettings, UserSecurity, UserToDNMapping } from '../../src/a
  * `npm run wire-types` writes it again.
  */
 
-export const WIRE_FILE = fileURLToPath(new URL('../../../web/src/wire.d.ts', import.meta.url));
+const WIRE_FILE = fileURLToPath(new URL('../../../web/src/wire.d.ts', import.meta.url));
 
 /** Each name is the schema's own export name, so a search finds both sides. */
 const WIRE: Record<string, TSchema> = {

@@ -11,7 +11,7 @@ export const UNAUTHORIZED_BODY =
   '{"error":401,"reason":"Unauthorized","detail":"You are not authorized for this resource."}';
 
 /** The reason phrase Atlas writes for each status dbcerts answers with. */
-export const REASONS: Readonly<Record<number, string>> = {
+const REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -62,7 +62,7 @@ export function atlasError(
 }
 
 /** The whole body an expectation stands for. */
-export function errorBody(expected: ErrorExpectation): AtlasErrorBody {
+function errorBody(expected: ErrorExpectation): AtlasErrorBody {
   if ('reason' in expected) return expected;
   return atlasError(expected.status, expected.errorCode, expected.detail, expected.parameters ?? []);
 }

@@ -60,7 +60,7 @@ function excluded(schema: any, options: ConvertOptions): boolean {
 }
 
 /** One OpenAPI 3.0 Schema Object as JSON Schema (draft 7, as Ajv's default). */
-export function toJsonSchema(schema: any, options: ConvertOptions): any {
+function toJsonSchema(schema: any, options: ConvertOptions): any {
   if (Array.isArray(schema)) return schema.map((item) => toJsonSchema(item, options));
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, any> = {};
@@ -107,7 +107,7 @@ const INT64_MIN = -(2n ** 63n);
  * only checked for being an integer), one outside stays visibly wrong (a string, so
  * `type: integer` fails).
  */
-export function forValidation(value: unknown): unknown {
+function forValidation(value: unknown): unknown {
   if (typeof value === 'bigint') return value >= INT64_MIN && value <= INT64_MAX ? Number(value) : value.toString();
   if (Array.isArray(value)) return value.map(forValidation);
   if (value !== null && typeof value === 'object') {

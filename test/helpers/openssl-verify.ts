@@ -30,14 +30,14 @@ export async function opensslOutcome(args: string[]): Promise<OpensslOutcome> {
 }
 
 /** `Nov 28 17:32:25 2026 GMT` */
-export function opensslDate(text: string): Date {
+function opensslDate(text: string): Date {
   const date = new Date(text.trim());
   assert.ok(!Number.isNaN(date.getTime()), `not a date: ${text}`);
   return date;
 }
 
 /** A key identifier as openssl prints it, without its `keyid:` label, in capitals. */
-export function hexColons(text: string): string {
+function hexColons(text: string): string {
   return text
     .trim()
     .replace(/^keyid:/, '')

@@ -8,7 +8,7 @@ import { parseJsonExact } from './digest-client.js';
  * whatever `python3` is first on PATH.
  */
 
-export const PYTHON = '/usr/bin/python3';
+const PYTHON = '/usr/bin/python3';
 
 export interface PythonRequest {
   method: string;

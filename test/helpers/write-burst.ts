@@ -35,7 +35,7 @@ export interface Write {
   ackedAt?: number;
 }
 
-export const REVOCATION_REASON = 'keyCompromise';
+const REVOCATION_REASON = 'keyCompromise';
 
 export class WriteLedger {
   readonly writes: Write[] = [];

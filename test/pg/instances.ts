@@ -9,7 +9,7 @@ import { POSTGRES_ADMIN_URL } from '../helpers/backend.js';
 import { type ApiResponse, authorizationHeader, parseChallenge, parseJsonExact } from '../helpers/digest-client.js';
 import { BIN, dbcerts, environment, ROOT } from '../helpers/cli.js';
 
-export { BIN, dbcerts, environment, type Outcome, ROOT } from '../helpers/cli.js';
+export { dbcerts, type Outcome } from '../helpers/cli.js';
 
 /**
  * Real `dbcerts serve` processes over one PostgreSQL database of their own: what a
@@ -40,7 +40,7 @@ export interface Credentials {
   privateKey: string;
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -76,7 +76,7 @@ function withDatabase(database: string, user?: string): string {
 
 // --- HTTP with deadlines ----------------------------------------------------------------
 
-export class RequestTimeout extends Error {
+class RequestTimeout extends Error {
   override name = 'RequestTimeout';
 }
 

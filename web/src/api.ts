@@ -7,8 +7,8 @@ import { type Json, parseJson } from './json.js';
  * DER answers need no version in the Accept header.
  */
 
-export const V2 = '/api/atlas/v2';
-export const V1 = '/api/atlas/v1.0';
+const V2 = '/api/atlas/v2';
+const V1 = '/api/atlas/v1.0';
 /** The resource version the console asks for, unless an operation has it only in another. */
 const V2_VERSION = '2023-01-01';
 /** Atlas has service accounts in this resource version alone (2023-01-01 answers 406). */
@@ -41,7 +41,7 @@ export class SessionEndedError extends Error {
 }
 
 /** The server could not be reached at all (fetch itself failed). */
-export class UnreachableError extends Error {
+class UnreachableError extends Error {
   constructor() {
     super('The dbcerts server could not be reached. Check the connection, then retry.');
     this.name = 'UnreachableError';

@@ -50,7 +50,7 @@ const TAB_LABELS = {
 } as const;
 
 export type ProjectTab = keyof typeof TAB_LABELS;
-export const PROJECT_TABS = Object.keys(TAB_LABELS) as ProjectTab[];
+const PROJECT_TABS = Object.keys(TAB_LABELS) as ProjectTab[];
 
 /** What each route draws; main.ts supplies them, so a route without its view does not compile. */
 export interface Views {
@@ -352,7 +352,7 @@ export function start(views: Views): void {
     if (document.visibilityState === 'visible' && session.info && session.probablyEnded()) void session.ensureAlive();
   });
 
-  session
+  void session
     .load()
     .catch(() => undefined)
     .then(() => {

@@ -183,7 +183,7 @@ export function summarizeCertificate(der: Uint8Array): CertificateSummary {
   for (const byte of serialField.content) serial = (serial << 8n) | BigInt(byte);
   const issuer = fields[index++];
   const validity = fields[index++];
-  const subject = fields[index++];
+  const subject = fields[index];
   if (!issuer || !validity || !subject) throw new DerError('not a certificate');
   const [notBefore, notAfter] = children(validity.content);
   if (!notBefore || !notAfter) throw new DerError('bad validity');

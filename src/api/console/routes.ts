@@ -30,11 +30,11 @@ export interface ConsoleOptions {
 }
 
 /** The HTML shell's policy: nothing but this server's own files, never framed. */
-export const CONTENT_SECURITY_POLICY =
+const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-export const SHELL_FILE = 'index.html';
+const SHELL_FILE = 'index.html';
 
 const MAX_CREDENTIAL_LENGTH = 1024;
 

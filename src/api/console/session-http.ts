@@ -6,10 +6,10 @@ import type { FastifyRequest } from 'fastify';
  * keep another site from using a signed-in browser.
  */
 
-export const SESSION_COOKIE = 'dbcerts_session';
-export const CSRF_HEADER = 'x-csrf-token';
+const SESSION_COOKIE = 'dbcerts_session';
+const CSRF_HEADER = 'x-csrf-token';
 /** Sent by the console's own calls, so that a call after the session ended elsewhere is never challenged. */
-export const CONSOLE_HEADER = 'x-dbcerts-console';
+const CONSOLE_HEADER = 'x-dbcerts-console';
 
 /**
  * The session id the request's cookies carry, or undefined. Two different values (a

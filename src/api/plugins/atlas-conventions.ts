@@ -70,6 +70,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: A
  * Text no store can keep: a lone UTF-16 surrogate is not text at all, and PostgreSQL
  * refuses NUL in text columns.
  */
+// eslint-disable-next-line no-control-regex -- NUL is the character this refuses
 const UNSTORABLE = /\p{Cs}|\u0000/u;
 
 /** Walks iteratively: a hostile body may nest deeper than the call stack allows. */

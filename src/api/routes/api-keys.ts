@@ -59,12 +59,7 @@ export function newApiKeyView(context: ApiContext, request: FastifyRequest, crea
 }
 
 /** An access list entry; `owner` is the path of the key (or service account) it belongs to. */
-export function accessListEntryView(
-  context: ApiContext,
-  request: FastifyRequest,
-  owner: string[],
-  entry: AccessListEntry,
-) {
+function accessListEntryView(context: ApiContext, request: FastifyRequest, owner: string[], entry: AccessListEntry) {
   return {
     cidrBlock: entry.cidrBlock,
     count: entry.lastUsedAt ? entry.useCount : undefined,

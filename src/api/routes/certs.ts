@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { atlasDateFromIso } from '../../domain/validity.js';
-import type { ListedCertificate } from '../../store/repositories/certificates.js';
+import type { ListedCertificate } from '../../authority/certificates.js';
 import { type ApiContext, pageRequest, sendPage, sendPageJson } from '../context.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { inventoryFilters, inventoryView } from '../inventory.js';

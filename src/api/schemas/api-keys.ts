@@ -32,7 +32,7 @@ export const OrgApiKeyCreate = Type.Object(
 );
 
 /** A role of a key as written back from what was read: `{orgId|groupId, roleName}`. */
-export const RoleAssignmentWritten = Type.Object(
+const RoleAssignmentWritten = Type.Object(
   { groupId: Type.Optional(Type.String()), orgId: Type.Optional(Type.String()), roleName: Type.String() },
   { additionalProperties: false },
 );

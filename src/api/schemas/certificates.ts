@@ -2,15 +2,13 @@ import { Type } from '@sinclair/typebox';
 import { PageQuery, Paginated } from './common.js';
 
 /** One certificate in Atlas' list. `_id` is the serial: an int64, written as an exact integer. */
-export const UserCert = Type.Object({
+const UserCert = Type.Object({
   _id: Type.Integer({ format: 'int64' }),
   createdAt: Type.String({ format: 'date-time' }),
   groupId: Type.String(),
   notAfter: Type.String({ format: 'date-time' }),
   subject: Type.String(),
 });
-
-export const PaginatedUserCert = Paginated(UserCert);
 
 /**
  * A certificate in the inventory: Atlas' UserCert plus dbcerts extension members, which

@@ -14,7 +14,7 @@ export const Link = Type.Object({
   rel: Type.String(),
 });
 
-export const ApiError = Type.Object(
+const ApiError = Type.Object(
   {
     detail: Type.String(),
     error: Type.Integer(),
@@ -26,7 +26,7 @@ export const ApiError = Type.Object(
 );
 
 /** `pretty` and `envelope`, accepted by every Atlas operation. */
-export const envelopeQuery = {
+const envelopeQuery = {
   envelope: Type.Optional(Type.Boolean({ default: false })),
   pretty: Type.Optional(Type.Boolean({ default: false })),
 };

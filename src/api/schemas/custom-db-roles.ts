@@ -21,7 +21,7 @@ const PrivilegeActionRequest = Type.Object(
   { additionalProperties: false },
 );
 
-export const InheritedRole = Type.Object(
+const InheritedRole = Type.Object(
   {
     db: Type.String({ minLength: 1 }),
     role: Type.String({ minLength: 1 }),

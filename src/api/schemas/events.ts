@@ -47,5 +47,3 @@ export const EventQuery = Type.Object({
   maxDate: Type.Optional(Type.String()),
   minDate: Type.Optional(Type.String()),
 });
-
-export const EventParams = Type.Object({ eventId: Type.String() });

@@ -110,7 +110,7 @@ export const ProjectLimitUpdate = Type.Object(
 );
 
 /** Atlas' TeamRole: a team and its roles in the project. */
-export const TeamRole = Type.Object({
+const TeamRole = Type.Object({
   links: Type.Array(Link),
   roleNames: Type.Array(Type.String()),
   teamId: ObjectIdString,

@@ -87,7 +87,7 @@ export const ProjectServiceAccountInvite = Type.Union([RoleAssignment, Type.Arra
 export const ServiceAccountAccessListCreate = accessListCreate(200);
 
 /** ServiceAccountIPAccessListEntry: an entry of an account's access list. */
-export const ServiceAccountAccessListEntry = Type.Object({
+const ServiceAccountAccessListEntry = Type.Object({
   cidrBlock: Type.String(),
   createdAt: DateTime,
   ipAddress: Type.Optional(Type.String()),
@@ -99,7 +99,7 @@ export const ServiceAccountAccessListEntry = Type.Object({
 export const PaginatedServiceAccountAccessListEntry = Paginated(ServiceAccountAccessListEntry);
 
 /** ServiceAccountGroup: one project an account is assigned to. */
-export const ServiceAccountProject = Type.Object({ groupId: Type.String() });
+const ServiceAccountProject = Type.Object({ groupId: Type.String() });
 
 export const PaginatedServiceAccountProject = Paginated(ServiceAccountProject);
 

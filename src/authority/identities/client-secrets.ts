@@ -26,7 +26,7 @@ export interface NewSecret {
   value: string;
 }
 
-export function secretSha256(value: string): string {
+function secretSha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
 

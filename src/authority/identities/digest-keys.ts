@@ -18,9 +18,9 @@ import { type AccessRules, type RolesAndAccess, withoutCredentials } from './rol
 const IDENTITY_CACHE_SIZE = 10_000;
 
 /** The realm Atlas names in its Digest challenge; it is part of every stored HA1. */
-export const DIGEST_REALM = 'MMS Public API';
+const DIGEST_REALM = 'MMS Public API';
 
-export function digestHa1(algorithm: 'md5' | 'sha256', publicKey: string, privateKey: string): string {
+function digestHa1(algorithm: 'md5' | 'sha256', publicKey: string, privateKey: string): string {
   return createHash(algorithm).update(`${publicKey}:${DIGEST_REALM}:${privateKey}`).digest('hex');
 }
 
