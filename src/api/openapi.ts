@@ -1,23 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import type { Operation } from '../authority/required-roles.js';
 import { versionedMediaType } from './plugins/versioned-media-types.js';
 import { openApiPath } from './route-templates.js';
-
-/** The operations that are dbcerts' own, not Atlas': marked `x-dbcerts-extension` in the document. */
-const EXTENSIONS: ReadonlySet<Operation> = new Set<Operation>([
-  'getManagedCaCertificate',
-  'getManagedCaTrustBundle',
-  'listManagedCas',
-  'rotateManagedCa',
-  'getCertificateRevocationList',
-  'listCertificateInventory',
-  'getManagedCertificate',
-  'listManagedX509Users',
-  'revokeCertificate',
-  'getExpiryAlertSettings',
-  'updateExpiryAlertSettings',
-]);
 
 const ERROR_STATUSES = ['400', '401', '403', '404', '409', '429', '500', '503'] as const;
 const ERROR_DESCRIPTIONS: Record<string, string> = {
@@ -60,13 +44,15 @@ type OpenApiOperation = {
   requestBody?: { content?: Record<string, unknown> };
   'x-dbcerts-extension'?: boolean;
   'x-dbcerts-operation'?: string;
+  summary?: string;
   tags?: string[];
 };
 
 /**
- * Completes the document @fastify/swagger derives from the route schemas: operation ids
- * and the extension mark from the routing table, Atlas' error responses on every
- * operation, and under v2 each operation's own versioned media types.
+ * Completes the document @fastify/swagger derives from the route schemas: operation ids,
+ * summaries and the extension mark from the routing table (the operations' declarations),
+ * Atlas' error responses on every operation, and under v2 each operation's own versioned
+ * media types.
  */
 function complete(document: Record<string, any>, app: FastifyInstance): Record<string, any> {
   const routes = new Map(
@@ -84,7 +70,8 @@ function complete(document: Record<string, any>, app: FastifyInstance): Record<s
       const id = route.operationId ?? name;
       operation.operationId = v2 ? id : `${id}V1`;
       operation['x-dbcerts-operation'] = name;
-      if (EXTENSIONS.has(name)) {
+      if (route.declared) operation.summary = route.declared.summary;
+      if (route.extension) {
         operation['x-dbcerts-extension'] = true;
         operation.tags = ['dbcerts extensions'];
       }

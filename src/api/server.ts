@@ -16,19 +16,8 @@ import versionedMediaTypes from './plugins/versioned-media-types.js';
 import { registerOpenApi } from './openapi.js';
 import guardRails from './plugins/guard-rails.js';
 import { readOnlyMemberDropper } from './read-only-members.js';
-import { apiKeyRoutes } from './routes/api-keys.js';
-import { eventRoutes } from './routes/events.js';
-import { organizationRoutes } from './routes/orgs.js';
 import { oauthRoutes } from './routes/oauth.js';
-import { projectApiKeyRoutes } from './routes/project-api-keys.js';
-import { projectSettingsRoutes } from './routes/project-settings.js';
-import { serviceAccountRoutes } from './routes/service-accounts.js';
-import { userSecurityRoutes } from './routes/user-security.js';
-import { certificateRoutes } from './routes/certs.js';
-import { databaseUserRoutes } from './routes/database-users.js';
-import { customDbRoleRoutes } from './routes/custom-db-roles.js';
-import { groupRoutes } from './routes/groups.js';
-import { managedX509Routes } from './routes/managed-x509.js';
+import { ATLAS_RESOURCES, V2_ONLY_RESOURCES } from './resources.js';
 import { consoleRoutes } from './console/routes.js';
 
 export const ATLAS_V1_PREFIX = '/api/atlas/v1.0';
@@ -38,24 +27,6 @@ const ATLAS_VERSIONS = [
   { prefix: ATLAS_V1_PREFIX, mediaTypes: false },
   { prefix: ATLAS_V2_PREFIX, mediaTypes: true },
 ] as const;
-
-/** Every Atlas resource, in the order its routes are registered. */
-const RESOURCES = [
-  groupRoutes,
-  organizationRoutes,
-  databaseUserRoutes,
-  certificateRoutes,
-  userSecurityRoutes,
-  managedX509Routes,
-  apiKeyRoutes,
-  projectApiKeyRoutes,
-  eventRoutes,
-  projectSettingsRoutes,
-  customDbRoleRoutes,
-];
-
-/** The resources Atlas has only in v2 (no v1.0 routes). */
-const V2_ONLY_RESOURCES = [serviceAccountRoutes];
 
 export interface ServerOptions {
   authority: Authority;
@@ -226,7 +197,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     await app.register(
       async (scope) => {
         if (version.mediaTypes) await scope.register(versionedMediaTypes);
-        const resources = version.mediaTypes ? [...RESOURCES, ...V2_ONLY_RESOURCES] : RESOURCES;
+        const resources = version.mediaTypes ? [...ATLAS_RESOURCES, ...V2_ONLY_RESOURCES] : ATLAS_RESOURCES;
         for (const resource of resources) await scope.register(resource, context);
       },
       { prefix: version.prefix },

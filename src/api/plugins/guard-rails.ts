@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
 import { RateLimitedError } from '../../authority/rate-limits.js';
 import { REQUIRED_ROLES, type Operation } from '../../authority/required-roles.js';
+import type { DeclaredOperation } from '../operations.js';
 import { templatePattern } from '../route-templates.js';
 import { toAtlasError } from './atlas-conventions.js';
 import { type ApiVersion, DEFAULT_VERSIONS } from './versioned-media-types.js';
@@ -15,6 +16,10 @@ export interface AtlasRoute {
   operationId?: string;
   /** Its resource versions under v2 (meaningful for v2 routes only). */
   versions: readonly ApiVersion[];
+  /** dbcerts' own, not Atlas'. */
+  extension: boolean;
+  /** The declaration the route serves, where its resource is written as declarations. */
+  declared?: DeclaredOperation;
 }
 
 declare module 'fastify' {
@@ -53,10 +58,19 @@ async function guardRails(app: FastifyInstance, options: GuardRailsOptions): Pro
       throw new Error(`route ${route.method} ${route.url} names no operation of REQUIRED_ROLES`);
     }
     const versions = route.config?.versions ?? DEFAULT_VERSIONS;
+    const declared = route.config?.declared;
     for (const method of [route.method].flat()) {
       const operationId = route.config?.operationId;
-      if (method !== 'HEAD')
-        routes.push({ method, url: route.url, operation, versions, ...(operationId ? { operationId } : {}) });
+      if (method === 'HEAD') continue;
+      routes.push({
+        method,
+        url: route.url,
+        operation,
+        versions,
+        ...(operationId ? { operationId } : {}),
+        extension: declared?.extension ?? false,
+        ...(declared ? { declared } : {}),
+      });
     }
   });
 

@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { DatabaseUserPatch, NewDatabaseUser } from '../../authority/database-users.js';
@@ -7,6 +6,7 @@ import { AtlasError } from '../../domain/errors.js';
 import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
 import { selfLink } from '../links.js';
+import { defineOperation, defineResource } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery, GroupIdParams, PageQuery, NoContent } from '../schemas/common.js';
 import {
@@ -70,65 +70,81 @@ function newUserFromBody(body: Static<typeof DatabaseUserCreate>): NewDatabaseUs
   };
 }
 
-/** Database users: `/groups/{groupId}/databaseUsers[/{databaseName}/{username}]`. */
-export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
-  const { databaseUsers } = context.authority;
+const USERS = '/groups/:groupId/databaseUsers';
+const USER = `${USERS}/:databaseName/:username`;
 
-  app.get(
-    '/groups/:groupId/databaseUsers',
-    {
-      config: { operation: 'listDatabaseUsers' },
-      schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedDatabaseUser } },
+/** Database users: `/groups/{groupId}/databaseUsers[/{databaseName}/{username}]`. */
+const DATABASE_USER_OPERATIONS = {
+  list: defineOperation({
+    method: 'GET',
+    path: USERS,
+    operation: 'listDatabaseUsers',
+    summary: "The project's database users",
+    success: 200,
+    schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedDatabaseUser } },
+  }),
+  create: defineOperation({
+    method: 'POST',
+    path: USERS,
+    operation: 'createDatabaseUser',
+    summary: 'Create a database user',
+    success: 201,
+    schema: {
+      params: GroupIdParams,
+      querystring: EnvelopeQuery,
+      body: DatabaseUserCreate,
+      response: { 201: CloudDatabaseUser },
     },
-    async (request, reply) => {
+  }),
+  get: defineOperation({
+    method: 'GET',
+    path: USER,
+    operation: 'getDatabaseUser',
+    summary: 'One database user',
+    success: 200,
+    schema: { params: DatabaseUserParams, querystring: EnvelopeQuery, response: { 200: CloudDatabaseUser } },
+  }),
+  update: defineOperation({
+    method: 'PATCH',
+    path: USER,
+    operation: 'updateDatabaseUser',
+    summary: 'Change the members sent of a database user',
+    success: 200,
+    schema: {
+      params: DatabaseUserParams,
+      querystring: EnvelopeQuery,
+      body: DatabaseUserPatchSchema,
+      response: { 200: CloudDatabaseUser },
+    },
+  }),
+  delete: defineOperation({
+    method: 'DELETE',
+    path: USER,
+    operation: 'deleteDatabaseUser',
+    summary: 'Delete a database user (its certificates are revoked)',
+    success: 204,
+    schema: { params: DatabaseUserParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
+  }),
+};
+
+export const databaseUserRoutes = defineResource(DATABASE_USER_OPERATIONS, (context) => {
+  const { databaseUsers } = context.authority;
+  return {
+    list: async (request, reply) => {
       const page = pageRequest(request.query);
       const result = await databaseUsers.list(request.principal, request.params.groupId, page);
       return sendPage(context, request, reply, page, result, (user) => userView(context, request, user));
     },
-  );
-
-  app.post(
-    '/groups/:groupId/databaseUsers',
-    {
-      config: { operation: 'createDatabaseUser' },
-      schema: {
-        params: GroupIdParams,
-        querystring: EnvelopeQuery,
-        body: DatabaseUserCreate,
-        response: { 201: CloudDatabaseUser },
-      },
-    },
-    async (request, reply) => {
+    create: async (request, reply) => {
       const user = await databaseUsers.create(request.principal, request.params.groupId, newUserFromBody(request.body));
       return sendAtlas(request, reply, 201, userView(context, request, user));
     },
-  );
-
-  app.get(
-    '/groups/:groupId/databaseUsers/:databaseName/:username',
-    {
-      config: { operation: 'getDatabaseUser' },
-      schema: { params: DatabaseUserParams, querystring: EnvelopeQuery, response: { 200: CloudDatabaseUser } },
-    },
-    async (request, reply) => {
+    get: async (request, reply) => {
       const { groupId, databaseName, username } = request.params;
       const user = await databaseUsers.get(request.principal, groupId, databaseName, username);
       return sendAtlas(request, reply, 200, userView(context, request, user));
     },
-  );
-
-  app.patch(
-    '/groups/:groupId/databaseUsers/:databaseName/:username',
-    {
-      config: { operation: 'updateDatabaseUser' },
-      schema: {
-        params: DatabaseUserParams,
-        querystring: EnvelopeQuery,
-        body: DatabaseUserPatchSchema,
-        response: { 200: CloudDatabaseUser },
-      },
-    },
-    async (request, reply) => {
+    update: async (request, reply) => {
       const { groupId, databaseName, username } = request.params;
       const user = await databaseUsers.update(
         request.principal,
@@ -139,18 +155,10 @@ export const databaseUserRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (
       );
       return sendAtlas(request, reply, 200, userView(context, request, user));
     },
-  );
-
-  app.delete(
-    '/groups/:groupId/databaseUsers/:databaseName/:username',
-    {
-      config: { operation: 'deleteDatabaseUser' },
-      schema: { params: DatabaseUserParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
-    },
-    async (request, reply) => {
+    delete: async (request, reply) => {
       const { groupId, databaseName, username } = request.params;
       await databaseUsers.delete(request.principal, groupId, databaseName, username);
       return reply.code(204).send(null);
     },
-  );
-};
+  };
+});

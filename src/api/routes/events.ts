@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { EventQuery as EventFilter } from '../../authority/events.js';
@@ -8,6 +7,7 @@ import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
 import { dateParameter } from '../inventory.js';
 import { selfLink } from '../links.js';
+import { defineOperation, defineResource } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery } from '../schemas/common.js';
 import { Event, EventQuery, PaginatedEvent } from '../schemas/events.js';
@@ -65,20 +65,53 @@ const ProjectEventParams = Type.Object({ groupId: Type.String(), eventId: Type.S
 const OrgEventParams = Type.Object({ orgId: Type.String(), eventId: Type.String() });
 
 /** The audit trail: `/groups/{groupId}/events[/{eventId}]`, `/orgs/{orgId}/events[/{eventId}]`, newest first. */
-export const eventRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
-  const { events } = context.authority;
-
-  app.get(
-    '/groups/:groupId/events',
-    {
-      config: { operation: 'listProjectEvents' },
-      schema: {
-        params: Type.Object({ groupId: Type.String() }),
-        querystring: EventQuery,
-        response: { 200: PaginatedEvent },
-      },
+const EVENT_OPERATIONS = {
+  listProject: defineOperation({
+    method: 'GET',
+    path: '/groups/:groupId/events',
+    operation: 'listProjectEvents',
+    summary: "The project's events, newest first",
+    success: 200,
+    schema: {
+      params: Type.Object({ groupId: Type.String() }),
+      querystring: EventQuery,
+      response: { 200: PaginatedEvent },
     },
-    async (request, reply) => {
+  }),
+  getProject: defineOperation({
+    method: 'GET',
+    path: '/groups/:groupId/events/:eventId',
+    operation: 'getProjectEvent',
+    summary: 'One event of the project',
+    success: 200,
+    schema: { params: ProjectEventParams, querystring: EnvelopeQuery, response: { 200: Event } },
+  }),
+  listOrganization: defineOperation({
+    method: 'GET',
+    path: '/orgs/:orgId/events',
+    operation: 'listOrganizationEvents',
+    summary: "The organization's events, newest first",
+    success: 200,
+    schema: {
+      params: Type.Object({ orgId: Type.String() }),
+      querystring: EventQuery,
+      response: { 200: PaginatedEvent },
+    },
+  }),
+  getOrganization: defineOperation({
+    method: 'GET',
+    path: '/orgs/:orgId/events/:eventId',
+    operation: 'getOrganizationEvent',
+    summary: 'One event of the organization',
+    success: 200,
+    schema: { params: OrgEventParams, querystring: EnvelopeQuery, response: { 200: Event } },
+  }),
+};
+
+export const eventRoutes = defineResource(EVENT_OPERATIONS, (context) => {
+  const { events } = context.authority;
+  return {
+    listProject: async (request, reply) => {
       const page = pageRequest(request.query);
       const result = await events.listProjectEvents(
         request.principal,
@@ -88,31 +121,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, co
       );
       return sendPage(context, request, reply, page, result, (event) => eventView(context, request, event));
     },
-  );
-
-  app.get(
-    '/groups/:groupId/events/:eventId',
-    {
-      config: { operation: 'getProjectEvent' },
-      schema: { params: ProjectEventParams, querystring: EnvelopeQuery, response: { 200: Event } },
-    },
-    async (request, reply) => {
+    getProject: async (request, reply) => {
       const event = await events.getProjectEvent(request.principal, request.params.groupId, request.params.eventId);
       return sendAtlas(request, reply, 200, eventView(context, request, event));
     },
-  );
-
-  app.get(
-    '/orgs/:orgId/events',
-    {
-      config: { operation: 'listOrganizationEvents' },
-      schema: {
-        params: Type.Object({ orgId: Type.String() }),
-        querystring: EventQuery,
-        response: { 200: PaginatedEvent },
-      },
-    },
-    async (request, reply) => {
+    listOrganization: async (request, reply) => {
       const page = pageRequest(request.query);
       const result = await events.listOrganizationEvents(
         request.principal,
@@ -122,17 +135,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, co
       );
       return sendPage(context, request, reply, page, result, (event) => eventView(context, request, event));
     },
-  );
-
-  app.get(
-    '/orgs/:orgId/events/:eventId',
-    {
-      config: { operation: 'getOrganizationEvent' },
-      schema: { params: OrgEventParams, querystring: EnvelopeQuery, response: { 200: Event } },
-    },
-    async (request, reply) => {
+    getOrganization: async (request, reply) => {
       const event = await events.getOrganizationEvent(request.principal, request.params.orgId, request.params.eventId);
       return sendAtlas(request, reply, 200, eventView(context, request, event));
     },
-  );
-};
+  };
+});

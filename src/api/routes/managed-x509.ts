@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { CaStatus, CertificateAuthority } from '../../domain/certificate.js';
@@ -8,6 +7,7 @@ import { formatAtlasDate } from '../../domain/validity.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
 import { coverageParameter, detailsView, holderView, inventoryFilters, inventoryView } from '../inventory.js';
 import { selfLink } from '../links.js';
+import { defineOperation, defineResource } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import {
   CertificateDetails,
@@ -62,104 +62,180 @@ function slice<T>(items: T[], page: PageRequest) {
  * `/groups/{groupId}/userSecurity/managedX509`: the CA and its rotation, CRLs, the
  * certificate inventory, revocation, and expiry alerts.
  */
-export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
-  const { certificates, certificateAuthorities, revocationLists, expiryAlerts, clock } = context.authority;
-
-  app.get(
-    `${BASE}/ca`,
-    {
-      config: { operation: 'getManagedCaCertificate' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: PEM } },
+const MANAGED_X509_OPERATIONS = {
+  ca: defineOperation({
+    method: 'GET',
+    path: `${BASE}/ca`,
+    operation: 'getManagedCaCertificate',
+    summary: "The project's active CA certificate (PEM)",
+    extension: true,
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: PEM } },
+  }),
+  bundle: defineOperation({
+    method: 'GET',
+    path: `${BASE}/ca/bundle`,
+    operation: 'getManagedCaTrustBundle',
+    summary: 'Every CA of the project still trusted (PEM)',
+    extension: true,
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: PEM } },
+  }),
+  cas: defineOperation({
+    method: 'GET',
+    path: `${BASE}/cas`,
+    operation: 'listManagedCas',
+    summary: "The project's CAs, active and retired",
+    extension: true,
+    success: 200,
+    schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedManagedCa } },
+  }),
+  rotate: defineOperation({
+    method: 'POST',
+    path: `${BASE}/ca/rotate`,
+    operation: 'rotateManagedCa',
+    summary: 'A new CA signs from now on; the old one stays trusted',
+    extension: true,
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ManagedCa } },
+  }),
+  crl: defineOperation({
+    method: 'GET',
+    path: `${BASE}/crl`,
+    operation: 'getCertificateRevocationList',
+    summary: "The active CA's CRL (DER)",
+    extension: true,
+    success: 200,
+    schema: { params: GroupIdParams, response: { 200: DER_CRL } },
+  }),
+  crlPem: defineOperation({
+    method: 'GET',
+    path: `${BASE}/crl.pem`,
+    operation: 'getCertificateRevocationList',
+    operationId: 'getCertificateRevocationListPem',
+    summary: 'The CRLs of every trusted CA (PEM)',
+    extension: true,
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: PEM } },
+  }),
+  crlOfCa: defineOperation({
+    method: 'GET',
+    path: `${BASE}/cas/:caId/crl`,
+    operation: 'getCertificateRevocationList',
+    operationId: 'getCertificateRevocationListOfCa',
+    summary: "One CA's CRL (DER)",
+    extension: true,
+    success: 200,
+    schema: { params: CaParams, response: { 200: DER_CRL } },
+  }),
+  inventory: defineOperation({
+    method: 'GET',
+    path: `${BASE}/certs`,
+    operation: 'listCertificateInventory',
+    summary: "The project's certificates, filtered and sorted",
+    extension: true,
+    success: 200,
+    schema: { params: GroupIdParams, querystring: ProjectInventoryQuery, response: { 200: PaginatedInventoryCert } },
+  }),
+  certificate: defineOperation({
+    method: 'GET',
+    path: `${BASE}/certs/:serial`,
+    operation: 'getManagedCertificate',
+    summary: 'One certificate in full, with its PEM',
+    extension: true,
+    success: 200,
+    schema: { params: RevokeParams, querystring: EnvelopeQuery, response: { 200: CertificateDetails } },
+  }),
+  users: defineOperation({
+    method: 'GET',
+    path: `${BASE}/users`,
+    operation: 'listManagedX509Users',
+    summary: 'Every Atlas-managed X.509 user with its certificate coverage',
+    extension: true,
+    success: 200,
+    schema: {
+      params: GroupIdParams,
+      querystring: CertificateHoldersQuery,
+      response: { 200: PaginatedCertificateHolder },
     },
-    async (request, reply) => {
+  }),
+  revoke: defineOperation({
+    method: 'POST',
+    path: `${BASE}/certs/:serial/revoke`,
+    operation: 'revokeCertificate',
+    summary: "Revoke a certificate (listed on its CA's next CRL)",
+    extension: true,
+    success: 200,
+    schema: {
+      params: RevokeParams,
+      querystring: EnvelopeQuery,
+      body: RevokeRequest,
+      response: { 200: InventoryCert },
+    },
+  }),
+  alerts: defineOperation({
+    method: 'GET',
+    path: `${BASE}/alerts`,
+    operation: 'getExpiryAlertSettings',
+    summary: "The project's certificate expiry alert settings",
+    extension: true,
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ExpiryAlertSettings } },
+  }),
+  updateAlerts: defineOperation({
+    method: 'PATCH',
+    path: `${BASE}/alerts`,
+    operation: 'updateExpiryAlertSettings',
+    summary: 'Change the expiry alert settings',
+    extension: true,
+    success: 200,
+    // `"webhookUrl": null` removes the webhook (docs/extensions.md).
+    keepNullMembers: true,
+    schema: {
+      params: GroupIdParams,
+      querystring: EnvelopeQuery,
+      body: ExpiryAlertSettingsUpdate,
+      response: { 200: ExpiryAlertSettings },
+    },
+  }),
+};
+
+export const managedX509Routes = defineResource(MANAGED_X509_OPERATIONS, (context) => {
+  const { certificates, certificateAuthorities, revocationLists, expiryAlerts, clock } = context.authority;
+  return {
+    ca: async (request, reply) => {
       const pem = await certificates.caCertificatePem(request.principal, request.params.groupId);
       reply.type('application/x-pem-file');
       return sendAtlas(request, reply, 200, pem);
     },
-  );
-
-  app.get(
-    `${BASE}/ca/bundle`,
-    {
-      config: { operation: 'getManagedCaTrustBundle' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: PEM } },
-    },
-    async (request, reply) => {
+    bundle: async (request, reply) => {
       const pem = await certificateAuthorities.trustBundlePem(request.principal, request.params.groupId);
       reply.type('application/x-pem-file');
       return sendAtlas(request, reply, 200, pem);
     },
-  );
-
-  app.get(
-    `${BASE}/cas`,
-    {
-      config: { operation: 'listManagedCas' },
-      schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedManagedCa } },
-    },
-    async (request, reply) => {
+    cas: async (request, reply) => {
       const page = pageRequest(request.query);
       const cas = await certificateAuthorities.list(request.principal, request.params.groupId);
       return sendPage(context, request, reply, page, slice(cas, page), (ca) => caView(context, request, ca));
     },
-  );
-
-  app.post(
-    `${BASE}/ca/rotate`,
-    {
-      config: { operation: 'rotateManagedCa' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ManagedCa } },
-    },
-    async (request, reply) => {
+    rotate: async (request, reply) => {
       const ca = await certificateAuthorities.rotate(request.principal, request.params.groupId);
       return sendAtlas(request, reply, 200, caView(context, request, { ...ca, status: 'ACTIVE' }));
     },
-  );
-
-  app.get(
-    `${BASE}/crl`,
-    {
-      config: { operation: 'getCertificateRevocationList' },
-      schema: { params: GroupIdParams, response: { 200: DER_CRL } },
-    },
-    async (request, reply) => {
+    crl: async (request, reply) => {
       const der = await revocationLists.crlDer(request.principal, request.params.groupId);
       return reply.type('application/pkix-crl').send(Buffer.from(der));
     },
-  );
-
-  app.get(
-    `${BASE}/crl.pem`,
-    {
-      config: { operation: 'getCertificateRevocationList', operationId: 'getCertificateRevocationListPem' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: PEM } },
-    },
-    async (request, reply) => {
+    crlPem: async (request, reply) => {
       const pem = await revocationLists.crlPemBundle(request.principal, request.params.groupId);
       reply.type('application/x-pem-file');
       return sendAtlas(request, reply, 200, pem);
     },
-  );
-
-  app.get(
-    `${BASE}/cas/:caId/crl`,
-    {
-      config: { operation: 'getCertificateRevocationList', operationId: 'getCertificateRevocationListOfCa' },
-      schema: { params: CaParams, response: { 200: DER_CRL } },
-    },
-    async (request, reply) => {
+    crlOfCa: async (request, reply) => {
       const der = await revocationLists.crlDer(request.principal, request.params.groupId, request.params.caId);
       return reply.type('application/pkix-crl').send(Buffer.from(der));
     },
-  );
-
-  app.get(
-    `${BASE}/certs`,
-    {
-      config: { operation: 'listCertificateInventory' },
-      schema: { params: GroupIdParams, querystring: ProjectInventoryQuery, response: { 200: PaginatedInventoryCert } },
-    },
-    async (request, reply) => {
+    inventory: async (request, reply) => {
       const page = pageRequest(request.query);
       const { username } = request.query;
       const inventory = await certificates.inventory(
@@ -175,32 +251,12 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
       const now = clock.now();
       return sendPage(context, request, reply, page, inventory, (certificate) => inventoryView(certificate, now));
     },
-  );
-
-  app.get(
-    `${BASE}/certs/:serial`,
-    {
-      config: { operation: 'getManagedCertificate' },
-      schema: { params: RevokeParams, querystring: EnvelopeQuery, response: { 200: CertificateDetails } },
-    },
-    async (request, reply) => {
+    certificate: async (request, reply) => {
       const { groupId, serial } = request.params;
       const details = await certificates.details(request.principal, groupId, serial);
       return sendAtlas(request, reply, 200, detailsView(details, clock.now()));
     },
-  );
-
-  app.get(
-    `${BASE}/users`,
-    {
-      config: { operation: 'listManagedX509Users' },
-      schema: {
-        params: GroupIdParams,
-        querystring: CertificateHoldersQuery,
-        response: { 200: PaginatedCertificateHolder },
-      },
-    },
-    async (request, reply) => {
+    users: async (request, reply) => {
       const page = pageRequest(request.query);
       const coverage = coverageParameter(request.query.certificateStatus);
       const holders = await certificates.holders(request.principal, request.params.groupId, coverage, page);
@@ -208,52 +264,17 @@ export const managedX509Routes: FastifyPluginAsyncTypebox<ApiContext> = async (a
         holderView(holder, holders.now, holders.leadTimeDays),
       );
     },
-  );
-
-  app.post(
-    `${BASE}/certs/:serial/revoke`,
-    {
-      config: { operation: 'revokeCertificate' },
-      schema: {
-        params: RevokeParams,
-        querystring: EnvelopeQuery,
-        body: RevokeRequest,
-        response: { 200: InventoryCert },
-      },
-    },
-    async (request, reply) => {
+    revoke: async (request, reply) => {
       const { groupId, serial } = request.params;
       const revoked = await certificates.revoke(request.principal, groupId, serial, request.body.reason);
       return sendAtlas(request, reply, 200, inventoryView(revoked, clock.now()));
     },
-  );
-
-  app.get(
-    `${BASE}/alerts`,
-    {
-      config: { operation: 'getExpiryAlertSettings' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ExpiryAlertSettings } },
-    },
-    async (request, reply) => {
+    alerts: async (request, reply) => {
       return sendAtlas(request, reply, 200, await expiryAlerts.settings(request.principal, request.params.groupId));
     },
-  );
-
-  app.patch(
-    `${BASE}/alerts`,
-    {
-      // `"webhookUrl": null` removes the webhook (docs/extensions.md).
-      config: { operation: 'updateExpiryAlertSettings', keepNullMembers: true },
-      schema: {
-        params: GroupIdParams,
-        querystring: EnvelopeQuery,
-        body: ExpiryAlertSettingsUpdate,
-        response: { 200: ExpiryAlertSettings },
-      },
-    },
-    async (request, reply) => {
+    updateAlerts: async (request, reply) => {
       const settings = await expiryAlerts.updateSettings(request.principal, request.params.groupId, request.body);
       return sendAtlas(request, reply, 200, settings);
     },
-  );
-};
+  };
+});

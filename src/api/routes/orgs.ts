@@ -1,8 +1,8 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Organization } from '../../domain/project.js';
 import { type ApiContext, pageRequest, resourceUrl, sendPage } from '../context.js';
 import { selfLink } from '../links.js';
+import { defineOperation, defineResource } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery } from '../schemas/common.js';
 import {
@@ -26,72 +26,78 @@ function organizationView(context: ApiContext, request: FastifyRequest, org: Org
 }
 
 /** Organizations: `/orgs`, `/orgs/{orgId}`, its projects and its settings. */
-export const organizationRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
-  const { organizations, projects } = context.authority;
-
-  app.get(
-    '/orgs',
-    {
-      config: { operation: 'listOrganizations' },
-      schema: { querystring: OrganizationListQuery, response: { 200: PaginatedOrganization } },
+const ORGANIZATION_OPERATIONS = {
+  list: defineOperation({
+    method: 'GET',
+    path: '/orgs',
+    operation: 'listOrganizations',
+    summary: "The caller's organization",
+    success: 200,
+    schema: { querystring: OrganizationListQuery, response: { 200: PaginatedOrganization } },
+  }),
+  get: defineOperation({
+    method: 'GET',
+    path: '/orgs/:orgId',
+    operation: 'getOrganization',
+    summary: 'One organization',
+    success: 200,
+    schema: { params: OrgIdParams, querystring: EnvelopeQuery, response: { 200: AtlasOrganization } },
+  }),
+  projects: defineOperation({
+    method: 'GET',
+    path: '/orgs/:orgId/groups',
+    operation: 'listProjects',
+    operationId: 'listProjectsOfOrganization',
+    summary: "The organization's projects the caller can see",
+    success: 200,
+    schema: { params: OrgIdParams, querystring: GroupListQuery, response: { 200: PaginatedGroup } },
+  }),
+  settings: defineOperation({
+    method: 'GET',
+    path: '/orgs/:orgId/settings',
+    operation: 'getOrganizationSettings',
+    summary: "The organization's settings",
+    success: 200,
+    schema: { params: OrgIdParams, querystring: EnvelopeQuery, response: { 200: OrganizationSettings } },
+  }),
+  updateSettings: defineOperation({
+    method: 'PATCH',
+    path: '/orgs/:orgId/settings',
+    operation: 'updateOrganizationSettings',
+    summary: "Change the organization's settings (whether API calls need an access list)",
+    success: 200,
+    schema: {
+      params: OrgIdParams,
+      querystring: EnvelopeQuery,
+      body: OrganizationSettingsUpdate,
+      response: { 200: OrganizationSettings },
     },
-    async (request, reply) => {
+  }),
+};
+
+export const organizationRoutes = defineResource(ORGANIZATION_OPERATIONS, (context) => {
+  const { organizations, projects } = context.authority;
+  return {
+    list: async (request, reply) => {
       const page = pageRequest(request.query);
       const result = await organizations.list(request.principal, page, request.query.name);
       return sendPage(context, request, reply, page, result, (org) => organizationView(context, request, org));
     },
-  );
-
-  app.get(
-    '/orgs/:orgId',
-    {
-      config: { operation: 'getOrganization' },
-      schema: { params: OrgIdParams, querystring: EnvelopeQuery, response: { 200: AtlasOrganization } },
-    },
-    async (request, reply) => {
+    get: async (request, reply) => {
       const org = await organizations.get(request.principal, request.params.orgId);
       return sendAtlas(request, reply, 200, organizationView(context, request, org));
     },
-  );
-
-  app.get(
-    '/orgs/:orgId/groups',
-    {
-      config: { operation: 'listProjects', operationId: 'listProjectsOfOrganization' },
-      schema: { params: OrgIdParams, querystring: GroupListQuery, response: { 200: PaginatedGroup } },
-    },
-    async (request, reply) => {
+    projects: async (request, reply) => {
       const page = pageRequest(request.query);
       const result = await projects.list(request.principal, page, request.params.orgId, request.query.name);
       return sendPage(context, request, reply, page, result, (project) => groupView(context, request, project));
     },
-  );
-
-  app.get(
-    '/orgs/:orgId/settings',
-    {
-      config: { operation: 'getOrganizationSettings' },
-      schema: { params: OrgIdParams, querystring: EnvelopeQuery, response: { 200: OrganizationSettings } },
-    },
-    async (request, reply) => {
+    settings: async (request, reply) => {
       return sendAtlas(request, reply, 200, await organizations.settings(request.principal, request.params.orgId));
     },
-  );
-
-  app.patch(
-    '/orgs/:orgId/settings',
-    {
-      config: { operation: 'updateOrganizationSettings' },
-      schema: {
-        params: OrgIdParams,
-        querystring: EnvelopeQuery,
-        body: OrganizationSettingsUpdate,
-        response: { 200: OrganizationSettings },
-      },
-    },
-    async (request, reply) => {
+    updateSettings: async (request, reply) => {
       const settings = await organizations.updateSettings(request.principal, request.params.orgId, request.body);
       return sendAtlas(request, reply, 200, settings);
     },
-  );
-};
+  };
+});

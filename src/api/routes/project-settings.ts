@@ -1,4 +1,3 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AtlasError } from '../../domain/errors.js';
 import { pageFromRows } from '../../domain/pagination.js';
 import {
@@ -6,7 +5,8 @@ import {
   type ProjectLimitDefinition,
   projectLimitDefinition,
 } from '../../domain/project-limits.js';
-import { type ApiContext, pageRequest, sendPage } from '../context.js';
+import { pageRequest, sendPage } from '../context.js';
+import { defineOperation, defineResource, type OperationHandler } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery, GroupIdParams, NoContent, PageQuery } from '../schemas/common.js';
 import {
@@ -32,154 +32,168 @@ function limitView(limit: Limit) {
   };
 }
 
+/** The limit a path names; an unknown name is an unknown resource, as an unknown path is. */
+function limitOf(url: string, name: string): ProjectLimitDefinition {
+  const definition = projectLimitDefinition(name);
+  if (!definition) throw new AtlasError('RESOURCE_NOT_FOUND', url.split('?')[0] ?? url);
+  return definition;
+}
+
+const LIMIT = '/groups/:groupId/limits/:limitName';
+
 /**
  * What a project has besides its Group document, as Terraform's `mongodbatlas_project`
  * reads it: `/settings`, `/limits[/{limitName}]`, `/teams`, `/ipAddresses`, `/managedSlowMs`.
  */
-export const projectSettingsRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
+const PROJECT_SETTINGS_OPERATIONS = {
+  settings: defineOperation({
+    method: 'GET',
+    path: '/groups/:groupId/settings',
+    operation: 'getProjectSettings',
+    summary: "The project's settings",
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: GroupSettings } },
+  }),
+  updateSettings: defineOperation({
+    method: 'PATCH',
+    path: '/groups/:groupId/settings',
+    operation: 'updateProjectSettings',
+    summary: "Change the project's settings",
+    success: 200,
+    schema: {
+      params: GroupIdParams,
+      querystring: EnvelopeQuery,
+      body: GroupSettingsUpdate,
+      response: { 200: GroupSettings },
+    },
+  }),
+  limits: defineOperation({
+    method: 'GET',
+    path: '/groups/:groupId/limits',
+    operation: 'listProjectLimits',
+    summary: "The project's limits",
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ProjectLimits } },
+  }),
+  limit: defineOperation({
+    method: 'GET',
+    path: LIMIT,
+    operation: 'getProjectLimit',
+    summary: 'One limit of the project',
+    success: 200,
+    schema: { params: ProjectLimitParams, querystring: EnvelopeQuery, response: { 200: ProjectLimit } },
+  }),
+  setLimit: defineOperation({
+    method: 'PATCH',
+    path: LIMIT,
+    operation: 'setProjectLimit',
+    summary: 'Set one limit of the project',
+    success: 200,
+    schema: {
+      params: ProjectLimitParams,
+      querystring: EnvelopeQuery,
+      body: ProjectLimitUpdate,
+      response: { 200: ProjectLimit },
+    },
+  }),
+  resetLimit: defineOperation({
+    method: 'DELETE',
+    path: LIMIT,
+    operation: 'deleteProjectLimit',
+    summary: 'Return one limit of the project to its default',
+    success: 204,
+    schema: { params: ProjectLimitParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
+  }),
+  teams: defineOperation({
+    method: 'GET',
+    path: '/groups/:groupId/teams',
+    operation: 'listProjectTeams',
+    summary: "The project's teams (dbcerts has none)",
+    success: 200,
+    schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedTeamRole } },
+  }),
+  ipAddresses: defineOperation({
+    method: 'GET',
+    path: '/groups/:groupId/ipAddresses',
+    operation: 'returnAllIpAddresses',
+    summary: "The project's IP addresses (dbcerts has no clusters)",
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: GroupIPAddresses } },
+  }),
+  managedSlowMs: defineOperation({
+    method: 'GET',
+    path: '/groups/:groupId/managedSlowMs',
+    operation: 'getManagedSlowMs',
+    summary: 'Whether the project manages the slow-operation threshold',
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ManagedSlowMs } },
+  }),
+  enableManagedSlowMs: defineOperation({
+    method: 'POST',
+    path: '/groups/:groupId/managedSlowMs/enable',
+    operation: 'enableSlowOperationThresholding',
+    summary: 'Let the project manage the slow-operation threshold',
+    success: 204,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
+  }),
+  disableManagedSlowMs: defineOperation({
+    method: 'DELETE',
+    path: '/groups/:groupId/managedSlowMs/disable',
+    operation: 'disableSlowOperationThresholding',
+    summary: 'Stop managing the slow-operation threshold',
+    success: 204,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
+  }),
+};
+
+export const projectSettingsRoutes = defineResource(PROJECT_SETTINGS_OPERATIONS, (context) => {
   const { projectSettings } = context.authority;
-
-  /** The limit a path names; an unknown name is an unknown resource, as an unknown path is. */
-  const limitOf = (url: string, name: string): ProjectLimitDefinition => {
-    const definition = projectLimitDefinition(name);
-    if (!definition) throw new AtlasError('RESOURCE_NOT_FOUND', url.split('?')[0] ?? url);
-    return definition;
-  };
-
-  app.get(
-    '/groups/:groupId/settings',
-    {
-      config: { operation: 'getProjectSettings' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: GroupSettings } },
-    },
-    async (request, reply) =>
+  const setManagedSlowMs = (enabled: boolean) =>
+    (async (request, reply) => {
+      await projectSettings.setManagedSlowMs(request.principal, request.params.groupId, enabled);
+      return reply.code(204).send(null);
+    }) satisfies OperationHandler<(typeof PROJECT_SETTINGS_OPERATIONS)['enableManagedSlowMs']['schema']>;
+  return {
+    settings: async (request, reply) =>
       sendAtlas(request, reply, 200, await projectSettings.settings(request.principal, request.params.groupId)),
-  );
-
-  app.patch(
-    '/groups/:groupId/settings',
-    {
-      config: { operation: 'updateProjectSettings' },
-      schema: {
-        params: GroupIdParams,
-        querystring: EnvelopeQuery,
-        body: GroupSettingsUpdate,
-        response: { 200: GroupSettings },
-      },
-    },
-    async (request, reply) => {
+    updateSettings: async (request, reply) => {
       const settings = await projectSettings.updateSettings(request.principal, request.params.groupId, request.body);
       return sendAtlas(request, reply, 200, settings);
     },
-  );
-
-  app.get(
-    '/groups/:groupId/limits',
-    {
-      config: { operation: 'listProjectLimits' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ProjectLimits } },
-    },
-    async (request, reply) =>
+    limits: async (request, reply) =>
       sendAtlas(
         request,
         reply,
         200,
         (await projectSettings.limits(request.principal, request.params.groupId)).map(limitView),
       ),
-  );
-
-  app.get(
-    '/groups/:groupId/limits/:limitName',
-    {
-      config: { operation: 'getProjectLimit' },
-      schema: { params: ProjectLimitParams, querystring: EnvelopeQuery, response: { 200: ProjectLimit } },
-    },
-    async (request, reply) => {
+    limit: async (request, reply) => {
       const definition = limitOf(request.url, request.params.limitName);
       const limit = await projectSettings.limit(request.principal, request.params.groupId, definition);
       return sendAtlas(request, reply, 200, limitView(limit));
     },
-  );
-
-  app.patch(
-    '/groups/:groupId/limits/:limitName',
-    {
-      config: { operation: 'setProjectLimit' },
-      schema: {
-        params: ProjectLimitParams,
-        querystring: EnvelopeQuery,
-        body: ProjectLimitUpdate,
-        response: { 200: ProjectLimit },
-      },
-    },
-    async (request, reply) => {
+    setLimit: async (request, reply) => {
       const definition = limitOf(request.url, request.params.limitName);
       const limit = await projectSettings.setLimit(request.principal, request.params.groupId, definition, request.body);
       return sendAtlas(request, reply, 200, limitView(limit));
     },
-  );
-
-  app.delete(
-    '/groups/:groupId/limits/:limitName',
-    {
-      config: { operation: 'deleteProjectLimit' },
-      schema: { params: ProjectLimitParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
-    },
-    async (request, reply) => {
+    resetLimit: async (request, reply) => {
       const definition = limitOf(request.url, request.params.limitName);
       await projectSettings.resetLimit(request.principal, request.params.groupId, definition);
       return reply.code(204).send(null);
     },
-  );
-
-  app.get(
-    '/groups/:groupId/teams',
-    {
-      config: { operation: 'listProjectTeams' },
-      schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedTeamRole } },
-    },
-    async (request, reply) => {
+    teams: async (request, reply) => {
       const page = pageRequest(request.query);
       await projectSettings.teams(request.principal, request.params.groupId);
       return sendPage(context, request, reply, page, pageFromRows([], page, 0), (team: never) => team);
     },
-  );
-
-  app.get(
-    '/groups/:groupId/ipAddresses',
-    {
-      config: { operation: 'returnAllIpAddresses' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: GroupIPAddresses } },
-    },
-    async (request, reply) => {
+    ipAddresses: async (request, reply) => {
       const project = await projectSettings.ipAddresses(request.principal, request.params.groupId);
       return sendAtlas(request, reply, 200, { groupId: project.id, services: { clusters: [] } });
     },
-  );
-
-  app.get(
-    '/groups/:groupId/managedSlowMs',
-    {
-      config: { operation: 'getManagedSlowMs' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: ManagedSlowMs } },
-    },
-    async (request, reply) =>
+    managedSlowMs: async (request, reply) =>
       sendAtlas(request, reply, 200, await projectSettings.managedSlowMs(request.principal, request.params.groupId)),
-  );
-
-  for (const [method, path, enabled] of [
-    ['POST', 'enable', true],
-    ['DELETE', 'disable', false],
-  ] as const) {
-    app.route({
-      method,
-      url: `/groups/:groupId/managedSlowMs/${path}`,
-      config: { operation: enabled ? 'enableSlowOperationThresholding' : 'disableSlowOperationThresholding' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
-      handler: async (request, reply) => {
-        await projectSettings.setManagedSlowMs(request.principal, request.params.groupId, enabled);
-        return reply.code(204).send(null);
-      },
-    });
-  }
-};
+    enableManagedSlowMs: setManagedSlowMs(true),
+    disableManagedSlowMs: setManagedSlowMs(false),
+  };
+});

@@ -1,9 +1,9 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { UserSecurity as UserSecurityState } from '../../authority/user-security.js';
 import { type ApiContext, resourceUrl } from '../context.js';
 import { selfLink } from '../links.js';
+import { defineOperation, defineResource } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { EnvelopeQuery, GroupIdParams } from '../schemas/common.js';
 import { UserSecurity, UserSecurityUpdate } from '../schemas/user-security.js';
@@ -26,55 +26,60 @@ function userSecurityView(context: ApiContext, request: FastifyRequest, groupId:
 }
 
 /** Customer-managed X.509 (Atlas' userSecurity): `/groups/{groupId}/userSecurity[/customerX509]`. */
-export const userSecurityRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
-  const { userSecurity } = context.authority;
-
-  app.get(
-    '/groups/:groupId/userSecurity',
-    {
-      config: { operation: 'getUserSecurity' },
-      schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: UserSecurity } },
+const USER_SECURITY_OPERATIONS = {
+  get: defineOperation({
+    method: 'GET',
+    path: '/groups/:groupId/userSecurity',
+    operation: 'getUserSecurity',
+    summary: "The project's customer-managed X.509 and LDAP settings",
+    success: 200,
+    schema: { params: GroupIdParams, querystring: EnvelopeQuery, response: { 200: UserSecurity } },
+  }),
+  // 202, as Atlas: it would now roll the change out to the project's clusters.
+  update: defineOperation({
+    method: 'PATCH',
+    path: '/groups/:groupId/userSecurity',
+    operation: 'updateUserSecurity',
+    summary: "Change the project's customer-managed X.509 settings",
+    success: 202,
+    schema: {
+      params: GroupIdParams,
+      querystring: EnvelopeQuery,
+      body: UserSecurityUpdate,
+      response: { 202: UserSecurity },
     },
-    async (request, reply) => {
+  }),
+  disableCustomerX509: defineOperation({
+    method: 'DELETE',
+    path: '/groups/:groupId/userSecurity/customerX509',
+    operation: 'disableCustomerX509',
+    summary: 'Turn customer-managed X.509 off',
+    success: 202,
+    schema: {
+      params: GroupIdParams,
+      querystring: Type.Object({ envelope: EnvelopeQuery.properties.envelope }),
+      response: { 202: UserSecurity },
+    },
+  }),
+};
+
+export const userSecurityRoutes = defineResource(USER_SECURITY_OPERATIONS, (context) => {
+  const { userSecurity } = context.authority;
+  return {
+    get: async (request, reply) => {
       const { groupId } = request.params;
       const state = await userSecurity.get(request.principal, groupId);
       return sendAtlas(request, reply, 200, userSecurityView(context, request, groupId, state));
     },
-  );
-
-  // 202, as Atlas: it would now roll the change out to the project's clusters.
-  app.patch(
-    '/groups/:groupId/userSecurity',
-    {
-      config: { operation: 'updateUserSecurity' },
-      schema: {
-        params: GroupIdParams,
-        querystring: EnvelopeQuery,
-        body: UserSecurityUpdate,
-        response: { 202: UserSecurity },
-      },
-    },
-    async (request, reply) => {
+    update: async (request, reply) => {
       const { groupId } = request.params;
       const state = await userSecurity.update(request.principal, groupId, request.body);
       return sendAtlas(request, reply, 202, userSecurityView(context, request, groupId, state));
     },
-  );
-
-  app.delete(
-    '/groups/:groupId/userSecurity/customerX509',
-    {
-      config: { operation: 'disableCustomerX509' },
-      schema: {
-        params: GroupIdParams,
-        querystring: Type.Object({ envelope: EnvelopeQuery.properties.envelope }),
-        response: { 202: UserSecurity },
-      },
-    },
-    async (request, reply) => {
+    disableCustomerX509: async (request, reply) => {
       const { groupId } = request.params;
       const state = await userSecurity.disableCustomerX509(request.principal, groupId);
       return sendAtlas(request, reply, 202, userSecurityView(context, request, groupId, state));
     },
-  );
-};
+  };
+});
