@@ -1,19 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../authority/authority.js';
-import type { Operation } from '../authority/required-roles.js';
 import { DEFAULT_ITEMS_PER_PAGE, type Page, type PageRequest } from '../domain/pagination.js';
 import { baseUrl, encodePathSegment, listLinks } from './links.js';
 import { toJson } from './json.js';
 import { queryFlag, sendAtlas } from './plugins/atlas-conventions.js';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The operation of REQUIRED_ROLES a route performs (every /api/atlas route names one). */
-    operation?: Operation;
-    /** The OpenAPI operation id when it differs from the operation (one operation, several routes). */
-    operationId?: string;
-  }
-}
 
 /** What every resource plugin is given. */
 export interface ApiContext {

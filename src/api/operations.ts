@@ -104,14 +104,11 @@ type Handlers<Operations extends Declarations> = {
 };
 
 /** A resource plugin that declares its operations: the server mounts it, the registry lists them. */
-export type DeclaredResource = FastifyPluginAsyncTypebox<ApiContext> & { readonly operations: Declarations };
-
-/** A resource plugin not yet written as declarations: its routes name their operation in `config`. */
-export type Resource = FastifyPluginAsyncTypebox<ApiContext> | DeclaredResource;
+export type Resource = FastifyPluginAsyncTypebox<ApiContext> & { readonly operations: Declarations };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The declaration a route serves (routes of a declared resource only). */
+    /** The declaration a route serves (every /api/atlas route has one). */
     declared?: DeclaredOperation;
   }
 }
@@ -124,7 +121,7 @@ declare module 'fastify' {
 export function defineResource<const Operations extends Declarations>(
   operations: Operations,
   handlers: (context: ApiContext) => Handlers<Operations>,
-): DeclaredResource {
+): Resource {
   const plugin: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
     const handlerOf = handlers(context) as Record<string, RouteHandlerMethod>;
     for (const [key, declared] of Object.entries(operations)) {
@@ -132,8 +129,6 @@ export function defineResource<const Operations extends Declarations>(
         method: declared.method,
         url: declared.path,
         config: {
-          operation: declared.operation,
-          ...(declared.operationId !== undefined ? { operationId: declared.operationId } : {}),
           versions: declared.versions,
           ...(declared.keepNullMembers ? { keepNullMembers: true } : {}),
           declared,
@@ -146,7 +141,7 @@ export function defineResource<const Operations extends Declarations>(
   return Object.assign(plugin, { operations });
 }
 
-/** The declarations of the resources that have them, in the resources' order. */
+/** The declarations of the resources, in the resources' order. */
 export function declaredOperations(resources: readonly Resource[]): DeclaredOperation[] {
-  return resources.flatMap((resource) => ('operations' in resource ? Object.values(resource.operations) : []));
+  return resources.flatMap((resource) => Object.values(resource.operations));
 }

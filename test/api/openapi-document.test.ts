@@ -3,8 +3,11 @@ import { after, before, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { declaredOperations } from '../../src/api/operations.js';
+import type { AtlasRoute } from '../../src/api/plugins/guard-rails.js';
+import { V2_ONLY_RESOURCES } from '../../src/api/resources.js';
 import { DatabaseUserCreate } from '../../src/api/schemas/database-users.js';
-import { type Operation, REQUIRED_ROLES } from '../../src/authority/required-roles.js';
+import { REQUIRED_ROLES } from '../../src/authority/required-roles.js';
 import { startTestServer, type TestServer, V1, V2 } from '../helpers/server.js';
 
 /**
@@ -21,58 +24,9 @@ import { startTestServer, type TestServer, V1, V2 } from '../helpers/server.js';
  */
 
 const VERSIONED = 'application/vnd.atlas.2023-01-01+json';
-/** Atlas has service accounts only in v2, as resource version 2024-08-05. */
-const SERVICE_ACCOUNTS_VERSIONED = 'application/vnd.atlas.2024-08-05+json';
-const isServiceAccountPath = (path: string) => path.includes('/serviceAccounts');
-/** The versioned media type a v2 path's operations answer with. */
-const versionedTypeOf = (path: string) => (isServiceAccountPath(path) ? SERVICE_ACCOUNTS_VERSIONED : VERSIONED);
 const API_ERROR_REF = '#/components/schemas/ApiError';
 const ERROR_STATUSES = ['400', '401', '403', '404', '429', '500'];
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-
-/**
- * The status each operation not yet declared in src/api/operations.ts answers when it
- * succeeds (shared/spec/atlas-api.md); a declared one's is its declaration's, which the
- * role matrix checks against live answers.
- */
-const SUCCESS: Partial<Record<Operation, number>> = {
-  listOrganizationApiKeys: 200,
-  getOrganizationApiKey: 200,
-  createOrganizationApiKey: 200,
-  updateOrganizationApiKey: 200,
-  deleteOrganizationApiKey: 204,
-  listApiKeyAccessListEntries: 200,
-  getApiKeyAccessListEntry: 200,
-  createApiKeyAccessListEntries: 201,
-  deleteApiKeyAccessListEntry: 204,
-  listServiceAccounts: 200,
-  getServiceAccount: 200,
-  createServiceAccount: 201,
-  updateServiceAccount: 200,
-  deleteServiceAccount: 204,
-  createServiceAccountSecret: 201,
-  deleteServiceAccountSecret: 204,
-  listServiceAccountAccessListEntries: 200,
-  createServiceAccountAccessListEntries: 200,
-  deleteServiceAccountAccessListEntry: 204,
-  listServiceAccountProjects: 200,
-  listProjectApiKeys: 200,
-  createProjectApiKey: 200,
-  addProjectApiKey: 204,
-  assignProjectApiKey: 200,
-  removeProjectApiKey: 204,
-  listProjectServiceAccounts: 200,
-  getProjectServiceAccount: 200,
-  createProjectServiceAccount: 201,
-  updateProjectServiceAccount: 200,
-  addProjectServiceAccount: 200,
-  removeProjectServiceAccount: 204,
-  createProjectServiceAccountSecret: 201,
-  deleteProjectServiceAccountSecret: 204,
-  listProjectServiceAccountAccessList: 200,
-  createProjectServiceAccountAccessList: 200,
-  deleteProjectServiceAccountAccessListEntry: 204,
-};
 
 // --- a minimal OpenAPI 3.0 meta-schema ----------------------------------------------------
 
@@ -529,10 +483,21 @@ before(async () => {
 after(() => server.close());
 
 const routes = [...server.app.atlasRoutes];
-/** `/x/:id` as the document writes it: `/x/{id}`. */
 /** A route template (`:name`, `:name(regex)`, `::` a literal colon) as an OpenAPI path. */
 const templated = (url: string) =>
   url.replace(/::|:([A-Za-z0-9_]+)(\([^)]*\))?/g, (_match, name?: string) => (name === undefined ? ':' : `{${name}}`));
+/** The route behind an operation of the document, by `method path` as the document writes them. */
+const routeAt = new Map(routes.map((route) => [`${route.method.toLowerCase()} ${templated(route.url)}`, route]));
+const routeOf = ({ method, path }: { method: string; path: string }) => routeAt.get(`${method} ${path}`);
+/** The versioned media types of a v2 route: one per resource version its declaration names. */
+const versionedTypesOf = (route: AtlasRoute | undefined) =>
+  (route?.versions ?? []).map((version) => `application/vnd.atlas.${version}+json`);
+/** The operations Atlas has only in v2 (service accounts), as their resources declare them. */
+const v2Only = new Set(declaredOperations(V2_ONLY_RESOURCES));
+const isV2OnlyPath = (entry: { method: string; path: string }) => {
+  const declared = routeOf(entry)?.declared;
+  return declared !== undefined && v2Only.has(declared);
+};
 const atlasOperations = () => operationsOf(document).filter(({ path }) => path.startsWith('/api/atlas/'));
 const isV2 = (path: string) => path.startsWith(`${V2}/`);
 const isExtensionPath = (path: string) => path.includes('/userSecurity/managedX509/');
@@ -668,7 +633,7 @@ describe('the routes', () => {
   test('v2 documents the operations of v1.0 and the service accounts, which v1.0 has not', () => {
     const strip = (prefix: string, accounts: boolean) =>
       atlasOperations()
-        .filter(({ path }) => path.startsWith(`${prefix}/`) && isServiceAccountPath(path) === accounts)
+        .filter((entry) => entry.path.startsWith(`${prefix}/`) && isV2OnlyPath(entry) === accounts)
         .map(
           ({ method, path, operation }) => `${method} ${path.slice(prefix.length)} ${operation['x-dbcerts-operation']}`,
         )
@@ -775,17 +740,14 @@ describe('responses', () => {
   });
 
   test('each operation declares the success status the server answers, and only that one', () => {
-    const routeAt = new Map(routes.map((route) => [`${route.method.toLowerCase()} ${templated(route.url)}`, route]));
     const problems: string[] = [];
     for (const entry of atlasOperations()) {
-      const route = routeAt.get(`${entry.method} ${entry.path}`);
-      const inDeclaration = route?.declared?.success;
-      const listed = SUCCESS[entry.operation['x-dbcerts-operation'] as Operation];
-      if ((inDeclaration === undefined) === (listed === undefined)) {
-        problems.push(`${where(entry)}: success ${inDeclaration ?? 'not'} declared, ${listed ?? 'not'} listed here`);
+      const route = routeOf(entry);
+      if (!route) {
+        problems.push(`${where(entry)}: not a route`);
         continue;
       }
-      const expected = String(inDeclaration ?? listed);
+      const expected = String(route.declared.success);
       const declared = Object.keys(entry.operation.responses ?? {}).filter((status) => /^[23]/.test(status));
       if (!isDeepStrictEqual(declared, [expected])) {
         problems.push(`${where(entry)}: declares ${declared.join(', ') || 'nothing'}, answers ${expected}`);
@@ -794,27 +756,28 @@ describe('responses', () => {
     assert.deepEqual(problems, []);
   });
 
-  test('v2 success responses use their operation’s versioned type (2023-01-01; service accounts 2024-08-05), v1.0 ones application/json', () => {
+  test('v2 success responses use the versioned types of their operation’s declared resource versions, v1.0 ones application/json', () => {
     const problems: string[] = [];
     for (const entry of atlasOperations()) {
-      const versioned = versionedTypeOf(entry.path);
+      const versioned = versionedTypesOf(routeOf(entry));
+      if (isV2(entry.path) && versioned.length === 0) problems.push(`${where(entry)}: no resource version`);
       for (const [status, response] of Object.entries<Json>(entry.operation.responses ?? {})) {
         if (!/^2/.test(status) || response.content === undefined) continue;
         const types = Object.keys(response.content);
-        const json = isV2(entry.path) ? versioned : 'application/json';
+        const json = isV2(entry.path) ? versioned : ['application/json'];
         const other = isV2(entry.path) ? 'application/json' : VERSIONED;
         // The CA and CRL extensions keep their PEM/DER types (checked live below).
         if (types.includes(other)) problems.push(`${where(entry)} ${status}: ${types.join(', ')}`);
-        if (!isExtensionPath(entry.path) && !isDeepStrictEqual(types, [json])) {
+        if (!isExtensionPath(entry.path) && !isDeepStrictEqual(types, json)) {
           problems.push(`${where(entry)} ${status}: ${types.join(', ')}`);
         }
       }
       // v2 request bodies: the versioned type and application/json, one schema.
       const request = entry.operation.requestBody?.content as Json | undefined;
       if (request && isV2(entry.path)) {
-        if (!isDeepStrictEqual(Object.keys(request).sort(), ['application/json', versioned].sort())) {
+        if (!isDeepStrictEqual(Object.keys(request).sort(), ['application/json', ...versioned].sort())) {
           problems.push(`${where(entry)} request: ${Object.keys(request).join(', ')}`);
-        } else if (!isDeepStrictEqual(request[versioned], request['application/json'])) {
+        } else if (versioned.some((type) => !isDeepStrictEqual(request[type], request['application/json']))) {
           problems.push(`${where(entry)} request: two different schemas`);
         }
       }
@@ -852,7 +815,7 @@ describe('responses', () => {
       if (names.some((name) => params[name] === undefined)) continue;
       const path = route.url.replace(/:([A-Za-z0-9_]+)/g, (_match, name: string) => encodeURIComponent(params[name]!));
       const response = await server.client.request(path, {
-        headers: route.url.startsWith(`${V2}/`) ? { accept: versionedTypeOf(route.url) } : {},
+        headers: route.url.startsWith(`${V2}/`) ? { accept: versionedTypesOf(route).at(-1)! } : {},
       });
       checked++;
       const operation = document.paths[templated(route.url)].get as Json;

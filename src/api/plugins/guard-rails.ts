@@ -2,11 +2,11 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
 import { RateLimitedError } from '../../authority/rate-limits.js';
-import { REQUIRED_ROLES, type Operation } from '../../authority/required-roles.js';
+import type { Operation } from '../../authority/required-roles.js';
 import type { DeclaredOperation } from '../operations.js';
 import { templatePattern } from '../route-templates.js';
 import { toAtlasError } from './atlas-conventions.js';
-import { type ApiVersion, DEFAULT_VERSIONS } from './versioned-media-types.js';
+import type { ApiVersion } from './versioned-media-types.js';
 
 export interface AtlasRoute {
   method: string;
@@ -18,13 +18,13 @@ export interface AtlasRoute {
   versions: readonly ApiVersion[];
   /** dbcerts' own, not Atlas'. */
   extension: boolean;
-  /** The declaration the route serves, where its resource is written as declarations. */
-  declared?: DeclaredOperation;
+  /** The declaration the route serves. */
+  declared: DeclaredOperation;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every /api/atlas route with the REQUIRED_ROLES operation it performs. */
+    /** Every /api/atlas route with the declaration it serves. */
     atlasRoutes: AtlasRoute[];
     /** The methods the /api/atlas routes serve on a path (as requested, without its query). */
     methodsServedAt(path: string): string[];
@@ -37,8 +37,9 @@ export interface GuardRailsOptions {
 }
 
 /**
- * What surrounds every authenticated operation: each /api/atlas route must name its
- * operation in REQUIRED_ROLES (checked when routes are added, so none slips through);
+ * What surrounds every authenticated operation: each /api/atlas route must serve a
+ * declared operation (src/api/operations.ts, checked when routes are added, so none slips
+ * through without its REQUIRED_ROLES entry);
  * responses carry Atlas' RateLimit headers; refused requests are put on record.
  */
 async function guardRails(app: FastifyInstance, options: GuardRailsOptions): Promise<void> {
@@ -53,23 +54,20 @@ async function guardRails(app: FastifyInstance, options: GuardRailsOptions): Pro
 
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith(options.protectedPrefix)) return;
-    const operation = route.config?.operation;
-    if (operation === undefined || !(operation in REQUIRED_ROLES)) {
-      throw new Error(`route ${route.method} ${route.url} names no operation of REQUIRED_ROLES`);
-    }
-    const versions = route.config?.versions ?? DEFAULT_VERSIONS;
     const declared = route.config?.declared;
+    if (declared === undefined) {
+      throw new Error(`route ${route.method} ${route.url} serves no declared operation (src/api/operations.ts)`);
+    }
     for (const method of [route.method].flat()) {
-      const operationId = route.config?.operationId;
       if (method === 'HEAD') continue;
       routes.push({
         method,
         url: route.url,
-        operation,
-        versions,
-        ...(operationId ? { operationId } : {}),
-        extension: declared?.extension ?? false,
-        ...(declared ? { declared } : {}),
+        operation: declared.operation,
+        versions: declared.versions,
+        ...(declared.operationId !== undefined ? { operationId: declared.operationId } : {}),
+        extension: declared.extension,
+        declared,
       });
     }
   });

@@ -1,5 +1,5 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type ApiContext, pageRequest, sendPage } from '../context.js';
+import { pageRequest, sendPage } from '../context.js';
+import { defineOperation, defineResource } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import {
   ApiKeyUserDetails,
@@ -12,17 +12,74 @@ import {
 import { EnvelopeQuery, GroupIdParams, PageQuery, NoContent } from '../schemas/common.js';
 import { apiKeyView, newApiKeyView } from './api-keys.js';
 
-/** API keys of a project: `/groups/{groupId}/apiKeys[/{apiUserId}]`. Roles shown are the org's and this project's. */
-export const projectApiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, context) => {
-  const { apiKeys } = context.authority;
+const KEYS = '/groups/:groupId/apiKeys';
+const KEY = `${KEYS}/:apiUserId`;
 
-  app.get(
-    '/groups/:groupId/apiKeys',
-    {
-      config: { operation: 'listProjectApiKeys' },
-      schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedApiKey } },
+/** API keys of a project: `/groups/{groupId}/apiKeys[/{apiUserId}]`. Roles shown are the org's and this project's. */
+const PROJECT_API_KEY_OPERATIONS = {
+  list: defineOperation({
+    method: 'GET',
+    path: KEYS,
+    operation: 'listProjectApiKeys',
+    summary: 'The API keys assigned to the project',
+    success: 200,
+    schema: { params: GroupIdParams, querystring: PageQuery, response: { 200: PaginatedApiKey } },
+  }),
+  create: defineOperation({
+    method: 'POST',
+    path: KEYS,
+    operation: 'createProjectApiKey',
+    summary: 'Create an organization API key assigned to the project',
+    success: 200,
+    schema: {
+      params: GroupIdParams,
+      querystring: EnvelopeQuery,
+      body: ProjectApiKeyCreate,
+      response: { 200: ApiKeyUserDetails },
     },
-    async (request, reply) => {
+  }),
+  // Atlas' UpdateApiKeyRoles: roles in the project (assigning the key), its description, or both.
+  assign: defineOperation({
+    method: 'PATCH',
+    path: KEY,
+    operation: 'assignProjectApiKey',
+    summary: "Change an API key's roles in the project or its description",
+    success: 200,
+    schema: {
+      params: ProjectApiKeyParams,
+      querystring: EnvelopeQuery,
+      body: ProjectApiKeyUpdate,
+      response: { 200: ApiKeyUserDetails },
+    },
+  }),
+  // Atlas' AddProjectApiKey (Terraform, CloudFormation): the key in the project with exactly these roles.
+  add: defineOperation({
+    method: 'POST',
+    path: KEY,
+    operation: 'addProjectApiKey',
+    summary: 'Assign an API key to the project with exactly the roles sent',
+    success: 204,
+    schema: {
+      params: ProjectApiKeyParams,
+      querystring: EnvelopeQuery,
+      body: ProjectApiKeyAdd,
+      response: { 204: NoContent },
+    },
+  }),
+  remove: defineOperation({
+    method: 'DELETE',
+    path: KEY,
+    operation: 'removeProjectApiKey',
+    summary: 'Take an API key out of the project (it stays in the organization)',
+    success: 204,
+    schema: { params: ProjectApiKeyParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
+  }),
+};
+
+export const projectApiKeyRoutes = defineResource(PROJECT_API_KEY_OPERATIONS, (context) => {
+  const { apiKeys } = context.authority;
+  return {
+    list: async (request, reply) => {
       const page = pageRequest(request.query);
       const { groupId } = request.params;
       const result = await apiKeys.listProjectKeys(request.principal, groupId, page);
@@ -30,73 +87,24 @@ export const projectApiKeyRoutes: FastifyPluginAsyncTypebox<ApiContext> = async 
         apiKeyView(context, request, key, { onlyGroupId: groupId }),
       );
     },
-  );
-
-  app.post(
-    '/groups/:groupId/apiKeys',
-    {
-      config: { operation: 'createProjectApiKey' },
-      schema: {
-        params: GroupIdParams,
-        querystring: EnvelopeQuery,
-        body: ProjectApiKeyCreate,
-        response: { 200: ApiKeyUserDetails },
-      },
-    },
-    async (request, reply) => {
+    create: async (request, reply) => {
       const { groupId } = request.params;
       const created = await apiKeys.createProjectKey(request.principal, groupId, request.body);
       return sendAtlas(request, reply, 200, newApiKeyView(context, request, created, groupId));
     },
-  );
-
-  // Atlas' UpdateApiKeyRoles: roles in the project (assigning the key), its description, or both.
-  app.patch(
-    '/groups/:groupId/apiKeys/:apiUserId',
-    {
-      config: { operation: 'assignProjectApiKey' },
-      schema: {
-        params: ProjectApiKeyParams,
-        querystring: EnvelopeQuery,
-        body: ProjectApiKeyUpdate,
-        response: { 200: ApiKeyUserDetails },
-      },
-    },
-    async (request, reply) => {
+    assign: async (request, reply) => {
       const { groupId, apiUserId } = request.params;
       const key = await apiKeys.updateProjectKey(request.principal, groupId, apiUserId, request.body);
       return sendAtlas(request, reply, 200, apiKeyView(context, request, key, { onlyGroupId: groupId }));
     },
-  );
-
-  // Atlas' AddProjectApiKey (Terraform, CloudFormation): the key in the project with exactly these roles.
-  app.post(
-    '/groups/:groupId/apiKeys/:apiUserId',
-    {
-      config: { operation: 'addProjectApiKey' },
-      schema: {
-        params: ProjectApiKeyParams,
-        querystring: EnvelopeQuery,
-        body: ProjectApiKeyAdd,
-        response: { 204: NoContent },
-      },
-    },
-    async (request, reply) => {
+    add: async (request, reply) => {
       const { groupId, apiUserId } = request.params;
       await apiKeys.addProjectKey(request.principal, groupId, apiUserId, request.body);
       return reply.code(204).send(null);
     },
-  );
-
-  app.delete(
-    '/groups/:groupId/apiKeys/:apiUserId',
-    {
-      config: { operation: 'removeProjectApiKey' },
-      schema: { params: ProjectApiKeyParams, querystring: EnvelopeQuery, response: { 204: NoContent } },
-    },
-    async (request, reply) => {
+    remove: async (request, reply) => {
       await apiKeys.removeProjectKey(request.principal, request.params.groupId, request.params.apiUserId);
       return reply.code(204).send(null);
     },
-  );
-};
+  };
+});
