@@ -109,21 +109,19 @@ export class SharedFileNonceUses implements NonceUseLedger {
     file: string,
     readonly nonceTag: string,
   ) {
-    this.#db = new SqliteDatabase(file);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = OFF');
-    this.#db.pragma('busy_timeout = 5000');
-    this.#db.exec(
-      'create table if not exists digest_nonce_uses (expires_at integer not null, fingerprint integer not null, ' +
-        'primary key (expires_at, fingerprint)) without rowid',
-    );
+    this.#db = openLedger(file);
     this.#insert = this.#db.prepare('insert or ignore into digest_nonce_uses (expires_at, fingerprint) values (?, ?)');
     this.#purge = this.#db.prepare('delete from digest_nonce_uses where expires_at <= ?');
   }
 
-  /** Empties the file: done by the process that starts the others, before any nonce exists. */
+  /**
+   * Empties the file and creates it anew, in WAL mode with its table: done by the process
+   * that starts the others, before any nonce exists, so that workers starting together
+   * never race to switch the journal mode (which takes the file's exclusive lock).
+   */
   static reset(file: string): void {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    openLedger(file).close();
   }
 
   async recordUse(nonce: string, cnonce: string, nc: string, expiresAt: Date): Promise<boolean> {
@@ -138,6 +136,22 @@ export class SharedFileNonceUses implements NonceUseLedger {
   close(): void {
     this.#db.close();
   }
+}
+
+/**
+ * The ledger file, opened with its busy timeout set first: every statement after it,
+ * the journal-mode switch included, waits for a lock another process holds instead of
+ * failing at once with "database is locked".
+ */
+function openLedger(file: string): SqliteDatabase.Database {
+  const db = new SqliteDatabase(file, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  db.exec(
+    'create table if not exists digest_nonce_uses (expires_at integer not null, fingerprint integer not null, ' +
+      'primary key (expires_at, fingerprint)) without rowid',
+  );
+  return db;
 }
 
 export function randomTag(): string {

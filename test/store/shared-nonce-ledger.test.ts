@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
+import { SharedFileNonceUses } from '../../src/store/repositories/digest-nonces.js';
+import { scratchDirectory } from '../helpers/scratch.js';
+
+/**
+ * The Digest nonce ledger the workers of one embedded store share: a use recorded by one
+ * process is a replay for every other. Workers start together: two processes that both
+ * switch a new file to WAL both hold a shared lock and want the exclusive one, and SQLite
+ * answers one of them "database is locked" at once, without waiting (a deadlock its busy
+ * handler cannot resolve; seen by `npm run bench` as a worker that never started). So the
+ * primary's reset leaves the file already in WAL, with its table: a worker only opens it.
+ */
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const expiresAt = () => new Date(Date.now() + 60_000);
+
+/** Another process that holds the file's exclusive lock for `ms`, then lets go. */
+async function holdExclusiveLock(file: string, ms: number): Promise<Promise<unknown>> {
+  const holder = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const db = new (require('better-sqlite3'))(process.argv[1]);
+       db.exec('begin exclusive');
+       process.stdout.write('locked\\n');
+       setTimeout(() => { db.exec('commit'); db.close(); }, Number(process.argv[2]));`,
+      file,
+      String(ms),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = once(holder, 'exit');
+  await once(holder.stdout, 'data');
+  return exited;
+}
+
+test('reset leaves the file in WAL mode with its table, so starting workers never switch the journal mode', () => {
+  const scratch = scratchDirectory('nonce-ledger');
+  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  SharedFileNonceUses.reset(file);
+  const db = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+  try {
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    const table = db.prepare("select name from sqlite_master where type = 'table' and name = 'digest_nonce_uses'");
+    assert.ok(table.get(), 'the table is there');
+  } finally {
+    db.close();
+  }
+});
+
+test('a ledger opened while another process holds the lock waits for it, then works', async () => {
+  const scratch = scratchDirectory('nonce-ledger');
+  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  const released = await holdExclusiveLock(file, 300);
+  const ledger = new SharedFileNonceUses(file, 'abcd');
+  try {
+    assert.equal(await ledger.recordUse('n', 'c', '00000001', expiresAt()), true);
+  } finally {
+    ledger.close();
+    await released;
+  }
+});
+
+test('a use recorded by one process is a replay for another; reset forgets every use', async () => {
+  const scratch = scratchDirectory('nonce-ledger');
+  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  SharedFileNonceUses.reset(file);
+  const first = new SharedFileNonceUses(file, 'abcd');
+  const second = new SharedFileNonceUses(file, 'abcd');
+  try {
+    assert.equal(await first.recordUse('nonce', 'cnonce', '00000001', expiresAt()), true);
+    assert.equal(await second.recordUse('nonce', 'cnonce', '00000001', expiresAt()), false, 'a replay');
+    assert.equal(await second.recordUse('nonce', 'cnonce', '00000002', expiresAt()), true, 'the next nc');
+  } finally {
+    first.close();
+    second.close();
+  }
+  SharedFileNonceUses.reset(file);
+  const after = new SharedFileNonceUses(file, 'ef01');
+  try {
+    assert.equal(await after.recordUse('nonce', 'cnonce', '00000001', expiresAt()), true);
+  } finally {
+    after.close();
+  }
+});
