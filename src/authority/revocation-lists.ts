@@ -35,13 +35,14 @@ export class RevocationListService {
 
   private async issue(authority: StoredCertificateAuthority): Promise<Uint8Array> {
     const signer = await this.authorities.signerFor(authority);
-    return this.store.transaction(async (repositories) => {
+    const issued = await this.store.transaction(async (repositories) => {
       const previous = await repositories.revocationLists.latest(authority.id, true);
+      const crlNumber = (previous?.crlNumber ?? 0n) + 1n;
       const thisUpdate = truncateToSecond(this.clock.now());
       const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_MS);
       const revoked = await repositories.certificates.revokedByCa(authority.id, thisUpdate);
       const der = await createCrl(signer, {
-        crlNumber: (previous?.crlNumber ?? 0n) + 1n,
+        crlNumber,
         thisUpdate,
         nextUpdate,
         entries: revoked.map((entry) => ({
@@ -50,20 +51,11 @@ export class RevocationListService {
           reason: isRevocationReason(entry.reason) ? entry.reason : 'unspecified',
         })),
       });
-      const newest = revoked.reduce<Date | undefined>(
-        (latest, entry) => (latest === undefined || entry.revokedAt > latest ? entry.revokedAt : latest),
-        undefined,
-      );
-      await repositories.revocationLists.save({
-        caId: authority.id,
-        crlNumber: (previous?.crlNumber ?? 0n) + 1n,
-        thisUpdate,
-        nextUpdate,
-        ...(newest ? { coversUntil: newest } : {}),
-        der,
-      });
-      return der;
+      await repositories.revocationLists.save({ caId: authority.id, crlNumber, thisUpdate, nextUpdate, der });
+      return { crlNumber, der, serials: new Set(revoked.map((entry) => entry.serial)) };
     });
+    this.listed.set(authority.id, { crlNumber: issued.crlNumber, serials: issued.serials });
+    return issued.der;
   }
 
   /**

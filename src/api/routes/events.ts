@@ -9,8 +9,9 @@ import { dateParameter } from '../inventory.js';
 import { selfLink } from '../links.js';
 import { defineOperation, defineResource } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
-import { EnvelopeQuery } from '../schemas/common.js';
+import { EnvelopeQuery, GroupIdParams } from '../schemas/common.js';
 import { Event, EventQuery, PaginatedEvent } from '../schemas/events.js';
+import { OrgIdParams } from '../schemas/organizations.js';
 
 function eventView(context: ApiContext, request: FastifyRequest, event: AuditEvent) {
   const self =
@@ -73,7 +74,7 @@ const EVENT_OPERATIONS = {
     summary: "The project's events, newest first",
     success: 200,
     schema: {
-      params: Type.Object({ groupId: Type.String() }),
+      params: GroupIdParams,
       querystring: EventQuery,
       response: { 200: PaginatedEvent },
     },
@@ -93,7 +94,7 @@ const EVENT_OPERATIONS = {
     summary: "The organization's events, newest first",
     success: 200,
     schema: {
-      params: Type.Object({ orgId: Type.String() }),
+      params: OrgIdParams,
       querystring: EventQuery,
       response: { 200: PaginatedEvent },
     },

@@ -7,8 +7,6 @@ export interface StoredCrl {
   crlNumber: bigint;
   thisUpdate: Date;
   nextUpdate: Date;
-  /** The newest revocation the CRL lists, to the millisecond. */
-  coversUntil?: Date;
   der: Uint8Array;
 }
 
@@ -29,7 +27,6 @@ export class RevocationListsRepository {
         crlNumber: toBigInt(row.crl_number),
         thisUpdate: toDate(row.this_update),
         nextUpdate: toDate(row.next_update),
-        ...(row.covers_until !== null ? { coversUntil: toDate(row.covers_until) } : {}),
         der: toBytes(row.der),
       }
     );
@@ -40,7 +37,8 @@ export class RevocationListsRepository {
       crl_number: crl.crlNumber,
       this_update: crl.thisUpdate.toISOString(),
       next_update: crl.nextUpdate.toISOString(),
-      covers_until: crl.coversUntil?.toISOString() ?? null,
+      // No longer read: whether a CRL misses a revocation is decided by its serials.
+      covers_until: null,
       der: crl.der,
     };
     await this.db
