@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { type CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
@@ -68,9 +68,73 @@ export interface OpenedDatabase {
   location: string;
   /** PostgreSQL connection pool usage (undefined for SQLite). */
   poolStats?: () => PoolStats;
+  /** SQLite with synchronous=full: syncs the write-ahead log off the event loop (see WalSync). */
+  walSync?: WalSync;
+}
+
+/**
+ * Makes the embedded store's group commits durable without stopping the process. With
+ * synchronous=FULL SQLite syncs the write-ahead log inside COMMIT: the only thread of the
+ * worker waits for the disk, and keeps the file's write lock meanwhile, so every other
+ * worker's writer waits as well (asleep in SQLite's busy handler). A group commit instead
+ * commits with synchronous=NORMAL, which hands the log's new frames to the OS, and then asks
+ * this for an fdatasync of the log on libuv's thread pool, answering its callers once that
+ * returns: an answered write is on the disk, as with FULL. Readers may see a commit up to
+ * one sync before it is answered. Syncs are coalesced: commits that land while one runs
+ * share the next.
+ */
+const syncData = (descriptor: number) =>
+  new Promise<void>((resolve, reject) => fdatasync(descriptor, (error) => (error ? reject(error) : resolve())));
+
+export class WalSync {
+  #descriptor: number | undefined;
+  #running: Promise<void> | undefined;
+  #queued: Promise<void> | undefined;
+
+  constructor(
+    private readonly walFile: string,
+    private readonly syncDescriptor: (descriptor: number) => Promise<void> = syncData,
+  ) {}
+
+  /** Resolves once everything this process wrote to the log before the call is on the disk. */
+  sync(): Promise<void> {
+    if (this.#queued) return this.#queued;
+    if (!this.#running) return this.#run();
+    // The running sync may have started before the caller's commit reached the log.
+    const queued: Promise<void> = this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = undefined;
+        return this.#run();
+      });
+    this.#queued = queued;
+    return queued;
+  }
+
+  #run(): Promise<void> {
+    const running = new Promise<number>((resolve) => {
+      // SQLite keeps the log while any connection is open (this process's is), so one
+      // descriptor serves for the store's life.
+      resolve((this.#descriptor ??= openSync(this.walFile, 'r')));
+    })
+      .then(this.syncDescriptor)
+      .finally(() => {
+        if (this.#running === running) this.#running = undefined;
+      });
+    this.#running = running;
+    return running;
+  }
+
+  close(): void {
+    if (this.#descriptor !== undefined) closeSync(this.#descriptor);
+    this.#descriptor = undefined;
+  }
 }
 
 export const SQLITE_FILE_NAME = 'dbcerts.sqlite';
+
+/** How long a writer waits for another process's write lock on the embedded store. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -138,17 +202,23 @@ function openSqlite(dataDir: string, synchronous: SqliteSynchronous): OpenedData
   // commit returns. NORMAL only survives process crashes.
   sqlite.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   // 32 MiB of page cache (the default is 2): the list indexes of a million certificates stay in memory.
   sqlite.pragma('cache_size = -32768');
   // Serials are 64-bit: every INTEGER is read as a bigint so none loses digits.
   sqlite.defaultSafeIntegers(true);
   const reader = sqliteRowReader(file);
+  const walSync = synchronous === 'full' ? new WalSync(`${file}-wal`) : undefined;
+  const closeAlso = () => {
+    reader.close();
+    walSync?.close();
+  };
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, reader.close) }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, closeAlso) }) }),
     readRows: reader.readRows,
     dialect: 'sqlite',
     location: file,
+    ...(walSync ? { walSync } : {}),
   };
 }
 
@@ -249,6 +319,9 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_BUSY',
   'SQLITE_IOERR',
   'SQLITE_FULL',
+  // The disk, when the write-ahead log is synced.
+  'EIO',
+  'ENOSPC',
 ]);
 
 /**

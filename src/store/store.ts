@@ -6,6 +6,8 @@ import {
   openDatabase,
   type PoolStats,
   type RowReader,
+  SQLITE_BUSY_TIMEOUT_MS,
+  type WalSync,
 } from './database.js';
 import { sql } from 'kysely';
 import { migrateToLatest } from './migrator.js';
@@ -89,9 +91,10 @@ export class Store extends Repositories {
     readonly poolStats: (() => PoolStats) | undefined,
     readRows: RowReader,
     nonceLedger: DatabaseOptions['nonceLedger'],
+    walSync: WalSync | undefined,
   ) {
     super(db, dialect, readRows);
-    this.#groupCommit = new GroupCommit(db, dialect);
+    this.#groupCommit = new GroupCommit(db, dialect, walSync);
     // Shared with every instance on PostgreSQL; on the embedded store, with the other
     // processes serving it, or kept in memory by the only one.
     this.digestNonceUses =
@@ -118,6 +121,7 @@ export class Store extends Repositories {
       opened.poolStats,
       opened.readRows,
       options.nonceLedger,
+      opened.walSync,
     );
   }
 
@@ -162,7 +166,7 @@ interface QueuedWork {
  * arrive while another one runs are run together in the next database transaction, each
  * inside its own savepoint, and committed once. A work that fails rolls back to its
  * savepoint alone; a failed commit fails all of them. Each caller is answered only after
- * the commit.
+ * the commit, and with synchronous=full only after the log's sync that follows it (WalSync).
  *
  * better-sqlite3 is synchronous: a transaction, its commit included, runs to its end
  * without letting another request take a step. Each batch therefore starts one turn of the
@@ -177,6 +181,8 @@ class GroupCommit {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
+    /** Present with synchronous=full: commits are synced by it, off the event loop. */
+    private readonly walSync: WalSync | undefined,
   ) {}
 
   run<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
@@ -193,41 +199,90 @@ class GroupCommit {
         await new Promise((resolve) => setImmediate(resolve));
         const batch = this.#queue;
         this.#queue = [];
-        const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+        const outcomes: Outcome[] = [];
         try {
-          await this.db.transaction().execute(async (trx) => {
-            const repositories = new Repositories(trx, this.dialect);
-            if (batch.length === 1) {
-              // Alone: no savepoint needed; a failure rolls the transaction back.
-              outcomes.push({ ok: true, value: await batch[0]!.work(repositories) });
-              return;
-            }
-            for (const item of batch) {
-              await sql`savepoint grouped_work`.execute(trx);
-              try {
-                const value = await item.work(repositories);
-                await sql`release savepoint grouped_work`.execute(trx);
-                outcomes.push({ ok: true, value });
-              } catch (error) {
-                await sql`rollback to savepoint grouped_work`.execute(trx);
-                await sql`release savepoint grouped_work`.execute(trx);
-                outcomes.push({ ok: false, error });
-              }
-            }
-          });
+          await this.#commit(batch, outcomes);
         } catch (error) {
           // The commit failed (or the lone work did): nothing of the batch landed.
           for (const item of batch) item.reject(error);
           continue;
         }
-        batch.forEach((item, index) => {
-          const outcome = outcomes[index]!;
-          if (outcome.ok) item.resolve(outcome.value);
-          else item.reject(outcome.error);
-        });
+        const answer = () =>
+          batch.forEach((item, index) => {
+            const outcome = outcomes[index]!;
+            if (outcome.ok) item.resolve(outcome.value);
+            else item.reject(outcome.error);
+          });
+        // The next batch may commit while this one's sync runs; this one is answered after it.
+        if (this.walSync)
+          this.walSync.sync().then(answer, (error: unknown) => {
+            for (const item of batch) item.reject(error);
+          });
+        else answer();
       }
     } finally {
       this.#draining = false;
     }
   }
+
+  /** The batch in one transaction; with a WalSync, committed without waiting for the disk. */
+  async #commit(batch: QueuedWork[], outcomes: Outcome[]): Promise<void> {
+    // Another worker holding the write lock makes BEGIN IMMEDIATE wait: in SQLite's busy
+    // handler that sleeps the whole process; here the wait yields to the event loop, and
+    // the connection serves other statements in between.
+    const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#commitUnsynced(batch, outcomes);
+      } catch (error) {
+        if (!isLockedOut(error) || outcomes.length > 0 || Date.now() >= deadline) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(attempt, 4)));
+    }
+  }
+
+  async #commitUnsynced(batch: QueuedWork[], outcomes: Outcome[]): Promise<void> {
+    // The connection is held from the first pragma to the last, so no other statement runs
+    // without a busy timeout (or commits with synchronous=NORMAL).
+    await this.db.connection().execute(async (connection) => {
+      await sql`pragma busy_timeout = 0`.execute(connection);
+      if (this.walSync) await sql`pragma synchronous = normal`.execute(connection);
+      try {
+        await this.#transaction(connection, batch, outcomes);
+      } finally {
+        if (this.walSync) await sql`pragma synchronous = full`.execute(connection);
+        await sql`pragma busy_timeout = ${sql.lit(SQLITE_BUSY_TIMEOUT_MS)}`.execute(connection);
+      }
+    });
+  }
+
+  async #transaction(db: Kysely<Database>, batch: QueuedWork[], outcomes: Outcome[]): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      const repositories = new Repositories(trx, this.dialect);
+      if (batch.length === 1) {
+        // Alone: no savepoint needed; a failure rolls the transaction back.
+        outcomes.push({ ok: true, value: await batch[0]!.work(repositories) });
+        return;
+      }
+      for (const item of batch) {
+        await sql`savepoint grouped_work`.execute(trx);
+        try {
+          const value = await item.work(repositories);
+          await sql`release savepoint grouped_work`.execute(trx);
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          await sql`rollback to savepoint grouped_work`.execute(trx);
+          await sql`release savepoint grouped_work`.execute(trx);
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
+  }
 }
+
+/** BEGIN IMMEDIATE found the write lock taken (nothing of the batch ran). */
+function isLockedOut(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'SQLITE_BUSY';
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };

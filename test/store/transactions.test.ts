@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { sql } from 'kysely';
+import { SQLITE_FILE_NAME, WalSync } from '../../src/store/database.js';
 import { Store } from '../../src/store/store.js';
 import { createPostgresDatabase, TEST_BACKEND } from '../helpers/backend.js';
 
@@ -125,4 +128,84 @@ describe(`concurrent transactions (${TEST_BACKEND})`, () => {
       }
     },
   );
+});
+
+describe('the embedded store commits without stopping the process', { skip: TEST_BACKEND !== 'sqlite' }, () => {
+  test('WalSync: the calls made while a sync runs share the next one, which starts when it ends', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbcerts-walsync-'));
+    writeFileSync(join(dir, 'log'), '');
+    const started: Array<() => void> = [];
+    const walSync = new WalSync(join(dir, 'log'), () => new Promise<void>((resolve) => started.push(resolve)));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    try {
+      const settled: string[] = [];
+      const first = walSync.sync().then(() => settled.push('first'));
+      // Made while the first runs: its sync may have begun before their commits reached the log.
+      const later = [walSync.sync(), walSync.sync(), walSync.sync()].map((done) =>
+        done.then(() => settled.push('later')),
+      );
+      await turn();
+      assert.equal(started.length, 1, 'the next sync waits for the running one');
+      started[0]!();
+      await first;
+      await turn();
+      assert.deepEqual(settled, ['first']);
+      assert.equal(started.length, 2, 'one more sync for the three later calls');
+      started[1]!();
+      await Promise.all(later);
+      assert.deepEqual(settled, ['first', 'later', 'later', 'later']);
+      const next = walSync.sync();
+      await turn();
+      assert.equal(started.length, 3, 'a call after every sync ended starts its own');
+      started[2]!();
+      await next;
+    } finally {
+      walSync.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('WalSync: a failed sync fails its callers, and the next call tries again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dbcerts-walsync-'));
+    writeFileSync(join(dir, 'log'), '');
+    let calls = 0;
+    const walSync = new WalSync(join(dir, 'log'), async () => {
+      calls++;
+      if (calls === 1) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+    });
+    try {
+      await assert.rejects(walSync.sync(), { code: 'EIO' });
+      await walSync.sync();
+      assert.equal(calls, 2);
+    } finally {
+      walSync.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("another process's write lock: the group commit waits for it with the event loop free, then lands; the connection is back to FULL and a 5 s busy timeout", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dbcerts-lock-wait-'));
+    const store = await Store.open({ dataDir });
+    const holder = new SqliteDatabase(join(dataDir, SQLITE_FILE_NAME));
+    try {
+      holder.exec('begin immediate');
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 5);
+      const written = store.transaction((repositories) => repositories.settings.insert('after-the-lock', 'yes'));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      clearInterval(ticker);
+      // SQLite's own busy handler would have slept the whole 150 ms in one call.
+      assert.ok(ticks >= 10, `the event loop ran while the commit waited (${ticks} ticks of 5 ms in 150 ms)`);
+      assert.equal(await store.settings.get('after-the-lock'), undefined);
+      holder.exec('commit');
+      await written;
+      assert.equal(await store.settings.get('after-the-lock'), 'yes');
+      assert.deepEqual((await sql`pragma synchronous`.execute(store.db)).rows, [{ synchronous: 2n }]);
+      assert.deepEqual((await sql`pragma busy_timeout`.execute(store.db)).rows, [{ timeout: 5000n }]);
+    } finally {
+      holder.close();
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
