@@ -110,6 +110,9 @@ export class SharedFileNonceUses implements NonceUseLedger {
     readonly nonceTag: string,
   ) {
     this.#db = openLedger(file);
+    // From here on a lock held by another worker is waited for in recordUse, where the
+    // wait yields to the event loop; SQLite's busy handler would sleep the whole process.
+    this.#db.pragma('busy_timeout = 0');
     this.#insert = this.#db.prepare('insert or ignore into digest_nonce_uses (expires_at, fingerprint) values (?, ?)');
     this.#purge = this.#db.prepare('delete from digest_nonce_uses where expires_at <= ?');
   }
@@ -126,11 +129,26 @@ export class SharedFileNonceUses implements NonceUseLedger {
 
   async recordUse(nonce: string, cnonce: string, nc: string, expiresAt: Date): Promise<boolean> {
     const fingerprint = useFingerprint(`${nonce}\u0000${cnonce}`, nc);
-    return this.#insert.run(Math.floor(expiresAt.getTime() / 1000), fingerprint).changes === 1;
+    const expiry = Math.floor(expiresAt.getTime() / 1000);
+    return (await this.#whenUnlocked(() => this.#insert.run(expiry, fingerprint))).changes === 1;
   }
 
   async purgeExpired(now: Date): Promise<number> {
-    return this.#purge.run(Math.floor(now.getTime() / 1000)).changes;
+    const before = Math.floor(now.getTime() / 1000);
+    return (await this.#whenUnlocked(() => this.#purge.run(before))).changes;
+  }
+
+  /** Runs a write, again on the next turns of the event loop while another worker holds the lock. */
+  async #whenUnlocked<T>(write: () => T): Promise<T> {
+    const deadline = Date.now() + LEDGER_LOCK_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return write();
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      }
+      await new Promise((resolve) => (attempt < 8 ? setImmediate(resolve) : setTimeout(resolve, 1)));
+    }
   }
 
   close(): void {
@@ -138,13 +156,15 @@ export class SharedFileNonceUses implements NonceUseLedger {
   }
 }
 
+const LEDGER_LOCK_WAIT_MS = 5000;
+
 /**
  * The ledger file, opened with its busy timeout set first: every statement after it,
  * the journal-mode switch included, waits for a lock another process holds instead of
  * failing at once with "database is locked".
  */
 function openLedger(file: string): SqliteDatabase.Database {
-  const db = new SqliteDatabase(file, { timeout: 5000 });
+  const db = new SqliteDatabase(file, { timeout: LEDGER_LOCK_WAIT_MS });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.exec(
