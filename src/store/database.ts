@@ -68,6 +68,8 @@ export interface OpenedDatabase {
   location: string;
   /** PostgreSQL connection pool usage (undefined for SQLite). */
   poolStats?: () => PoolStats;
+  /** PostgreSQL: from now on, statements sent repeatedly are prepared once per connection. */
+  reuseStatements?: () => void;
   /** SQLite with synchronous=full: syncs the write-ahead log off the event loop (see WalSync). */
   walSync?: WalSync;
 }
@@ -224,6 +226,37 @@ function openSqlite(dataDir: string, synchronous: SqliteSynchronous): OpenedData
 
 const INT8_OID = 20;
 
+const REUSING = Symbol('dbcerts.reusingStatements');
+const MAX_NAMED_STATEMENTS = 256;
+
+/**
+ * Names for the PostgreSQL statements dbcerts sends again and again. Sent unnamed, each
+ * query is parsed and planned anew by the server: on a list request that was most of
+ * PostgreSQL's CPU. A named one is prepared once per connection and then only bound and
+ * executed. Only the first MAX_NAMED_STATEMENTS texts get names (a backend keeps each
+ * until its connection closes), and none before the schema is migrated: a prepared
+ * statement over a table a migration changes would fail once with "cached plan must
+ * not change result type".
+ */
+class NamedStatements {
+  readonly #names = new Map<string, string>();
+  #enabled = false;
+
+  enable(): void {
+    this.#enabled = true;
+  }
+
+  nameOf(text: string): string | undefined {
+    if (!this.#enabled) return undefined;
+    let name = this.#names.get(text);
+    if (name === undefined && this.#names.size < MAX_NAMED_STATEMENTS) {
+      name = `dbcerts_${this.#names.size + 1}`;
+      this.#names.set(text, name);
+    }
+    return name;
+  }
+}
+
 /** No connection could be had from the pool; `cause` says why. */
 class DatabaseConnectError extends Error {
   override name = 'DatabaseConnectError';
@@ -258,6 +291,25 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
   // ended then (between two statements) would be an unhandled 'error' event and kill the
   // process. Listened to here, the connection's next query fails (503) and the pool drops it.
   pool.on('connect', (client) => client.on('error', (error) => options.onPoolError?.(error)));
+  const statements = new NamedStatements();
+  const reusing = (client: pg.PoolClient): pg.PoolClient => {
+    if (!(client as { [REUSING]?: true })[REUSING]) {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      Object.assign(client, {
+        [REUSING]: true,
+        // Kysely's form, query(text, values); any other (pool.query's, with a callback) as it was.
+        query: (...args: unknown[]) => {
+          const [text, values] = args;
+          const name =
+            args.length === 2 && typeof text === 'string' && Array.isArray(values) && values.length > 0
+              ? statements.nameOf(text)
+              : undefined;
+          return name ? query({ name, text, values }) : query(...args);
+        },
+      });
+    }
+    return client;
+  };
   const redacted = new URL(url);
   if (redacted.password) redacted.password = '***';
   return {
@@ -267,15 +319,19 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
           // Any failure to get a connection (refused, no such database, role disabled,
           // connections not allowed) means the database is unavailable, not a bug.
           connect: () =>
-            pool.connect().catch((error: unknown) => {
+            pool.connect().then(reusing, (error: unknown) => {
               throw new DatabaseConnectError(error);
             }),
           end: () => pool.end(),
         },
       }),
     }),
-    readRows: async ({ sql, parameters }) =>
-      (await pool.query<unknown[]>({ text: sql, values: parameters as unknown[], rowMode: 'array' })).rows,
+    readRows: async ({ sql, parameters }) => {
+      const name = statements.nameOf(sql);
+      const values = parameters as unknown[];
+      return (await pool.query<unknown[]>({ ...(name ? { name } : {}), text: sql, values, rowMode: 'array' })).rows;
+    },
+    reuseStatements: () => statements.enable(),
     dialect: 'postgres',
     location: redacted.toString(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),

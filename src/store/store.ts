@@ -114,6 +114,7 @@ export class Store extends Repositories {
       await opened.db.destroy();
       throw error;
     }
+    opened.reuseStatements?.();
     return new Store(
       opened.db,
       opened.dialect,
