@@ -24,6 +24,8 @@ export interface Config {
   poolSize: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** PostgreSQL: prepare repeated statements once per connection (off behind a pooler that cannot keep them). */
+  preparedStatements: boolean;
   /** Ready user keys per algorithm (`rsa-4096:8,ec-p256:32`), and how many to generate at once. */
   keyPoolSizes: Partial<Record<KeyAlgorithm, number>> | undefined;
   keyPoolConcurrency: number | undefined;
@@ -83,6 +85,11 @@ function positiveInteger(value: string, what: string): number {
   if (!Number.isInteger(number) || number < 1)
     throw new ConfigError(`${what} must be a positive integer (got ${value})`);
   return number;
+}
+
+function onOrOff(value: string, what: string): boolean {
+  if (value !== 'on' && value !== 'off') throw new ConfigError(`${what} must be on or off (got ${value})`);
+  return value === 'on';
 }
 
 function trustProxy(value: string | undefined): boolean | string[] {
@@ -151,6 +158,10 @@ export function loadConfig(flags: Flags): Config {
     statementTimeoutMs: positiveInteger(
       text(flags, 'db-statement-timeout-ms', 'DBCERTS_DB_STATEMENT_TIMEOUT_MS', '30000')!,
       'the statement timeout',
+    ),
+    preparedStatements: onOrOff(
+      text(flags, 'db-prepared-statements', 'DBCERTS_DB_PREPARED_STATEMENTS', 'on')!,
+      'DBCERTS_DB_PREPARED_STATEMENTS (--db-prepared-statements)',
     ),
     keyPoolSizes: keyPoolSizes(text(flags, 'key-pool', 'DBCERTS_KEY_POOL')),
     keyPoolConcurrency:

@@ -49,6 +49,7 @@ Options (also as environment variables):
   --db-pool-size N         DBCERTS_DB_POOL_SIZE (10; PostgreSQL connections per instance)
   --db-connect-timeout-ms  DBCERTS_DB_CONNECT_TIMEOUT_MS (5000)
   --db-statement-timeout-ms DBCERTS_DB_STATEMENT_TIMEOUT_MS (30000)
+  --db-prepared-statements DBCERTS_DB_PREPARED_STATEMENTS (on; off behind a pooler that cannot keep them)
                            DBCERTS_MASTER_KEY (32 bytes, hex or base64; default: DIR/master.key)
 `;
 
@@ -70,6 +71,7 @@ const OPTIONS = {
   'key-pool-concurrency': { type: 'string' },
   'db-connect-timeout-ms': { type: 'string' },
   'db-statement-timeout-ms': { type: 'string' },
+  'db-prepared-statements': { type: 'string' },
   'tls-key': { type: 'string' },
   workers: { type: 'string' },
   group: { type: 'string' },

@@ -29,6 +29,7 @@ export async function openRuntime(config: Config, worker: WorkerRuntimeOptions =
     poolSize: worker.poolSize ?? config.poolSize,
     connectTimeoutMs: config.connectTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
+    preparedStatements: config.preparedStatements,
     nonceLedger: worker.nonceLedger,
     onPoolError: (error) =>
       process.stderr.write(

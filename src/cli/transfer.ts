@@ -28,6 +28,7 @@ function openStore(config: Config, databaseUrl = config.databaseUrl): Promise<St
     poolSize: config.poolSize,
     connectTimeoutMs: config.connectTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
+    preparedStatements: config.preparedStatements,
   });
 }
 

@@ -30,6 +30,8 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** PostgreSQL: how long to wait for a connection before giving up (ms, default 5000). */
   connectTimeoutMs?: number;
+  /** PostgreSQL: prepare the statements sent repeatedly, once per connection (default true). */
+  preparedStatements?: boolean;
   /** PostgreSQL: the longest a statement may run (ms, default 30000). */
   statementTimeoutMs?: number;
   /** Told about connection errors the pool recovers from by itself. */
@@ -331,7 +333,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
       const values = parameters as unknown[];
       return (await pool.query<unknown[]>({ ...(name ? { name } : {}), text: sql, values, rowMode: 'array' })).rows;
     },
-    reuseStatements: () => statements.enable(),
+    reuseStatements: () => {
+      if (options.preparedStatements !== false) statements.enable();
+    },
     dialect: 'postgres',
     location: redacted.toString(),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
