@@ -129,9 +129,15 @@ export class WalSync {
     return running;
   }
 
+  /** Closes the log's descriptor, once the syncs already asked for have returned. */
   close(): void {
-    if (this.#descriptor !== undefined) closeSync(this.#descriptor);
-    this.#descriptor = undefined;
+    const finish = () => {
+      if (this.#descriptor !== undefined) closeSync(this.#descriptor);
+      this.#descriptor = undefined;
+    };
+    const pending = this.#queued ?? this.#running;
+    if (pending) void pending.catch(() => undefined).then(finish);
+    else finish();
   }
 }
 
