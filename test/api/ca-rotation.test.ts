@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { PROJECT_ROLES, type OrgRole, type ProjectRole } from '../../src/domain/roles.js';
 import { assertAtlasError, atlasError } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
-import { authorizationHeader, DigestClient } from '../helpers/digest-client.js';
+import { authorizationHeader, DigestClient, jsonSerial } from '../helpers/digest-client.js';
 import { createManagedUser, startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
 import {
   assertRevoked,
@@ -63,10 +63,6 @@ async function issue(server: TestServer, username: string, months = 3): Promise<
     certFile: writeScratch(pem, `${username}.pem`),
     certificate,
   };
-}
-
-function jsonSerial(serial: bigint): number | bigint {
-  return serial <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(serial) : serial;
 }
 
 function atlasDate(instant: Date): string {

@@ -10,7 +10,7 @@ import atlasClientModule from 'mongodb-atlas-api-client';
 import { UNAUTHORIZED_BODY, usernameNotFound } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
 import { curlDigest } from '../helpers/curl.js';
-import { parseJsonExact } from '../helpers/digest-client.js';
+import { jsonSerial, parseJsonExact } from '../helpers/digest-client.js';
 import { startTestServer, storeSnapshot, type TestServer, V1 } from '../helpers/server.js';
 
 /**
@@ -250,7 +250,7 @@ describe('curl --digest', () => {
       ],
       results: [
         {
-          _id: serial,
+          _id: jsonSerial(serial),
           createdAt: '2024-05-10T08:30:00Z',
           groupId: server.credentials.groupId,
           notAfter: '2024-06-10T08:30:00Z',
@@ -486,8 +486,8 @@ describe('mongodb-atlas-api-client (urllib Digest)', () => {
     // other field is exact, and the text form carries the exact serials.
     const list = await http.fetch(certsUrl, { dataType: 'json' });
     const expectedResults = [
-      { _id: serial, createdAt: '2024-05-11T09:00:00Z', notAfter: '2024-07-11T09:00:00Z' },
-      { _id: secondSerial, createdAt: '2024-05-11T09:00:05Z', notAfter: '2024-08-11T09:00:05Z' },
+      { _id: jsonSerial(serial), createdAt: '2024-05-11T09:00:00Z', notAfter: '2024-07-11T09:00:00Z' },
+      { _id: jsonSerial(secondSerial), createdAt: '2024-05-11T09:00:05Z', notAfter: '2024-08-11T09:00:05Z' },
     ].map(({ _id, createdAt, notAfter }) => ({ _id, createdAt, groupId, notAfter, subject: 'CN=urllibUser' }));
     assert.deepEqual(list, {
       links: [{ href: `${certsUrl}?pageNum=1&itemsPerPage=100`, rel: 'self' }],

@@ -19,6 +19,7 @@ import {
   V1,
 } from '../helpers/server.js';
 import { filesBelow } from '../helpers/scratch.js';
+import { jsonSerial } from '../helpers/digest-client.js';
 
 /**
  * Certificate issuance from a client's PKCS#10 request (`{"csr": pem}` on POST …/certs):
@@ -274,7 +275,7 @@ describe('a CSR of an accepted key is signed under dbcerts’ own profile', () =
       assert.equal(inventory.status, 200, inventory.text);
       assert.deepEqual(inventory.json().results, [
         {
-          _id: serial,
+          _id: jsonSerial(serial),
           createdAt,
           groupId: server.credentials.groupId,
           keyAlgorithm: kind.keyAlgorithm,
@@ -288,7 +289,7 @@ describe('a CSR of an accepted key is signed under dbcerts’ own profile', () =
       const list = await server.client.get(certsPath(server, username));
       assert.deepEqual(list.json().results, [
         {
-          _id: serial,
+          _id: jsonSerial(serial),
           createdAt,
           groupId: server.credentials.groupId,
           notAfter: atlasDate(new Date(certificate.validTo)),

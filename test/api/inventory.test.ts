@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { atlasError, assertAtlasError, invalidQueryParameter, usernameNotFound } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
-import { DigestClient } from '../helpers/digest-client.js';
+import { DigestClient, jsonSerial } from '../helpers/digest-client.js';
 import { openssl } from '../helpers/openssl.js';
 import { certsPath, createManagedUser, startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
@@ -94,7 +94,7 @@ async function revoke(name: string, at: number, reason?: string): Promise<void> 
 function atlasView(name: string) {
   const issued = cert(name);
   return {
-    _id: issued.serial,
+    _id: jsonSerial(issued.serial),
     createdAt: atlasDate(issued.createdAt),
     groupId,
     notAfter: atlasDate(issued.notAfter),
@@ -111,7 +111,7 @@ function status(issued: Issued): 'active' | 'expired' | 'revoked' {
 function inventoryView(name: string) {
   const issued = cert(name);
   return {
-    _id: issued.serial,
+    _id: jsonSerial(issued.serial),
     createdAt: atlasDate(issued.createdAt),
     groupId,
     keyAlgorithm: issued.keyAlgorithm,

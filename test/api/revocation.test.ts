@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ProjectRole } from '../../src/domain/roles.js';
 import { assertAtlasError, atlasError, invalidAttribute } from '../helpers/atlas-assert.js';
 import { TestClock } from '../helpers/clock.js';
-import { type ApiResponse, authorizationHeader, DigestClient } from '../helpers/digest-client.js';
+import { type ApiResponse, authorizationHeader, DigestClient, jsonSerial } from '../helpers/digest-client.js';
 import {
   certsPath,
   createManagedUser,
@@ -116,11 +116,6 @@ async function issue(
 
 function revoke(server: TestServer, serial: bigint | string, body?: unknown, client = server.client) {
   return client.post(`${managedX509(server)}/certs/${serial}/revoke`, body);
-}
-
-/** A serial as the exact JSON parser returns it: a number up to 2^53, a bigint above. */
-function jsonSerial(serial: bigint): number | bigint {
-  return serial <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(serial) : serial;
 }
 
 function atlasDate(instant: Date): string {

@@ -55,6 +55,11 @@ export interface ApiResponse {
   json<T = any>(): T;
 }
 
+/** A serial as parseJsonExact returns it: a number up to 2^53, a bigint above. */
+export function jsonSerial(serial: bigint): number | bigint {
+  return serial <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(serial) : serial;
+}
+
 /**
  * JSON.parse that keeps integers beyond 2^53 exact, as bigints. (Node 20 has no
  * JSON.parse source access, so this is a small parser of its own.)
