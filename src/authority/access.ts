@@ -3,6 +3,7 @@ import { isObjectId } from '../domain/ids.js';
 import type { Organization, Project } from '../domain/project.js';
 import { effectiveProjectRoles } from '../domain/roles.js';
 import type { Repositories } from '../store/store.js';
+import type { CatalogCache } from './catalog-cache.js';
 import type { Principal } from './identities/principal.js';
 import type { RateLimiter } from './rate-limits.js';
 import {
@@ -25,9 +26,13 @@ export function seesAllProjects(principal: Principal): boolean {
 }
 
 /** The project a path names, whoever asks: INVALID_GROUP_ID or GROUP_NOT_FOUND (404) otherwise. */
-export async function existingProject(repositories: Repositories, groupId: string): Promise<Project> {
+export async function existingProject(
+  repositories: Repositories,
+  groupId: string,
+  find: (groupId: string) => Promise<Project | undefined> = (id) => repositories.projects.find(id),
+): Promise<Project> {
   if (!isObjectId(groupId)) throw new AtlasError('INVALID_GROUP_ID', groupId);
-  const project = await repositories.projects.find(groupId);
+  const project = await find(groupId);
   if (!project) throw new AtlasError('GROUP_NOT_FOUND', groupId);
   return project;
 }
@@ -37,7 +42,11 @@ export async function existingProject(repositories: Repositories, groupId: strin
  * roles fall short with Atlas' answers, and draws the operation's rate-limit token.
  */
 export class AccessControl {
-  constructor(private readonly rateLimiter: RateLimiter) {}
+  constructor(
+    private readonly rateLimiter: RateLimiter,
+    /** The projects and users requests name, for the use cases that find them. */
+    readonly catalog: CatalogCache,
+  ) {}
 
   private async drawToken(
     principal: Principal,
@@ -62,7 +71,12 @@ export class AccessControl {
     groupId: string,
   ): Promise<Project> {
     const requirement: ProjectRequirement = REQUIRED_ROLES[operation];
-    const project = await existingProject(repositories, groupId);
+    const generation = this.catalog.generationFor(repositories, principal);
+    const project = await existingProject(
+      repositories,
+      groupId,
+      generation === undefined ? undefined : (id) => this.catalog.project(id, generation),
+    );
     const held = project.orgId === principal.orgId ? projectRolesOf(principal, groupId) : new Set();
     if (held.size === 0) throw new AtlasError('NOT_IN_GROUP');
     const assigned = principal.projectRoles.get(groupId) ?? [];

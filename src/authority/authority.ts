@@ -6,6 +6,7 @@ import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { SecretBox } from '../pki/secret-box.js';
 import type { Store } from '../store/store.js';
 import { AccessControl } from './access.js';
+import { CatalogCache } from './catalog-cache.js';
 import { ApiKeyService } from './api-keys.js';
 import { AuditTrail } from './audit.js';
 import { BootstrapService } from './bootstrap.js';
@@ -102,7 +103,7 @@ export class Authority {
         // Every core: the threads run at the lowest priority, so requests still come first.
         concurrency: options.keyPool?.concurrency ?? availableParallelism(),
       });
-    const access = new AccessControl(this.rateLimiter);
+    const access = new AccessControl(this.rateLimiter, new CatalogCache(this.store));
     const audit = new AuditTrail(this.clock);
     this.organizations = new OrganizationService(this.store, access, audit);
     this.projects = new ProjectService(this.store, this.clock, access, audit);

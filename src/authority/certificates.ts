@@ -95,9 +95,19 @@ export class CertificateService {
    * The user a certs path names (a customer X.509 user by any spelling of its DN).
    * Certificates belong to `$external` users, so a user there wins over a namesake on `admin`.
    */
-  private async userNamed(repositories: Repositories, groupId: string, username: string): Promise<StoredDatabaseUser> {
+  private async userNamed(
+    repositories: Repositories,
+    groupId: string,
+    username: string,
+    principal?: Principal,
+  ): Promise<StoredDatabaseUser> {
+    const generation = principal && this.access.catalog.generationFor(repositories, principal);
     for (const name of usernameLookups(username)) {
-      const candidates = await repositories.databaseUsers.findByUsername(groupId, name, this.clock.now());
+      const now = this.clock.now();
+      const candidates =
+        generation === undefined
+          ? await repositories.databaseUsers.findByUsername(groupId, name, now)
+          : await this.access.catalog.usersNamed(groupId, name, now, generation);
       const user = candidates.find((candidate) => candidate.databaseName === '$external') ?? candidates[0];
       if (user) return user;
     }
@@ -118,7 +128,7 @@ export class CertificateService {
     page: PageRequest,
   ): Promise<Page<ListedCertificate>> {
     await this.access.project(this.store, principal, 'listDatabaseUserCertificates', groupId);
-    const user = await this.userNamed(this.store, groupId, username);
+    const user = await this.userNamed(this.store, groupId, username, principal);
     const now = this.clock.now();
     const rows = await this.store.certificates.listUnexpired(user.id, now, pageOffset(page), page.itemsPerPage + 1);
     const total = page.includeCount ? await this.store.certificates.countUnexpired(user.id, now) : undefined;
@@ -145,7 +155,7 @@ export class CertificateService {
       order: byExpiry ? 'expiry' : 'created',
       ...(query.descending ? { descending: true } : {}),
       ...(query.username !== undefined
-        ? { userId: (await this.userNamed(this.store, groupId, query.username)).id }
+        ? { userId: (await this.userNamed(this.store, groupId, query.username, principal)).id }
         : {}),
       ...(query.statuses ? { statuses: query.statuses } : {}),
       ...(query.expiresBefore ? { expiresBefore: query.expiresBefore } : {}),
@@ -220,7 +230,7 @@ export class CertificateService {
     request: IssueRequest,
   ): Promise<IssuedUserCertificate> {
     const project = await this.access.project(this.store, principal, 'createDatabaseUserCertificate', groupId);
-    const user = await this.userNamed(this.store, groupId, username);
+    const user = await this.userNamed(this.store, groupId, username, principal);
     if (user.x509Type !== 'MANAGED') throw new AtlasError('USER_NOT_MANAGED_X509');
     if ((await this.store.userSecurity.customerCas(groupId)) !== undefined) {
       throw new AtlasError('CANNOT_GENERATE_CERT_IF_ADVANCED_X509');

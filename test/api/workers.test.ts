@@ -247,6 +247,47 @@ const managedUser = (username: string) => ({
   roles: [{ roleName: 'readWrite', databaseName: 'app' }],
 });
 
+/**
+ * Projects and database users are cached by each process under the catalog generation
+ * (read with every Digest identity): a change through `writer` holds on `reader`'s next
+ * request, a miss included.
+ */
+async function catalogChangesHoldAtOnce(writer: Connection, reader: Connection, credentials: Credentials) {
+  const projectPath = `${V1}/groups/${credentials.groupId}`;
+  const certsOf = (username: string) => `${projectPath}/databaseUsers/${username}/certs`;
+  const before = await reader.signed(credentials, 'GET', certsOf('catalog-user'));
+  assert.equal(before.status, 404, before.text);
+  assert.equal(parseJsonExact(before.text).errorCode, 'USERNAME_NOT_FOUND');
+  const created = await writer.signed(credentials, 'POST', `${projectPath}/databaseUsers`, managedUser('catalog-user'));
+  assert.equal(created.status, 201, created.text);
+  const found = await reader.signed(credentials, 'GET', certsOf('catalog-user'));
+  assert.equal(found.status, 200, `the new user, where it was just missing: ${found.text}`);
+  const issued = await reader.signed(credentials, 'POST', certsOf('catalog-user'), {});
+  assert.equal(issued.status, 201, issued.text);
+  const deleted = await writer.signed(credentials, 'DELETE', `${projectPath}/databaseUsers/$external/catalog-user`);
+  assert.equal(deleted.status, 204, deleted.text);
+  for (const [method, body] of [['GET'], ['POST', {}]] as const) {
+    const gone = await reader.signed(credentials, method, certsOf('catalog-user'), body);
+    assert.equal(gone.status, 404, `${method} after the user's deletion: ${gone.text}`);
+  }
+
+  const project = await writer.signed(credentials, 'POST', `${V1}/groups`, {
+    name: 'catalog-project',
+    orgId: credentials.orgId,
+  });
+  assert.equal(project.status, 200, project.text);
+  const { id } = parseJsonExact(project.text) as { id: string };
+  const read = async () => reader.signed(credentials, 'GET', `${V1}/groups/${id}`);
+  assert.equal(parseJsonExact((await read()).text).name, 'catalog-project');
+  const renamed = await writer.signed(credentials, 'PATCH', `${V1}/groups/${id}`, { name: 'catalog-renamed' });
+  assert.equal(renamed.status, 200, renamed.text);
+  assert.equal(parseJsonExact((await read()).text).name, 'catalog-renamed');
+  const removed = await writer.signed(credentials, 'DELETE', `${V1}/groups/${id}`);
+  assert.equal(removed.status, 204, removed.text);
+  const afterRemoval = await read();
+  assert.equal(afterRemoval.status, 404, afterRemoval.text);
+}
+
 describe('serve --workers 2', { timeout: 180_000 }, () => {
   let deployment: Deployment;
   let served: Served;
@@ -330,6 +371,11 @@ describe('serve --workers 2', { timeout: 180_000 }, () => {
       const refused = await connection.signed(reader, 'GET', usersPath);
       assert.equal(refused.status, 401, 'a deleted key authenticates nothing, on any worker');
     }
+    assert.notEqual(a.worker(), b.worker());
+  });
+
+  test('a database user or project created, changed or deleted through worker A is seen at once by worker B', async () => {
+    await catalogChangesHoldAtOnce(a, b, deployment.credentials);
     assert.notEqual(a.worker(), b.worker());
   });
 });
@@ -555,6 +601,10 @@ describe(
       );
       assert.equal(deleted.status, 204, deleted.text);
       assert.equal((await second.signed(reader, 'GET', usersPath)).status, 401);
+    });
+
+    test('a database user or project created, changed or deleted through one instance holds on the other at once', async () => {
+      await catalogChangesHoldAtOnce(first, second, deployment.credentials);
     });
   },
 );

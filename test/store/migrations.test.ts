@@ -28,6 +28,7 @@ const SHIPPED = [
   '0007_project_settings',
   '0009_custom_db_roles',
   '0011_identity_generation',
+  '0015_catalog_generation',
 ];
 
 describe('the migration list', () => {

@@ -199,7 +199,15 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
       nonce.expiresAt,
     );
     return firstUse
-      ? { identity: { kind: 'API_KEY', record: identity.record, via: 'digest' }, access: identity.access }
+      ? {
+          identity: {
+            kind: 'API_KEY',
+            record: identity.record,
+            via: 'digest',
+            catalogGeneration: identity.catalogGeneration,
+          },
+          access: identity.access,
+        }
       : { failure: 'replayed' };
   }
 

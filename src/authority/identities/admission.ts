@@ -61,6 +61,9 @@ export class Admission {
       orgRoles: record.roles,
       projectRoles: new Map(record.projectRoles.map((assignment) => [assignment.groupId, assignment.roles])),
       resource: request.resource,
+      ...('catalogGeneration' in identity && identity.catalogGeneration !== undefined
+        ? { catalogGeneration: identity.catalogGeneration }
+        : {}),
     };
     return identity.kind === 'API_KEY'
       ? { ...caller, kind: 'API_KEY', via: identity.via }

@@ -88,11 +88,15 @@ export class DigestKeys {
    */
   readonly #identities = new Map<string, { generation: bigint; identity: DigestIdentity }>();
 
-  /** The key, the secrets Digest needs to check a request signed with `publicKey`, and what admits it. */
-  async identity(publicKey: string): Promise<DigestIdentity | undefined> {
-    const generation = await this.store.apiKeys.identityGeneration();
+  /**
+   * The key, the secrets Digest needs to check a request signed with `publicKey`, and what
+   * admits it; with the catalog generation read in the same statement, for the request's
+   * use of cached projects and users (CatalogCache).
+   */
+  async identity(publicKey: string): Promise<(DigestIdentity & { catalogGeneration: bigint }) | undefined> {
+    const { identity: generation, catalog: catalogGeneration } = await this.store.apiKeys.generations();
     const cached = this.#identities.get(publicKey);
-    if (cached?.generation === generation) return cached.identity;
+    if (cached?.generation === generation) return { ...cached.identity, catalogGeneration };
     this.#identities.delete(publicKey);
     const key = await this.store.apiKeys.findByPublicKey(publicKey, 'API_KEY');
     if (!key) return undefined;
@@ -106,7 +110,7 @@ export class DigestKeys {
     };
     if (this.#identities.size >= IDENTITY_CACHE_SIZE) this.#identities.delete(this.#identities.keys().next().value!);
     this.#identities.set(publicKey, { generation, identity });
-    return identity;
+    return { ...identity, catalogGeneration };
   }
 
   /**

@@ -18,7 +18,7 @@ export type IdentityRecord = ApiKey & { name?: string };
  * itself decides nothing about what it may do, but says which checks it passed.
  */
 export type AuthenticatedIdentity =
-  | { kind: 'API_KEY'; record: IdentityRecord; via: 'digest' | 'console' }
+  | { kind: 'API_KEY'; record: IdentityRecord; via: 'digest' | 'console'; catalogGeneration?: bigint }
   | { kind: 'SERVICE_ACCOUNT'; record: IdentityRecord; via: 'accessToken' | 'console' };
 
 interface Caller extends Actor {
@@ -28,6 +28,11 @@ interface Caller extends Actor {
   projectRoles: ReadonlyMap<string, readonly ProjectRole[]>;
   /** What the request names (e.g. `api/atlas/v1.0/orgs`): Atlas' 429 body quotes it. */
   resource: string;
+  /**
+   * The catalog generation read as the request was authenticated (with Digest): projects
+   * and users cached at this generation or a later one are current for this request.
+   */
+  catalogGeneration?: bigint;
   /** The rate-limit bucket this request drew from, once an operation has drawn (for response headers). */
   rateLimit?: { limit: number; remaining: number };
 }

@@ -7,6 +7,7 @@ import { migration as usernameAsSent } from './0006_username_as_sent.js';
 import { migration as projectSettings } from './0007_project_settings.js';
 import { migration as customDbRoles } from './0009_custom_db_roles.js';
 import { migration as identityGeneration } from './0011_identity_generation.js';
+import { migration as catalogGeneration } from './0015_catalog_generation.js';
 import type { MigrationStep } from './step.js';
 
 export type { MigrationContext, MigrationStep } from './step.js';
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   projectSettings,
   customDbRoles,
   identityGeneration,
+  catalogGeneration,
 ];

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ApiKey, ProjectRoleAssignment } from '../../domain/api-key.js';
 import type { OrgRole, ProjectRole } from '../../domain/roles.js';
+import { CATALOG_GENERATION_ID } from '../migrations/0015_catalog_generation.js';
 import type { ApiKeysTable, Database } from '../schema.js';
 import { toDate } from './codec.js';
 import { ReusableQuery } from './reusable-query.js';
@@ -32,12 +33,17 @@ function fromRow(row: ApiKeysTable, projectRoles: ProjectRoleAssignment[]): Stor
   };
 }
 
+const IDENTITY_GENERATION_ID = 1;
+
 // Read on every request a key authenticates.
 const KEY_BY_PUBLIC_KEY = new ReusableQuery(2, (db, publicKey: string, kind: IdentityKind) =>
   db.selectFrom('api_keys').selectAll().where('public_key', '=', publicKey).where('kind', '=', kind),
 );
-const IDENTITY_GENERATION = new ReusableQuery(0, (db) =>
-  db.selectFrom('identity_generation').select('generation').where('id', '=', 1),
+const GENERATIONS = new ReusableQuery(0, (db) =>
+  db
+    .selectFrom('identity_generation')
+    .select(['id', 'generation'])
+    .where('id', 'in', [IDENTITY_GENERATION_ID, CATALOG_GENERATION_ID]),
 );
 const PROJECT_ROLES_OF_KEY = new ReusableQuery(1, (db, apiKeyId: string) =>
   db.selectFrom('api_key_project_roles').selectAll().where('api_key_id', '=', apiKeyId).orderBy('project_id'),
@@ -52,8 +58,17 @@ export class ApiKeysRepository {
    * generation g is still current while the generation is g.
    */
   async identityGeneration(): Promise<bigint> {
-    const row = await IDENTITY_GENERATION.executeTakeFirst(this.db);
-    return BigInt(row!.generation);
+    return (await this.generations()).identity;
+  }
+
+  /**
+   * The identity generation and, read in the same statement, the catalog generation, which
+   * moves with every change to a project or a database user (the same rule, for them).
+   */
+  async generations(): Promise<{ identity: bigint; catalog: bigint }> {
+    const rows = await GENERATIONS.execute(this.db);
+    const generationOf = (id: number) => BigInt(rows.find((row) => Number(row.id) === id)!.generation);
+    return { identity: generationOf(IDENTITY_GENERATION_ID), catalog: generationOf(CATALOG_GENERATION_ID) };
   }
 
   /** Inserts the key; its project roles are assigned separately. */
