@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startDbcerts } from './dbcerts-server.js';
 import { DigestConnection, type LoadSpec } from './load-generator.js';
-import { loadFromOtherProcess, processTree, statField } from './process.js';
+import { endedChildrenCpuMs, loadFromOtherProcess, treeCpuMs } from './process.js';
 import { certificateCount, seedCertificates } from './seed.js';
 
 const V1 = '/api/atlas/v1.0';
@@ -29,24 +29,11 @@ const MILLION_DIR = argument('million');
 const DATABASE_URL = argument('database-url');
 const PROFILE_DIR = argument('profile');
 const ONLY = argument('only'); // get | post
-const TICKS_PER_MS = 100 / 1000; // USER_HZ = 100
-
-/** utime + stime (ms) of a process and every process below it. */
-function treeCpuMs(root: number): number {
-  return processTree(root).reduce((sum, pid) => sum + (statField(pid, 11) + statField(pid, 12)) / TICKS_PER_MS, 0);
-}
 
 async function call(connection: DigestConnection, method: 'GET' | 'POST', path: string, body?: unknown) {
   const response = await connection.send(method, path, body === undefined ? undefined : JSON.stringify(body));
   if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.text}`);
   return response.text;
-}
-
-/** CPU (ms) of this process's children that have ended: the load generators. */
-function endedChildrenCpuMs(): number {
-  const text = readFileSync('/proc/self/stat', 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_MS;
 }
 
 async function measure(server: RunningServer, spec: LoadSpec): Promise<string> {

@@ -12,15 +12,13 @@
  */
 import cluster from 'node:cluster';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { loadFromOtherProcess, processTree, statField } from './process.js';
+import { endedChildrenCpuMs, loadFromOtherProcess, treeCpuMs } from './process.js';
 
 const argument = (name: string) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? undefined;
-const TICKS_PER_MS = 100 / 1000; // USER_HZ = 100
 
 /** A list page's body: 100 items of Atlas' five fields, as dbcerts writes them. */
 function pageBody(): string {
@@ -73,16 +71,8 @@ async function measure(kind: string, workers: number, requests: number, port: nu
       child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
       child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
     });
-    const cpu = () =>
-      processTree(child.pid!).reduce((sum, pid) => sum + (statField(pid, 11) + statField(pid, 12)) / TICKS_PER_MS, 0);
-    const loadCpu = () => {
-      // cutime + cstime of this process: the load generators, once they have ended.
-      const text = readFileSync('/proc/self/stat', 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_MS;
-    };
-    const before = cpu();
-    const loadBefore = loadCpu();
+    const before = treeCpuMs(child.pid!);
+    const loadBefore = endedChildrenCpuMs();
     const result = await loadFromOtherProcess({
       origin: `http://127.0.0.1:${port}`,
       method: 'GET',
@@ -93,8 +83,8 @@ async function measure(kind: string, workers: number, requests: number, port: nu
       expectStatus: 200,
     });
     if (result.failures) throw new Error(`${result.failures} failed: ${result.firstFailure}`);
-    const serverMs = (cpu() - before) / result.requests;
-    const loadMs = (loadCpu() - loadBefore) / result.requests;
+    const serverMs = (treeCpuMs(child.pid!) - before) / result.requests;
+    const loadMs = (endedChildrenCpuMs() - loadBefore) / result.requests;
     return `${kind === 'http' ? "Node's http" : 'bare Fastify'}, ${workers} processes: ${result.perSecond.toFixed(0)} req/s, p99 ${result.p99.toFixed(1)} ms; server ${serverMs.toFixed(3)} CPU ms/request, load generator ${loadMs.toFixed(3)}`;
   } finally {
     child.kill('SIGTERM');

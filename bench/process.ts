@@ -39,11 +39,25 @@ export function processTree(root: number): number[] {
 }
 
 /** A field of /proc/PID/stat (0-based after the command name), or 0 once the process is gone. */
-export function statField(pid: number, index: number): number {
+function statField(pid: number, index: number): number {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[index]);
   } catch {
     return 0;
   }
+}
+
+const TICKS_PER_MS = 100 / 1000; // USER_HZ = 100
+
+/** utime + stime (ms) of a process and every process below it. */
+export function treeCpuMs(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + (statField(pid, 11) + statField(pid, 12)) / TICKS_PER_MS, 0);
+}
+
+/** CPU (ms) of this process's children that have ended: the load generators. */
+export function endedChildrenCpuMs(): number {
+  const text = readFileSync('/proc/self/stat', 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_MS;
 }

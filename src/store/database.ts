@@ -76,6 +76,9 @@ export interface OpenedDatabase {
   walSync?: WalSync;
 }
 
+const syncData = (descriptor: number) =>
+  new Promise<void>((resolve, reject) => fdatasync(descriptor, (error) => (error ? reject(error) : resolve())));
+
 /**
  * Makes the embedded store's group commits durable without stopping the process. With
  * synchronous=FULL SQLite syncs the write-ahead log inside COMMIT: the only thread of the
@@ -87,9 +90,6 @@ export interface OpenedDatabase {
  * one sync before it is answered. Syncs are coalesced: commits that land while one runs
  * share the next.
  */
-const syncData = (descriptor: number) =>
-  new Promise<void>((resolve, reject) => fdatasync(descriptor, (error) => (error ? reject(error) : resolve())));
-
 export class WalSync {
   #descriptor: number | undefined;
   #running: Promise<void> | undefined;
@@ -145,6 +145,31 @@ export const SQLITE_FILE_NAME = 'dbcerts.sqlite';
 
 /** How long a writer waits for another process's write lock on the embedded store. */
 export const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/** The write found the file's lock held by another connection (SQLite's "database is locked"). */
+function isLockedOut(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'SQLITE_BUSY';
+}
+
+/**
+ * Runs `write` (on a connection whose busy timeout is 0) until it no longer finds another
+ * process's lock, for up to SQLITE_BUSY_TIMEOUT_MS: the waits between tries yield to the
+ * event loop, where SQLite's busy handler would sleep the whole process. `mayRetry` can
+ * refuse a retry (when the failed try already did part of its work).
+ */
+export async function whenUnlocked<T>(write: () => T | Promise<T>, mayRetry: () => boolean = () => true): Promise<T> {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isLockedOut(error) || !mayRetry() || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) =>
+      attempt < 8 ? setImmediate(resolve) : setTimeout(resolve, Math.min(attempt - 7, 4)),
+    );
+  }
+}
 
 const STATEMENT_CACHE_SIZE = 256;
 

@@ -8,6 +8,7 @@ import {
   type RowReader,
   SQLITE_BUSY_TIMEOUT_MS,
   type WalSync,
+  whenUnlocked,
 } from './database.js';
 import { sql } from 'kysely';
 import { migrateToLatest } from './migrator.js';
@@ -228,18 +229,13 @@ class GroupCommit {
 
   /** The batch in one transaction; with a WalSync, committed without waiting for the disk. */
   async #commit(batch: QueuedWork[], outcomes: Outcome[]): Promise<void> {
-    // Another worker holding the write lock makes BEGIN IMMEDIATE wait: in SQLite's busy
-    // handler that sleeps the whole process; here the wait yields to the event loop, and
-    // the connection serves other statements in between.
-    const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#commitUnsynced(batch, outcomes);
-      } catch (error) {
-        if (!isLockedOut(error) || outcomes.length > 0 || Date.now() >= deadline) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(attempt, 4)));
-    }
+    // Another worker holding the write lock makes BEGIN IMMEDIATE fail; the connection
+    // serves other statements until the next try. A batch is tried again only if none of
+    // its works ran.
+    await whenUnlocked(
+      () => this.#commitUnsynced(batch, outcomes),
+      () => outcomes.length === 0,
+    );
   }
 
   async #commitUnsynced(batch: QueuedWork[], outcomes: Outcome[]): Promise<void> {
@@ -279,11 +275,6 @@ class GroupCommit {
       }
     });
   }
-}
-
-/** BEGIN IMMEDIATE found the write lock taken (nothing of the batch ran). */
-function isLockedOut(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'SQLITE_BUSY';
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };

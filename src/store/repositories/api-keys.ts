@@ -53,17 +53,11 @@ export class ApiKeysRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Moves (in the same transaction) with every change to a key, its secrets, project roles
-   * or access list, or its organization's access-list requirement: an identity read at
-   * generation g is still current while the generation is g.
-   */
-  async identityGeneration(): Promise<bigint> {
-    return (await this.generations()).identity;
-  }
-
-  /**
-   * The identity generation and, read in the same statement, the catalog generation, which
-   * moves with every change to a project or a database user (the same rule, for them).
+   * The identity generation, which moves (in the same transaction) with every change to a
+   * key, its secrets, project roles or access list, or its organization's access-list
+   * requirement: an identity read at generation g is still current while the generation
+   * is g. And, read in the same statement, the catalog generation, which moves with every
+   * change to a project or a database user (the same rule, for them).
    */
   async generations(): Promise<{ identity: bigint; catalog: bigint }> {
     const rows = await GENERATIONS.execute(this.db);

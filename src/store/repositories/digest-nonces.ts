@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Database } from '../schema.js';
-import { isUniqueViolation } from '../database.js';
+import { isUniqueViolation, SQLITE_BUSY_TIMEOUT_MS, whenUnlocked } from '../database.js';
 
 /**
  * Replay protection for HTTP Digest: each (nonce, cnonce, nc) may authenticate one
@@ -130,25 +130,12 @@ export class SharedFileNonceUses implements NonceUseLedger {
   async recordUse(nonce: string, cnonce: string, nc: string, expiresAt: Date): Promise<boolean> {
     const fingerprint = useFingerprint(`${nonce}\u0000${cnonce}`, nc);
     const expiry = Math.floor(expiresAt.getTime() / 1000);
-    return (await this.#whenUnlocked(() => this.#insert.run(expiry, fingerprint))).changes === 1;
+    return (await whenUnlocked(() => this.#insert.run(expiry, fingerprint))).changes === 1;
   }
 
   async purgeExpired(now: Date): Promise<number> {
     const before = Math.floor(now.getTime() / 1000);
-    return (await this.#whenUnlocked(() => this.#purge.run(before))).changes;
-  }
-
-  /** Runs a write, again on the next turns of the event loop while another worker holds the lock. */
-  async #whenUnlocked<T>(write: () => T): Promise<T> {
-    const deadline = Date.now() + LEDGER_LOCK_WAIT_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return write();
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
-      }
-      await new Promise((resolve) => (attempt < 8 ? setImmediate(resolve) : setTimeout(resolve, 1)));
-    }
+    return (await whenUnlocked(() => this.#purge.run(before))).changes;
   }
 
   close(): void {
@@ -156,15 +143,13 @@ export class SharedFileNonceUses implements NonceUseLedger {
   }
 }
 
-const LEDGER_LOCK_WAIT_MS = 5000;
-
 /**
  * The ledger file, opened with its busy timeout set first: every statement after it,
  * the journal-mode switch included, waits for a lock another process holds instead of
  * failing at once with "database is locked".
  */
 function openLedger(file: string): SqliteDatabase.Database {
-  const db = new SqliteDatabase(file, { timeout: LEDGER_LOCK_WAIT_MS });
+  const db = new SqliteDatabase(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.exec(
