@@ -1,11 +1,13 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { BucketState } from '../../domain/rate-limit.js';
 import type { Database } from '../schema.js';
 
 /**
  * Token buckets in the database, so every instance draws from the same bucket. Callers
- * read and write a bucket inside one transaction; `forUpdate` locks the row on
- * PostgreSQL (SQLite serialises writers anyway).
+ * read and write a bucket inside one transaction; on PostgreSQL `find` takes a
+ * transaction lock on the bucket's key first (SQLite serialises writers anyway). A row
+ * lock alone would not do: a bucket's first draws find no row to lock, each would see a
+ * full bucket, and their upserts would overwrite one another.
  */
 export class RateLimitBucketsRepository {
   constructor(
@@ -19,12 +21,12 @@ export class RateLimitBucketsRepository {
   }
 
   async find(key: string): Promise<BucketState | undefined> {
-    let query = this.db
+    if (this.lockRows) await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(this.db);
+    const row = await this.db
       .selectFrom('rate_limit_buckets')
       .select(['tokens', 'period_start'])
-      .where('bucket_key', '=', key);
-    if (this.lockRows) query = query.forUpdate();
-    const row = await query.executeTakeFirst();
+      .where('bucket_key', '=', key)
+      .executeTakeFirst();
     return row && { tokens: Number(row.tokens), periodStart: Number(row.period_start) };
   }
 
