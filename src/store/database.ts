@@ -51,20 +51,21 @@ export interface PoolStats {
 }
 
 /**
- * Runs a compiled select and answers its rows as arrays, in select-list order: a list
- * page is written from these without making an object per row. Reads committed data
- * only, never a transaction's.
+ * Runs a compiled select and answers the first column of its rows: a list page arrives
+ * as its items' JSON text, written by the database, without an object or an array per
+ * row. Reads committed data only, never a transaction's.
  */
-export type RowReader = (query: CompiledQuery) => Promise<unknown[][]>;
+export type ColumnReader = (query: CompiledQuery) => Promise<unknown[]>;
 
 /** The same answer through Kysely (inside a transaction, or wherever no faster reader exists). */
-export function kyselyRowReader(db: Kysely<Database>): RowReader {
-  return async (query) => (await db.executeQuery<Record<string, unknown>>(query)).rows.map(Object.values);
+export function kyselyColumnReader(db: Kysely<Database>): ColumnReader {
+  return async (query) =>
+    (await db.executeQuery<Record<string, unknown>>(query)).rows.map((row) => Object.values(row)[0]);
 }
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
-  readRows: RowReader;
+  readColumn: ColumnReader;
   dialect: Dialect;
   /** Where the data is, for messages (no password). */
   location: string;
@@ -204,21 +205,21 @@ function withStatementCache(sqlite: SqliteDatabase.Database, closeAlso: () => vo
 }
 
 /**
- * A second, read-only connection for row arrays. In WAL mode it reads the last commit
+ * A second, read-only connection for first columns. In WAL mode it reads the last commit
  * without waiting for the writer's connection, which Kysely lends to one transaction at a
  * time, and it never sees a transaction's uncommitted rows.
  */
-function sqliteRowReader(file: string): { readRows: RowReader; close(): void } {
+function sqliteColumnReader(file: string): { readColumn: ColumnReader; close(): void } {
   const reader = new SqliteDatabase(file, { readonly: true });
   reader.pragma('cache_size = -32768');
   reader.defaultSafeIntegers(true);
-  const statements = new Map<string, SqliteDatabase.Statement<unknown[], unknown[]>>();
+  const statements = new Map<string, SqliteDatabase.Statement<unknown[], unknown>>();
   return {
-    readRows: async ({ sql, parameters }) => {
+    readColumn: async ({ sql, parameters }) => {
       let statement = statements.get(sql);
       if (!statement) {
         if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
-        statement = reader.prepare<unknown[], unknown[]>(sql).raw(true);
+        statement = reader.prepare<unknown[], unknown>(sql).pluck(true);
         statements.set(sql, statement);
       }
       return statement.all(...parameters);
@@ -242,7 +243,7 @@ function openSqlite(dataDir: string, synchronous: SqliteSynchronous): OpenedData
   sqlite.pragma('cache_size = -32768');
   // Serials are 64-bit: every INTEGER is read as a bigint so none loses digits.
   sqlite.defaultSafeIntegers(true);
-  const reader = sqliteRowReader(file);
+  const reader = sqliteColumnReader(file);
   const walSync = synchronous === 'full' ? new WalSync(`${file}-wal`) : undefined;
   const closeAlso = () => {
     reader.close();
@@ -250,7 +251,7 @@ function openSqlite(dataDir: string, synchronous: SqliteSynchronous): OpenedData
   };
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, closeAlso) }) }),
-    readRows: reader.readRows,
+    readColumn: reader.readColumn,
     dialect: 'sqlite',
     location: file,
     ...(walSync ? { walSync } : {}),
@@ -359,10 +360,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Open
         },
       }),
     }),
-    readRows: async ({ sql, parameters }) => {
+    readColumn: async ({ sql, parameters }) => {
       const name = statements.nameOf(sql);
       const values = parameters as unknown[];
-      return (await pool.query<unknown[]>({ ...(name ? { name } : {}), text: sql, values, rowMode: 'array' })).rows;
+      const result = await pool.query<unknown[]>({ ...(name ? { name } : {}), text: sql, values, rowMode: 'array' });
+      return result.rows.map((row) => row[0]);
     },
     reuseStatements: () => {
       if (options.preparedStatements !== false) statements.enable();

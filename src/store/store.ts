@@ -2,10 +2,10 @@ import type { Kysely } from 'kysely';
 import {
   type DatabaseOptions,
   type Dialect,
-  kyselyRowReader,
+  kyselyColumnReader,
   openDatabase,
   type PoolStats,
-  type RowReader,
+  type ColumnReader,
   SQLITE_BUSY_TIMEOUT_MS,
   type WalSync,
   whenUnlocked,
@@ -57,14 +57,14 @@ export class Repositories {
   readonly projectSettings: ProjectSettingsRepository;
   readonly customDbRoles: CustomDbRolesRepository;
 
-  constructor(db: Kysely<Database>, dialect: Dialect, readRows: RowReader = kyselyRowReader(db)) {
+  constructor(db: Kysely<Database>, dialect: Dialect, readColumn: ColumnReader = kyselyColumnReader(db)) {
     this.settings = new SettingsRepository(db);
     this.organizations = new OrganizationsRepository(db);
     this.projects = new ProjectsRepository(db, dialect === 'postgres');
     this.apiKeys = new ApiKeysRepository(db);
     this.databaseUsers = new DatabaseUsersRepository(db);
     this.certificateAuthorities = new CertificateAuthoritiesRepository(db);
-    this.certificates = new CertificatesRepository(db, readRows);
+    this.certificates = new CertificatesRepository(db, dialect, readColumn);
     this.digestNonceUses = new DigestNonceUsesRepository(db);
     this.accessLists = new AccessListsRepository(db);
     this.rateLimitBuckets = new RateLimitBucketsRepository(db, dialect === 'postgres');
@@ -90,11 +90,11 @@ export class Store extends Repositories {
     readonly location: string,
     /** PostgreSQL connection pool usage; undefined for SQLite. */
     readonly poolStats: (() => PoolStats) | undefined,
-    readRows: RowReader,
+    readColumn: ColumnReader,
     nonceLedger: DatabaseOptions['nonceLedger'],
     walSync: WalSync | undefined,
   ) {
-    super(db, dialect, readRows);
+    super(db, dialect, readColumn);
     this.#groupCommit = new GroupCommit(db, dialect, walSync);
     // Shared with every instance on PostgreSQL; on the embedded store, with the other
     // processes serving it, or kept in memory by the only one.
@@ -121,7 +121,7 @@ export class Store extends Repositories {
       opened.dialect,
       opened.location,
       opened.poolStats,
-      opened.readRows,
+      opened.readColumn,
       options.nonceLedger,
       opened.walSync,
     );

@@ -1,23 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { atlasDateFromIso } from '../../domain/validity.js';
-import type { ListedCertificate } from '../../authority/certificates.js';
 import { pageRequest, sendPage, sendPageJson } from '../context.js';
 import { defineOperation, defineResource } from '../operations.js';
 import { sendAtlas } from '../plugins/atlas-conventions.js';
 import { inventoryFilters, inventoryView } from '../inventory.js';
 import { EnvelopeQuery } from '../schemas/common.js';
 import { CertsParams, CertsQuery, PaginatedInventoryCert, UserCertCreate } from '../schemas/certificates.js';
-
-/** Atlas' list items `{_id, createdAt, groupId, notAfter, subject}`, written from the rows. */
-function listedCertificatesJson(rows: readonly ListedCertificate[]): string {
-  let json = '';
-  for (const [serial, groupId, subject, createdAt, notAfter] of rows) {
-    json +=
-      `${json === '' ? '' : ','}{"_id":${serial},"createdAt":"${atlasDateFromIso(createdAt)}",` +
-      `"groupId":${JSON.stringify(groupId)},"notAfter":"${atlasDateFromIso(notAfter)}","subject":${JSON.stringify(subject)}}`;
-  }
-  return `[${json}]`;
-}
 
 const CERTS = '/groups/:groupId/databaseUsers/:username/certs';
 
@@ -75,7 +62,7 @@ export const certificateRoutes = defineResource(CERTIFICATE_OPERATIONS, (context
         return sendPage(context, request, reply, page, inventory, (certificate) => inventoryView(certificate, now));
       }
       const result = await certificates.list(request.principal, groupId, username, page);
-      return sendPageJson(context, request, reply, page, result, listedCertificatesJson(result.items));
+      return sendPageJson(context, request, reply, page, result, `[${result.items.join(',')}]`);
     },
     create: async (request, reply) => {
       const { groupId, username } = request.params;

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { UserCertificate } from '../../src/domain/certificate.js';
+import { formatAtlasDate } from '../../src/domain/validity.js';
+import { TEST_BACKEND } from '../helpers/backend.js';
+import { parseJsonExact } from '../helpers/digest-client.js';
+import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
+
+/**
+ * The Atlas list's items are written as JSON by the database (printf on SQLite, format on
+ * PostgreSQL): every item must read back as the certificate it stands for, whatever its
+ * subject holds and however large its serial, and in the list's order.
+ */
+
+const SUBJECTS = [
+  'CN=plain',
+  'CN=quote \\"and\\" backslash \\\\',
+  'CN=Smith\\, John\\+Jr',
+  'CN=tab\there\nnewline\u0001control\u001f',
+  'CN=ünïcödé ✓ 𝄞 漢字',
+  'CN=</script><!--',
+  'CN=percent %s %d %% dollar $1',
+];
+const SERIALS = [2n ** 63n - 1n, 2n ** 53n + 1n, 1000n, 12_345_678_901_234_567n];
+
+describe(`list items written by the database (${TEST_BACKEND})`, () => {
+  let server: TestServer;
+  let copies: UserCertificate[];
+  const certsPath = () => `${V1}/groups/${server.credentials.groupId}/databaseUsers/listed/certs`;
+
+  before(async () => {
+    server = await startTestServer();
+    const created = await server.client.post(`${V1}/groups/${server.credentials.groupId}/databaseUsers`, {
+      databaseName: '$external',
+      username: 'listed',
+      x509Type: 'MANAGED',
+      roles: [{ databaseName: 'app', roleName: 'readWrite' }],
+    });
+    assert.equal(created.status, 201, created.text);
+    const first = await server.client.post(certsPath(), { monthsUntilExpiration: 12 });
+    assert.equal(first.status, 201, first.text);
+    const [issued] = await server.store.certificates.listInventory(
+      { groupId: server.credentials.groupId, now: server.clock.now(), order: 'created' },
+      0,
+      1,
+    );
+    // Two certificates per instant (the list orders by creation, then serial; the twin
+    // inserted first has the larger serial), with milliseconds Atlas' dates drop.
+    copies = SUBJECTS.flatMap((subject, index) =>
+      [0, 1].map((twin) => ({
+        ...issued!,
+        subject,
+        serial: SERIALS[index % SERIALS.length]! - BigInt(index * 2 + 1 - twin),
+        createdAt: new Date(issued!.createdAt.getTime() + 60_000 * (index + 1) + 789),
+        notAfter: new Date(issued!.notAfter.getTime() + 1000 * index + 456),
+      })),
+    );
+    await server.store.transaction((repositories) => repositories.certificates.insertMany(copies));
+  });
+  after(() => server?.close());
+
+  test('every item reads back as its certificate: exact serial, dates to the second, subject as stored', async () => {
+    const page = await server.client.get(`${certsPath()}?itemsPerPage=500`);
+    assert.equal(page.status, 200, page.text);
+    const body = parseJsonExact(page.text);
+    const listed = body.results.filter((item: { subject: string }) => item.subject !== 'CN=listed');
+    const expected = [...copies]
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.serial < b.serial ? -1 : 1))
+      .map((copy) => ({
+        _id: copy.serial,
+        createdAt: formatAtlasDate(copy.createdAt),
+        groupId: copy.groupId,
+        notAfter: formatAtlasDate(copy.notAfter),
+        subject: copy.subject,
+      }));
+    // parseJsonExact answers a bigint above 2^53 only: compare serials as decimal text.
+    const asText = (items: unknown[]) =>
+      items.map((item) => JSON.stringify(item, (key, value) => (key === '_id' ? String(value) : value)));
+    assert.deepEqual(asText(listed), asText(expected));
+    assert.equal(body.totalCount, copies.length + 1);
+    // Members in the response schema's order, as the serialiser writes every other object.
+    for (const item of listed)
+      assert.deepEqual(Object.keys(item), ['_id', 'createdAt', 'groupId', 'notAfter', 'subject']);
+  });
+
+  test('pages split the same list: itemsPerPage=3 walks it with the next link, the last page has none', async () => {
+    const whole = parseJsonExact((await server.client.get(`${certsPath()}?itemsPerPage=500`)).text).results;
+    const walked: unknown[] = [];
+    for (let pageNum = 1; ; pageNum++) {
+      const page = await server.client.get(`${certsPath()}?itemsPerPage=3&pageNum=${pageNum}`);
+      assert.equal(page.status, 200, page.text);
+      const body = parseJsonExact(page.text);
+      walked.push(...body.results);
+      const hasNext = body.links.some((link: { rel: string }) => link.rel === 'next');
+      assert.equal(hasNext, walked.length < whole.length, `page ${pageNum}`);
+      if (!hasNext) break;
+    }
+    assert.deepEqual(walked, whole);
+    const beyond = await server.client.get(`${certsPath()}?itemsPerPage=3&pageNum=100`);
+    assert.deepEqual(parseJsonExact(beyond.text).results, []);
+    assert.equal(parseJsonExact(beyond.text).totalCount, whole.length);
+  });
+});
