@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
@@ -325,6 +326,36 @@ describe('serve', () => {
       const result = await served.stop();
       stopped = true;
       assert.deepEqual(result, { code: 0, signal: null });
+      // One access-log line per request, and every process's shutdown line: the log is
+      // flushed at exit. ('exit' may come before the last output is read.)
+      if (!served.child.stdout!.readableEnded) await once(served.child.stdout!, 'end');
+      const logged = served
+        .stdout()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map(
+          (line) =>
+            JSON.parse(line) as {
+              pid: number;
+              msg: string;
+              req?: { method: string; url: string };
+              res?: { statusCode: number };
+            },
+        );
+      const answered = logged.filter((line) => line.msg === 'request completed' && line.res?.statusCode !== 401);
+      assert.deepEqual(
+        answered.map((line) => `${line.req?.method} ${line.req?.url} ${line.res?.statusCode}`).slice(0, 4),
+        [
+          `GET ${V1}/groups/${banner.groupId} 200`,
+          `POST ${V1}/groups/${banner.groupId}/databaseUsers 201`,
+          `POST ${V1}/groups/${banner.groupId}/databaseUsers/cli-user/certs 201`,
+          `GET ${V1}/groups/${banner.groupId}/userSecurity/managedX509/ca 200`,
+        ],
+      );
+      const servers = new Set(logged.filter((line) => line.msg.startsWith('Server listening')).map((line) => line.pid));
+      const stoppedCleanly = new Set(logged.filter((line) => line.msg === 'shutting down').map((line) => line.pid));
+      for (const pid of servers)
+        assert.ok(stoppedCleanly.has(pid), `no shutdown line from ${pid}:\n${served.stdout()}`);
     } finally {
       if (!stopped) await served.stop();
     }
