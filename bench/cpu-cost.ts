@@ -5,19 +5,20 @@
  * bounded load from another process and reads utime + stime of the server's processes
  * from /proc before and after.
  *
- * node dist/bench/cpu-cost.js [--requests=N] [--workers=N] [--million=DIR] [--database-url=URL] [--profile=DIR] [--only=get|post]
+ * node dist/bench/cpu-cost.js [--requests=N] [--workers=N] [--million=DIR] [--database-url=URL [--database-pid=PID]] [--profile=DIR] [--only=get|post]
  *
  * Prints CPU ms per request for POST …/certs (P-256 key, P-256 CA) and GET …/certs
  * (100 per page, page 2 of 200) at about 1,000 certificates and, with `--million=DIR`,
  * at 1,000,000 (the store is seeded once in DIR and reused). `--profile=DIR` writes the
- * server's `--cpu-prof` profiles there.
+ * server's `--cpu-prof` profiles there. `--database-pid` (PostgreSQL's postmaster, on this
+ * machine) adds the database server's CPU per request.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startDbcerts } from './dbcerts-server.js';
 import { DigestConnection, type LoadSpec } from './load-generator.js';
-import { endedChildrenCpuMs, loadFromOtherProcess, treeCpuMs } from './process.js';
+import { endedChildrenCpuMs, loadFromOtherProcess, serverTreeCpuMs, treeCpuMs } from './process.js';
 import { certificateCount, seedCertificates } from './seed.js';
 
 const V1 = '/api/atlas/v1.0';
@@ -29,6 +30,7 @@ const MILLION_DIR = argument('million');
 const DATABASE_URL = argument('database-url');
 const PROFILE_DIR = argument('profile');
 const ONLY = argument('only'); // get | post
+const DATABASE_PID = argument('database-pid');
 
 async function call(connection: DigestConnection, method: 'GET' | 'POST', path: string, body?: unknown) {
   const response = await connection.send(method, path, body === undefined ? undefined : JSON.stringify(body));
@@ -37,13 +39,17 @@ async function call(connection: DigestConnection, method: 'GET' | 'POST', path: 
 }
 
 async function measure(server: RunningServer, spec: LoadSpec): Promise<string> {
+  const databaseCpuMs = () => (DATABASE_PID ? serverTreeCpuMs(Number(DATABASE_PID)) : 0);
   const before = treeCpuMs(server.pid);
+  const databaseBefore = databaseCpuMs();
   const loadBefore = endedChildrenCpuMs();
   const result = await loadFromOtherProcess(spec);
   const cpuMs = treeCpuMs(server.pid) - before;
+  const databaseMs = databaseCpuMs() - databaseBefore;
   const loadCpuMs = endedChildrenCpuMs() - loadBefore;
   if (result.failures) throw new Error(`${result.failures} failed: ${result.firstFailure}`);
-  return `${(cpuMs / result.requests).toFixed(3)} CPU ms/request (${result.requests} requests, ${result.perSecond.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms; load generator ${(loadCpuMs / result.requests).toFixed(3)} CPU ms/request)`;
+  const database = DATABASE_PID ? `; database server ${(databaseMs / result.requests).toFixed(3)} CPU ms/request` : '';
+  return `${(cpuMs / result.requests).toFixed(3)} CPU ms/request (${result.requests} requests, ${result.perSecond.toFixed(0)}/s, p99 ${result.p99.toFixed(1)} ms; load generator ${(loadCpuMs / result.requests).toFixed(3)} CPU ms/request${database})`;
 }
 
 function env(): Record<string, string> {

@@ -55,6 +55,14 @@ export function treeCpuMs(root: number): number {
   return processTree(root).reduce((sum, pid) => sum + (statField(pid, 11) + statField(pid, 12)) / TICKS_PER_MS, 0);
 }
 
+/**
+ * CPU (ms) of a server that runs a process per connection (PostgreSQL's postmaster): its
+ * tree, plus the children it has reaped, so a backend that ends during a measurement still counts.
+ */
+export function serverTreeCpuMs(root: number): number {
+  return treeCpuMs(root) + (statField(root, 13) + statField(root, 14)) / TICKS_PER_MS;
+}
+
 /** CPU (ms) of this process's children that have ended: the load generators. */
 export function endedChildrenCpuMs(): number {
   const text = readFileSync('/proc/self/stat', 'utf8');

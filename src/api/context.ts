@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authority } from '../authority/authority.js';
-import { DEFAULT_ITEMS_PER_PAGE, type Page, type PageRequest } from '../domain/pagination.js';
+import { DEFAULT_ITEMS_PER_PAGE, type Page, type PagePosition, type PageRequest } from '../domain/pagination.js';
 import { baseUrl, encodePathSegment, listLinks } from './links.js';
 import { toJson } from './json.js';
 import { queryFlag, sendAtlas } from './plugins/atlas-conventions.js';
@@ -61,7 +61,7 @@ export function sendPageJson(
   request: FastifyRequest,
   reply: FastifyReply,
   page: PageRequest,
-  result: Page<unknown>,
+  result: PagePosition,
   resultsJson: string,
   status = 200,
 ): FastifyReply {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Page, PageRequest } from '../domain/pagination.js';
+import type { PagePosition, PageRequest } from '../domain/pagination.js';
 
 export interface Link {
   href: string;
@@ -34,7 +34,7 @@ export function selfLink(href: string): Link {
 export function listLinks(
   request: FastifyRequest,
   publicUrl: string | undefined,
-  page: Page<unknown>,
+  page: PagePosition,
   { pageNum, itemsPerPage }: PageRequest,
 ): Link[] {
   const queryStart = request.url.indexOf('?');

@@ -2,7 +2,7 @@ import type { CertificateAuthority, UserCertificate } from '../domain/certificat
 import { monthsUntilExpiration } from '../domain/certificate-request.js';
 import { managedX509Subject, usernameLookups } from '../domain/database-user.js';
 import { AtlasError } from '../domain/errors.js';
-import { type Page, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
+import { type Page, type PagePosition, type PageRequest, pageFromRows, pageOffset } from '../domain/pagination.js';
 import {
   type CertificateStatus,
   isRevocationReason,
@@ -120,19 +120,19 @@ export class CertificateService {
     return certificatePem((await this.authorities.existing(groupId)).signer.certificate);
   }
 
-  /** Atlas' list: the user's unexpired certificates (dbcerts also hides revoked ones), oldest first. */
+  /**
+   * Atlas' list: the user's unexpired certificates (dbcerts also hides revoked ones),
+   * oldest first, as the JSON array of the page's items.
+   */
   async list(
     principal: Principal,
     groupId: string,
     username: string,
     page: PageRequest,
-  ): Promise<Page<ListedCertificate>> {
+  ): Promise<{ itemsJson: string; position: PagePosition }> {
     await this.access.project(this.store, principal, 'listDatabaseUserCertificates', groupId);
     const user = await this.userNamed(this.store, groupId, username, principal);
-    const now = this.clock.now();
-    const rows = await this.store.certificates.listUnexpired(user.id, now, pageOffset(page), page.itemsPerPage + 1);
-    const total = page.includeCount ? await this.store.certificates.countUnexpired(user.id, now) : undefined;
-    return pageFromRows(rows, page, total);
+    return this.store.certificates.unexpiredPage(user.id, this.clock.now(), page);
   }
 
   /**

@@ -17,8 +17,18 @@ export interface Page<T> {
   hasNext: boolean;
 }
 
+/** Where a page sits in its list, without its items (written elsewhere, as JSON text). */
+export type PagePosition = Omit<Page<never>, 'items'>;
+
 export function pageOffset(page: PageRequest): number {
   return (page.pageNum - 1) * page.itemsPerPage;
+}
+
+/** A page's place in its list, once whether a next page exists is known. */
+export function pagePosition(page: PageRequest, hasNext: boolean, totalCount?: number): PagePosition {
+  const position: PagePosition = { hasPrevious: page.pageNum > 1, hasNext };
+  if (page.includeCount) position.totalCount = totalCount ?? 0;
+  return position;
 }
 
 /**
@@ -27,11 +37,5 @@ export function pageOffset(page: PageRequest): number {
  */
 export function pageFromRows<T>(rows: T[], page: PageRequest, totalCount?: number): Page<T> {
   const hasNext = rows.length > page.itemsPerPage;
-  const result: Page<T> = {
-    items: hasNext ? rows.slice(0, page.itemsPerPage) : rows,
-    hasPrevious: page.pageNum > 1,
-    hasNext,
-  };
-  if (page.includeCount) result.totalCount = totalCount ?? 0;
-  return result;
+  return { items: hasNext ? rows.slice(0, page.itemsPerPage) : rows, ...pagePosition(page, hasNext, totalCount) };
 }

@@ -7,7 +7,7 @@ import { parseJsonExact } from '../helpers/digest-client.js';
 import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
 
 /**
- * The Atlas list's items are written as JSON by the database (printf on SQLite, format on
+ * The Atlas list's items are written as JSON by the database (printf on SQLite, concat on
  * PostgreSQL): every item must read back as the certificate it stands for, whatever its
  * subject holds and however large its serial, and in the list's order.
  */
@@ -83,21 +83,25 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
       assert.deepEqual(Object.keys(item), ['_id', 'createdAt', 'groupId', 'notAfter', 'subject']);
   });
 
-  test('pages split the same list: itemsPerPage=3 walks it with the next link, the last page has none', async () => {
-    const whole = parseJsonExact((await server.client.get(`${certsPath()}?itemsPerPage=500`)).text).results;
-    const walked: unknown[] = [];
-    for (let pageNum = 1; ; pageNum++) {
-      const page = await server.client.get(`${certsPath()}?itemsPerPage=3&pageNum=${pageNum}`);
-      assert.equal(page.status, 200, page.text);
-      const body = parseJsonExact(page.text);
-      walked.push(...body.results);
-      const hasNext = body.links.some((link: { rel: string }) => link.rel === 'next');
-      assert.equal(hasNext, walked.length < whole.length, `page ${pageNum}`);
-      if (!hasNext) break;
-    }
-    assert.deepEqual(walked, whole);
-    const beyond = await server.client.get(`${certsPath()}?itemsPerPage=3&pageNum=100`);
-    assert.deepEqual(parseJsonExact(beyond.text).results, []);
-    assert.equal(parseJsonExact(beyond.text).totalCount, whole.length);
-  });
+  for (const includeCount of [true, false]) {
+    test(`pages split the same list (includeCount=${includeCount}): itemsPerPage=3 walks it with the next link, the last page has none`, async () => {
+      const whole = parseJsonExact((await server.client.get(`${certsPath()}?itemsPerPage=500`)).text).results;
+      const walked: unknown[] = [];
+      for (let pageNum = 1; ; pageNum++) {
+        const page = await server.client.get(
+          `${certsPath()}?itemsPerPage=3&pageNum=${pageNum}&includeCount=${includeCount}`,
+        );
+        assert.equal(page.status, 200, page.text);
+        const body = parseJsonExact(page.text);
+        walked.push(...body.results);
+        const hasNext = body.links.some((link: { rel: string }) => link.rel === 'next');
+        assert.equal(hasNext, walked.length < whole.length, `page ${pageNum}`);
+        if (!hasNext) break;
+      }
+      assert.deepEqual(walked, whole);
+      const beyond = await server.client.get(`${certsPath()}?itemsPerPage=3&pageNum=100&includeCount=${includeCount}`);
+      assert.deepEqual(parseJsonExact(beyond.text).results, []);
+      assert.equal(parseJsonExact(beyond.text).totalCount, includeCount ? whole.length : undefined);
+    });
+  }
 });

@@ -62,7 +62,7 @@ export const certificateRoutes = defineResource(CERTIFICATE_OPERATIONS, (context
         return sendPage(context, request, reply, page, inventory, (certificate) => inventoryView(certificate, now));
       }
       const result = await certificates.list(request.principal, groupId, username, page);
-      return sendPageJson(context, request, reply, page, result, `[${result.items.join(',')}]`);
+      return sendPageJson(context, request, reply, page, result.position, result.itemsJson);
     },
     create: async (request, reply) => {
       const { groupId, username } = request.params;
