@@ -5,12 +5,14 @@
  * bounded load from another process and reads utime + stime of the server's processes
  * from /proc before and after.
  *
- * node dist/bench/cpu-cost.js [--requests=N] [--workers=N] [--million=DIR] [--database-url=URL [--database-pid=PID]] [--profile=DIR] [--only=get|post]
+ * node dist/bench/cpu-cost.js [--requests=N] [--warmup=N] [--workers=N] [--million=DIR] [--database-url=URL [--database-pid=PID]] [--profile=DIR] [--only=get|post]
  *
  * Prints CPU ms per request for POST …/certs (P-256 key, P-256 CA) and GET …/certs
  * (100 per page, page 2 of 200) at about 1,000 certificates and, with `--million=DIR`,
  * at 1,000,000 (the store is seeded once in DIR and reused). `--profile=DIR` writes the
- * server's `--cpu-prof` profiles there. `--database-pid` (PostgreSQL's postmaster, on this
+ * server's `--cpu-prof` profiles there. Each load is preceded by `--warmup` unmeasured
+ * requests (default 6,000): V8 needs a few thousand requests per process before the hot
+ * code is optimised, and until then a request costs up to twice as much. `--database-pid` (PostgreSQL's postmaster, on this
  * machine) adds the database server's CPU per request.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -25,6 +27,7 @@ const V1 = '/api/atlas/v1.0';
 const argument = (name: string) =>
   process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3) ?? undefined;
 const REQUESTS = Number(argument('requests') ?? 3000);
+const WARMUP = Number(argument('warmup') ?? 6000);
 const WORKERS = argument('workers');
 const MILLION_DIR = argument('million');
 const DATABASE_URL = argument('database-url');
@@ -39,6 +42,7 @@ async function call(connection: DigestConnection, method: 'GET' | 'POST', path: 
 }
 
 async function measure(server: RunningServer, spec: LoadSpec): Promise<string> {
+  if (WARMUP > 0) await loadFromOtherProcess({ ...spec, requests: WARMUP });
   const databaseCpuMs = () => (DATABASE_PID ? serverTreeCpuMs(Number(DATABASE_PID)) : 0);
   const before = treeCpuMs(server.pid);
   const databaseBefore = databaseCpuMs();
