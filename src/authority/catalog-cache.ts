@@ -1,4 +1,5 @@
 import type { Project } from '../domain/project.js';
+import type { StoredCertificateAuthority } from '../store/repositories/certificates.js';
 import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { Principal } from './identities/principal.js';
@@ -11,9 +12,11 @@ interface Entry<T> {
 }
 
 /**
- * Projects and database users by the names a request path gives, as read at a catalog
+ * Projects, database users by the names a request path gives, and what issuing reads of a
+ * project (its active managed CA, its customer-managed CAs), as read at a catalog
  * generation: the counter that moves, in the same transaction, with every change to a
- * project or a database user, on any process or instance. A request authenticated with
+ * project, a database user, a managed CA or a project's user security, on any process
+ * or instance. A request authenticated with
  * Digest carries the generation read with its identity (one statement); it uses an
  * entry filed under that generation or a later one, and reads (and files) anew otherwise,
  * so it never sees a project or user older than its own authentication. An entry is
@@ -23,6 +26,8 @@ interface Entry<T> {
 export class CatalogCache {
   readonly #projects = new Map<string, Entry<Project | undefined>>();
   readonly #users = new Map<string, Entry<StoredDatabaseUser[]>>();
+  readonly #activeAuthorities = new Map<string, Entry<StoredCertificateAuthority | undefined>>();
+  readonly #customerCas = new Map<string, Entry<string | undefined>>();
 
   constructor(private readonly store: Store) {}
 
@@ -46,6 +51,18 @@ export class CatalogCache {
     );
     return users.filter((user) => user.deleteAfterDate === undefined || user.deleteAfterDate > now);
   }
+
+  /** `certificateAuthorities.findActive` from the cache. */
+  async activeAuthority(groupId: string, generation: bigint): Promise<StoredCertificateAuthority | undefined> {
+    return cached(this.#activeAuthorities, groupId, generation, () =>
+      this.store.certificateAuthorities.findActive(groupId),
+    );
+  }
+
+  /** `userSecurity.customerCas` from the cache. */
+  async customerCas(groupId: string, generation: bigint): Promise<string | undefined> {
+    return cached(this.#customerCas, groupId, generation, () => this.store.userSecurity.customerCas(groupId));
+  }
 }
 
 async function cached<T>(
@@ -63,9 +80,18 @@ async function cached<T>(
   return value;
 }
 
-/** Entries are shared by every request that reads them: none may change one. */
+/**
+ * Entries are shared by every request that reads them: none may change one. (A typed
+ * array, a certificate's DER, cannot be frozen; it is only ever read.)
+ */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !(value instanceof Date) && !Object.isFrozen(value)) {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Date) &&
+    !ArrayBuffer.isView(value) &&
+    !Object.isFrozen(value)
+  ) {
     Object.freeze(value);
     for (const member of Object.values(value)) deepFreeze(member);
   }

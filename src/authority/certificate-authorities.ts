@@ -79,9 +79,15 @@ export class CertificateAuthorityService {
     return { record: existing, signer: await this.signerFor(existing) };
   }
 
-  /** The project's active CA, created now (by `actor`, for the audit trail) if it has none. */
-  async active(groupId: string, actor?: Actor): Promise<ActiveAuthority> {
-    const existing = await this.store.certificateAuthorities.findActive(groupId);
+  /**
+   * The project's active CA, created now (by `actor`, for the audit trail) if it has none;
+   * from the catalog cache at `generation` when one is given.
+   */
+  async active(groupId: string, actor?: Actor, generation?: bigint): Promise<ActiveAuthority> {
+    const existing =
+      generation === undefined
+        ? await this.store.certificateAuthorities.findActive(groupId)
+        : await this.access.catalog.activeAuthority(groupId, generation);
     if (existing) return { record: existing, signer: await this.signerFor(existing) };
     let pending = this.#creating.get(groupId);
     if (!pending) {

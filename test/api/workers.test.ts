@@ -286,6 +286,42 @@ async function catalogChangesHoldAtOnce(writer: Connection, reader: Connection, 
   assert.equal(removed.status, 204, removed.text);
   const afterRemoval = await read();
   assert.equal(afterRemoval.status, 404, afterRemoval.text);
+
+  // Issuing reads the project's managed CA and its customer-managed CAs from the cache too.
+  const issuer = await writer.signed(
+    credentials,
+    'POST',
+    `${projectPath}/databaseUsers`,
+    managedUser('catalog-issuer'),
+  );
+  assert.equal(issuer.status, 201, issuer.text);
+  const issuerOf = (pem: string) => new X509Certificate(pem).issuer;
+  const caPath = `${projectPath}/userSecurity/managedX509/ca`;
+  const oldCa = await reader.signed(credentials, 'GET', caPath);
+  assert.equal(oldCa.status, 200, oldCa.text);
+  assert.equal(
+    issuerOf((await reader.signed(credentials, 'POST', certsOf('catalog-issuer'), {})).text),
+    new X509Certificate(oldCa.text).subject,
+  );
+  const rotated = await writer.signed(credentials, 'POST', `${caPath}/rotate`);
+  assert.equal(rotated.status, 200, rotated.text);
+  const newCa = await writer.signed(credentials, 'GET', caPath);
+  assert.notEqual(new X509Certificate(newCa.text).subject, new X509Certificate(oldCa.text).subject);
+  const afterRotation = await reader.signed(credentials, 'POST', certsOf('catalog-issuer'), {});
+  assert.equal(afterRotation.status, 201, afterRotation.text);
+  assert.equal(issuerOf(afterRotation.text), new X509Certificate(newCa.text).subject, 'signed by the new CA at once');
+
+  const advanced = await writer.signed(credentials, 'PATCH', `${projectPath}/userSecurity`, {
+    customerX509: { cas: oldCa.text },
+  });
+  assert.equal(advanced.status, 202, advanced.text);
+  const refused = await reader.signed(credentials, 'POST', certsOf('catalog-issuer'), {});
+  assert.equal(refused.status, 400, refused.text);
+  assert.equal(parseJsonExact(refused.text).errorCode, 'CANNOT_GENERATE_CERT_IF_ADVANCED_X509');
+  const managedAgain = await writer.signed(credentials, 'DELETE', `${projectPath}/userSecurity/customerX509`);
+  assert.ok(managedAgain.status < 300, managedAgain.text);
+  const issuedAgain = await reader.signed(credentials, 'POST', certsOf('catalog-issuer'), {});
+  assert.equal(issuedAgain.status, 201, issuedAgain.text);
 }
 
 describe('serve --workers 2', { timeout: 180_000 }, () => {

@@ -29,6 +29,7 @@ const SHIPPED = [
   '0009_custom_db_roles',
   '0011_identity_generation',
   '0015_catalog_generation',
+  '0016_catalog_covers_authorities',
 ];
 
 describe('the migration list', () => {

@@ -8,6 +8,7 @@ import { migration as projectSettings } from './0007_project_settings.js';
 import { migration as customDbRoles } from './0009_custom_db_roles.js';
 import { migration as identityGeneration } from './0011_identity_generation.js';
 import { migration as catalogGeneration } from './0015_catalog_generation.js';
+import { migration as catalogCoversAuthorities } from './0016_catalog_covers_authorities.js';
 import type { MigrationStep } from './step.js';
 
 export type { MigrationContext, MigrationStep } from './step.js';
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   customDbRoles,
   identityGeneration,
   catalogGeneration,
+  catalogCoversAuthorities,
 ];
