@@ -85,7 +85,8 @@ function unexpiredOf(db: Kysely<Database>, userId: string, instant: string) {
 // (`….sssZ`, six-digit years too); Atlas shows them to the second.
 const LISTED_COLUMNS = ['serial', 'project_id', 'subject', 'created_at', 'not_after'] as const;
 const LISTED_ITEM = {
-  sqlite: sql<string>`printf('{"_id":%d,"createdAt":"%sZ","groupId":%s,"notAfter":"%sZ","subject":%s}', serial, substr(created_at, 1, length(created_at) - 5), json_quote(project_id), substr(not_after, 1, length(not_after) - 5), json_quote(subject))`,
+  // `%.*s`: all but the last 5 characters (`.sssZ`), in printf itself (a substr() per date costs 7% more).
+  sqlite: sql<string>`printf('{"_id":%d,"createdAt":"%.*sZ","groupId":%s,"notAfter":"%.*sZ","subject":%s}', serial, length(created_at) - 5, created_at, json_quote(project_id), length(not_after) - 5, not_after, json_quote(subject))`,
   // concat() costs PostgreSQL half what format() does.
   postgres: sql<string>`concat('{"_id":', serial, ',"createdAt":"', left(created_at, -5), 'Z","groupId":', to_json(project_id), ',"notAfter":"', left(not_after, -5), 'Z","subject":', to_json(subject), '}')`,
 };
