@@ -61,7 +61,7 @@ export class Repositories {
     this.settings = new SettingsRepository(db);
     this.organizations = new OrganizationsRepository(db);
     this.projects = new ProjectsRepository(db, dialect === 'postgres');
-    this.apiKeys = new ApiKeysRepository(db);
+    this.apiKeys = new ApiKeysRepository(db, readColumn);
     this.databaseUsers = new DatabaseUsersRepository(db);
     this.certificateAuthorities = new CertificateAuthoritiesRepository(db);
     this.certificates = new CertificatesRepository(db, dialect, readColumn);

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { ApiKey, ProjectRoleAssignment } from '../../domain/api-key.js';
 import type { OrgRole, ProjectRole } from '../../domain/roles.js';
 import { CATALOG_GENERATION_ID } from '../migrations/0015_catalog_generation.js';
+import type { ColumnReader } from '../database.js';
 import type { ApiKeysTable, Database } from '../schema.js';
 import { toDate } from './codec.js';
 import { ReusableQuery } from './reusable-query.js';
@@ -39,18 +40,24 @@ const IDENTITY_GENERATION_ID = 1;
 const KEY_BY_PUBLIC_KEY = new ReusableQuery(2, (db, publicKey: string, kind: IdentityKind) =>
   db.selectFrom('api_keys').selectAll().where('public_key', '=', publicKey).where('kind', '=', kind),
 );
+// The identity generation, then the catalog's (ids 1 and 2).
 const GENERATIONS = new ReusableQuery(0, (db) =>
   db
     .selectFrom('identity_generation')
-    .select(['id', 'generation'])
-    .where('id', 'in', [IDENTITY_GENERATION_ID, CATALOG_GENERATION_ID]),
+    .select('generation')
+    .where('id', 'in', [IDENTITY_GENERATION_ID, CATALOG_GENERATION_ID])
+    .orderBy('id'),
 );
 const PROJECT_ROLES_OF_KEY = new ReusableQuery(1, (db, apiKeyId: string) =>
   db.selectFrom('api_key_project_roles').selectAll().where('api_key_id', '=', apiKeyId).orderBy('project_id'),
 );
 
 export class ApiKeysRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Outside a transaction, the store's fast reader: this runs on every request. */
+    private readonly readColumn: ColumnReader,
+  ) {}
 
   /**
    * The identity generation, which moves (in the same transaction) with every change to a
@@ -60,9 +67,9 @@ export class ApiKeysRepository {
    * change to a project or a database user (the same rule, for them).
    */
   async generations(): Promise<{ identity: bigint; catalog: bigint }> {
-    const rows = await GENERATIONS.execute(this.db);
-    const generationOf = (id: number) => BigInt(rows.find((row) => Number(row.id) === id)!.generation);
-    return { identity: generationOf(IDENTITY_GENERATION_ID), catalog: generationOf(CATALOG_GENERATION_ID) };
+    const [identity, catalog] = await this.readColumn(GENERATIONS.compiled(this.db));
+    if (identity === undefined || catalog === undefined) throw new Error('identity_generation lacks a row');
+    return { identity: BigInt(identity as bigint), catalog: BigInt(catalog as bigint) };
   }
 
   /** Inserts the key; its project roles are assigned separately. */
