@@ -30,6 +30,7 @@ const SHIPPED = [
   '0011_identity_generation',
   '0015_catalog_generation',
   '0016_catalog_covers_authorities',
+  '0017_list_index_covers_items',
 ];
 
 describe('the migration list', () => {

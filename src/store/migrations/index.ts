@@ -9,6 +9,7 @@ import { migration as customDbRoles } from './0009_custom_db_roles.js';
 import { migration as identityGeneration } from './0011_identity_generation.js';
 import { migration as catalogGeneration } from './0015_catalog_generation.js';
 import { migration as catalogCoversAuthorities } from './0016_catalog_covers_authorities.js';
+import { migration as listIndexCoversItems } from './0017_list_index_covers_items.js';
 import type { MigrationStep } from './step.js';
 
 export type { MigrationContext, MigrationStep } from './step.js';
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly MigrationStep[] = [
   identityGeneration,
   catalogGeneration,
   catalogCoversAuthorities,
+  listIndexCoversItems,
 ];
