@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authority } from '../../authority/authority.js';
 import type { AuthenticatedIdentity, Principal } from '../../authority/identities/principal.js';
+import type { DigestIdentity } from '../../authority/identities/digest-keys.js';
 import type { AccessRules } from '../../authority/identities/roles-and-access.js';
 import { AtlasError } from '../../domain/errors.js';
 import { type BucketPolicy, type BucketState, takeToken } from '../../domain/rate-limit.js';
@@ -184,31 +185,42 @@ async function digestAuth(app: FastifyInstance, options: DigestAuthOptions): Pro
     const now = authority.clock.now();
     const nonce = nonces.check(credentials.nonce, now);
     if (nonce.status === 'invalid') return { failure: 'invalid_nonce' };
+    const answers = (identity: DigestIdentity) =>
+      responsesMatch(
+        expectedResponse(credentials, request.method, storedHa1For(credentials.algorithm, identity.secrets)),
+        credentials.response,
+      );
+    const ledger = authority.store.digestNonceUses;
+    const use = [credentials.nonce, credentials.cnonce ?? '', credentials.nc ?? '', nonce.expiresAt] as const;
+    const lastRead = ledger.recordUseReadingGenerations && authority.digestKeys.lastRead(credentials.username);
+    if (lastRead && nonce.status === 'valid' && answers(lastRead)) {
+      // The ledger is in the database (PostgreSQL): the use and the generations that say
+      // whether the identity just checked is still current go in one round trip.
+      const { firstUse, ...generations } = await ledger.recordUseReadingGenerations!(...use);
+      if (!firstUse) return { failure: 'replayed' };
+      const identity = await authority.digestKeys.identityAt(credentials.username, generations);
+      if (!identity) return { failure: 'unknown_key' };
+      if (identity.secrets !== lastRead.secrets && !answers(identity)) return { failure: 'wrong_response' };
+      return admitted(identity);
+    }
     const identity = await authority.digestKeys.identity(credentials.username);
     if (!identity) return { failure: 'unknown_key' };
-    const storedHa1 = storedHa1For(credentials.algorithm, identity.secrets);
-    if (!responsesMatch(expectedResponse(credentials, request.method, storedHa1), credentials.response)) {
-      return { failure: 'wrong_response' };
-    }
+    if (!answers(identity)) return { failure: 'wrong_response' };
     // Only a correct response learns that its nonce went stale (RFC 7616 §3.3).
     if (nonce.status === 'stale') return { stale: true };
-    const firstUse = await authority.store.digestNonceUses.recordUse(
-      credentials.nonce,
-      credentials.cnonce ?? '',
-      credentials.nc ?? '',
-      nonce.expiresAt,
-    );
-    return firstUse
-      ? {
-          identity: {
-            kind: 'API_KEY',
-            record: identity.record,
-            via: 'digest',
-            catalogGeneration: identity.catalogGeneration,
-          },
-          access: identity.access,
-        }
-      : { failure: 'replayed' };
+    return (await ledger.recordUse(...use)) ? admitted(identity) : { failure: 'replayed' };
+  }
+
+  function admitted(identity: DigestIdentity & { catalogGeneration: bigint }) {
+    return {
+      identity: {
+        kind: 'API_KEY',
+        record: identity.record,
+        via: 'digest',
+        catalogGeneration: identity.catalogGeneration,
+      },
+      access: identity.access,
+    } as const;
   }
 
   /**

@@ -94,7 +94,15 @@ export class DigestKeys {
    * use of cached projects and users (CatalogCache).
    */
   async identity(publicKey: string): Promise<(DigestIdentity & { catalogGeneration: bigint }) | undefined> {
-    const { identity: generation, catalog: catalogGeneration } = await this.store.apiKeys.generations();
+    return this.identityAt(publicKey, await this.store.apiKeys.generations());
+  }
+
+  /** The same, with the generations already read (along with something else). */
+  async identityAt(
+    publicKey: string,
+    generations: { identity: bigint; catalog: bigint },
+  ): Promise<(DigestIdentity & { catalogGeneration: bigint }) | undefined> {
+    const { identity: generation, catalog: catalogGeneration } = generations;
     const cached = this.#identities.get(publicKey);
     if (cached?.generation === generation) return { ...cached.identity, catalogGeneration };
     this.#identities.delete(publicKey);
@@ -111,6 +119,14 @@ export class DigestKeys {
     if (this.#identities.size >= IDENTITY_CACHE_SIZE) this.#identities.delete(this.#identities.keys().next().value!);
     this.#identities.set(publicKey, { generation, identity });
     return { ...identity, catalogGeneration };
+  }
+
+  /**
+   * The identity last read for the key, whatever may have changed since: enough to check
+   * a response before the generations are read, never to admit one.
+   */
+  lastRead(publicKey: string): DigestIdentity | undefined {
+    return this.#identities.get(publicKey)?.identity;
   }
 
   /**

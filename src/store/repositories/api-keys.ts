@@ -34,7 +34,8 @@ function fromRow(row: ApiKeysTable, projectRoles: ProjectRoleAssignment[]): Stor
   };
 }
 
-const IDENTITY_GENERATION_ID = 1;
+/** The row of identity_generation that 0011 made (0015 added the catalog's). */
+export const IDENTITY_GENERATION_ID = 1;
 
 // Read on every request a key authenticates.
 const KEY_BY_PUBLIC_KEY = new ReusableQuery(2, (db, publicKey: string, kind: IdentityKind) =>

@@ -1,9 +1,11 @@
 import SqliteDatabase from 'better-sqlite3';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Database } from '../schema.js';
 import { isUniqueViolation, SQLITE_BUSY_TIMEOUT_MS, whenUnlocked } from '../database.js';
+import { CATALOG_GENERATION_ID } from '../migrations/0015_catalog_generation.js';
+import { IDENTITY_GENERATION_ID } from './api-keys.js';
 
 /**
  * Replay protection for HTTP Digest: each (nonce, cnonce, nc) may authenticate one
@@ -19,6 +21,16 @@ export interface NonceUseLedger {
    * digits), and a nonce with another tag is stale, since its uses may have been forgotten.
    */
   readonly nonceTag: string | undefined;
+  /**
+   * Where the ledger is in the database: records a use and reads the identity and
+   * catalog generations (`apiKeys.generations`) in one round trip.
+   */
+  recordUseReadingGenerations?(
+    nonce: string,
+    cnonce: string,
+    nc: string,
+    expiresAt: Date,
+  ): Promise<{ firstUse: boolean; identity: bigint; catalog: bigint }>;
   close(): void;
 }
 
@@ -39,6 +51,33 @@ export class DigestNonceUsesRepository implements NonceUseLedger {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+  }
+
+  async recordUseReadingGenerations(
+    nonce: string,
+    cnonce: string,
+    nc: string,
+    expiresAt: Date,
+  ): Promise<{ firstUse: boolean; identity: bigint; catalog: bigint }> {
+    // The generations are read by the same statement as the insert, from the snapshot it
+    // starts with: as fresh as a separate read made just before it.
+    const { rows } = await sql<{ first_use: unknown; identity: unknown; catalog: unknown }>`
+      with use as (
+        insert into digest_nonce_uses (nonce, cnonce, nc, expires_at)
+        values (${nonce}, ${cnonce}, ${nc}, ${expiresAt.toISOString()})
+        on conflict do nothing
+        returning 1
+      )
+      select
+        (select count(*) from use) as first_use,
+        (select generation from identity_generation where id = ${IDENTITY_GENERATION_ID}) as identity,
+        (select generation from identity_generation where id = ${CATALOG_GENERATION_ID}) as catalog`.execute(this.db);
+    const row = rows[0]!;
+    return {
+      firstUse: Number(row.first_use) === 1,
+      identity: BigInt(row.identity as bigint),
+      catalog: BigInt(row.catalog as bigint),
+    };
   }
 
   async purgeExpired(now: Date): Promise<number> {
