@@ -17,12 +17,7 @@ import { acceptCsr, CsrError } from '../pki/csr.js';
 import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { KeySource } from '../pki/key-pool.js';
 import { isUniqueViolation } from '../store/database.js';
-import type {
-  CertificateCoverage,
-  CertificateHolder,
-  InventoryFilter,
-  ListedCertificate,
-} from '../store/repositories/certificates.js';
+import type { CertificateCoverage, CertificateHolder, InventoryFilter } from '../store/repositories/certificates.js';
 import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
 import type { Repositories, Store } from '../store/store.js';
 import type { AccessControl } from './access.js';
@@ -67,7 +62,7 @@ export interface InventoryQuery {
 }
 
 // The service answers in the store's row shapes; the API layer reads them from here.
-export type { CertificateCoverage, CertificateHolder, ListedCertificate };
+export type { CertificateCoverage, CertificateHolder };
 
 /** A certificate with the user it was issued to (absent once that user is deleted). */
 export interface CertificateDetails {

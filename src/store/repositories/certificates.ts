@@ -289,8 +289,9 @@ export class CertificatesRepository {
   }
 
   /**
-   * One page of the Atlas list as the JSON array of its items, with the total when
-   * `counted`: the whole request's reading, in as few round trips as the engine allows.
+   * One page of the Atlas list as the JSON array of its items, and its place in the list
+   * (with the total when the page asks for a count): all a list request reads, in as few
+   * round trips as the engine allows.
    */
   async unexpiredPage(
     userId: string,
