@@ -42,13 +42,6 @@ export function formatAtlasDate(instant: Date): string {
   return `${iso.slice(0, -5)}Z`;
 }
 
-const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z$/;
-
-/** The Atlas form of an instant written as `toISOString` writes it (cut, not parsed). */
-export function atlasDateFromIso(iso: string): string {
-  return ISO_INSTANT.test(iso) ? `${iso.slice(0, 19)}Z` : formatAtlasDate(new Date(iso));
-}
-
 export interface ValidityPeriod {
   notBefore: Date;
   notAfter: Date;

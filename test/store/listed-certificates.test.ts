@@ -26,6 +26,7 @@ const SERIALS = [2n ** 63n - 1n, 2n ** 53n + 1n, 1000n, 12_345_678_901_234_567n]
 describe(`list items written by the database (${TEST_BACKEND})`, () => {
   let server: TestServer;
   let copies: UserCertificate[];
+  let issued: UserCertificate;
   const certsPath = () => `${V1}/groups/${server.credentials.groupId}/databaseUsers/listed/certs`;
 
   before(async () => {
@@ -39,20 +40,20 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
     assert.equal(created.status, 201, created.text);
     const first = await server.client.post(certsPath(), { monthsUntilExpiration: 12 });
     assert.equal(first.status, 201, first.text);
-    const [issued] = await server.store.certificates.listInventory(
+    [issued] = (await server.store.certificates.listInventory(
       { groupId: server.credentials.groupId, now: server.clock.now(), order: 'created' },
       0,
       1,
-    );
+    )) as [UserCertificate];
     // Two certificates per instant (the list orders by creation, then serial; the twin
     // inserted first has the larger serial), with milliseconds Atlas' dates drop.
     copies = SUBJECTS.flatMap((subject, index) =>
       [0, 1].map((twin) => ({
-        ...issued!,
+        ...issued,
         subject,
         serial: SERIALS[index % SERIALS.length]! - BigInt(index * 2 + 1 - twin),
-        createdAt: new Date(issued!.createdAt.getTime() + 60_000 * (index + 1) + 789),
-        notAfter: new Date(issued!.notAfter.getTime() + 1000 * index + 456),
+        createdAt: new Date(issued.createdAt.getTime() + 60_000 * (index + 1) + 789),
+        notAfter: new Date(issued.notAfter.getTime() + 1000 * index + 456),
       })),
     );
     await server.store.transaction((repositories) => repositories.certificates.insertMany(copies));
@@ -104,4 +105,61 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
       assert.equal(parseJsonExact(beyond.text).totalCount, includeCount ? whole.length : undefined);
     });
   }
+
+  test('a stored instant in any ISO-8601 form it can take is shown to the second, as formatAtlasDate prints it', async () => {
+    // Forms toISOString writes (six-digit years among them) and two it does not.
+    const createdForms = [
+      '1969-12-31T23:59:59.500Z',
+      '1970-01-01T00:00:00.000Z',
+      '2019-12-03T21:00:42.987Z',
+      '2049-12-31T23:59:59.999Z',
+      '9999-12-31T23:59:59.999Z',
+      '+010000-01-01T00:00:00.000Z',
+      '-000001-06-15T12:00:00.000Z',
+      '2019-12-03T21:00:42Z',
+      '2019-12-03T21:00:43.5Z',
+    ];
+    const notAfterForms = ['9999-12-31T23:59:59.999Z', '2999-01-01T00:00:00Z', '2999-01-01T00:00:01.25Z'];
+    const groupId = server.credentials.groupId;
+    const created = await server.client.post(`${V1}/groups/${groupId}/databaseUsers`, {
+      databaseName: '$external',
+      username: 'dated',
+      x509Type: 'MANAGED',
+      roles: [{ databaseName: 'app', roleName: 'readWrite' }],
+    });
+    assert.equal(created.status, 201, created.text);
+    const [dated] = await server.store.databaseUsers.findByUsername(groupId, 'dated', server.clock.now());
+    const rows = createdForms.map((createdAt, index) => ({
+      serial: 7_000_000n + BigInt(index),
+      createdAt,
+      notAfter: notAfterForms[index % notAfterForms.length]!,
+    }));
+    await server.store.transaction((repositories) =>
+      repositories.certificates.insertMany(
+        rows.map((row) => ({ ...issued, serial: row.serial, userId: dated!.id, subject: 'CN=dated' })),
+      ),
+    );
+    for (const row of rows) {
+      await server.store.db
+        .updateTable('certificates')
+        .set({ created_at: row.createdAt, not_after: row.notAfter })
+        .where('serial', '=', row.serial)
+        .execute();
+    }
+    const page = await server.client.get(`${V1}/groups/${groupId}/databaseUsers/dated/certs?itemsPerPage=500`);
+    assert.equal(page.status, 200, page.text);
+    const shown = new Map(
+      (parseJsonExact(page.text).results as Array<{ _id: number | bigint; createdAt: string; notAfter: string }>).map(
+        (item) => [String(item._id), { createdAt: item.createdAt, notAfter: item.notAfter }],
+      ),
+    );
+    assert.equal(shown.size, rows.length);
+    for (const row of rows) {
+      assert.deepEqual(
+        shown.get(String(row.serial)),
+        { createdAt: formatAtlasDate(new Date(row.createdAt)), notAfter: formatAtlasDate(new Date(row.notAfter)) },
+        row.createdAt,
+      );
+    }
+  });
 });

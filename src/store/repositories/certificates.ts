@@ -81,14 +81,15 @@ function unexpiredOf(db: Kysely<Database>, userId: string, instant: string) {
 }
 // Each line of the Atlas list as the JSON text of its item, written by the database: a
 // page of 100 then costs the server one string per line instead of five values to read
-// and print. The instants are stored as `Date.prototype.toISOString` writes them
-// (`….sssZ`, six-digit years too); Atlas shows them to the second.
+// and print. Atlas shows instants to the second: the first 19 characters of a stored
+// ISO-8601 instant (`2019-12-03T21:00:42`, whatever fraction follows), 22 for the six-digit
+// years `toISOString` writes with a sign (`+010000-…`), which sort before `0`.
 const LISTED_COLUMNS = ['serial', 'project_id', 'subject', 'created_at', 'not_after'] as const;
 const LISTED_ITEM = {
-  // `%.*s`: all but the last 5 characters (`.sssZ`), in printf itself (a substr() per date costs 7% more).
-  sqlite: sql<string>`printf('{"_id":%d,"createdAt":"%.*sZ","groupId":%s,"notAfter":"%.*sZ","subject":%s}', serial, length(created_at) - 5, created_at, json_quote(project_id), length(not_after) - 5, not_after, json_quote(subject))`,
-  // concat() costs PostgreSQL half what format() does.
-  postgres: sql<string>`concat('{"_id":', serial, ',"createdAt":"', left(created_at, -5), 'Z","groupId":', to_json(project_id), ',"notAfter":"', left(not_after, -5), 'Z","subject":', to_json(subject), '}')`,
+  // The width as printf's `%.*s` precision: no substr() per date (cheaper by 7%).
+  sqlite: sql<string>`printf('{"_id":%d,"createdAt":"%.*sZ","groupId":%s,"notAfter":"%.*sZ","subject":%s}', serial, iif(created_at >= '0', 19, 22), created_at, json_quote(project_id), iif(not_after >= '0', 19, 22), not_after, json_quote(subject))`,
+  // concat() costs PostgreSQL half what format() does; "C" compares bytes, as SQLite does.
+  postgres: sql<string>`concat('{"_id":', serial, ',"createdAt":"', left(created_at, case when created_at >= '0' collate "C" then 19 else 22 end), 'Z","groupId":', to_json(project_id), ',"notAfter":"', left(not_after, case when not_after >= '0' collate "C" then 19 else 22 end), 'Z","subject":', to_json(subject), '}')`,
 };
 // SQLite writes no result column for a row OFFSET skips; PostgreSQL computes a scan's
 // columns before its Limit skips the row, so there the page is cut first and only its
