@@ -4,7 +4,13 @@ import type { UserCertificate } from '../../src/domain/certificate.js';
 import { formatAtlasDate } from '../../src/domain/validity.js';
 import { TEST_BACKEND } from '../helpers/backend.js';
 import { parseJsonExact } from '../helpers/digest-client.js';
-import { startTestServer, type TestServer, V1 } from '../helpers/server.js';
+import {
+  certsPath,
+  createManagedUser,
+  startTestServer,
+  storedDatabaseUser,
+  type TestServer,
+} from '../helpers/server.js';
 
 /**
  * The Atlas list's items are written as JSON by the database (printf on SQLite, concat on
@@ -27,18 +33,12 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
   let server: TestServer;
   let copies: UserCertificate[];
   let issued: UserCertificate;
-  const certsPath = () => `${V1}/groups/${server.credentials.groupId}/databaseUsers/listed/certs`;
+  const listedPath = (query: string) => certsPath(server, 'listed', query);
 
   before(async () => {
     server = await startTestServer();
-    const created = await server.client.post(`${V1}/groups/${server.credentials.groupId}/databaseUsers`, {
-      databaseName: '$external',
-      username: 'listed',
-      x509Type: 'MANAGED',
-      roles: [{ databaseName: 'app', roleName: 'readWrite' }],
-    });
-    assert.equal(created.status, 201, created.text);
-    const first = await server.client.post(certsPath(), { monthsUntilExpiration: 12 });
+    await createManagedUser(server, 'listed');
+    const first = await server.client.post(listedPath(''), { monthsUntilExpiration: 12 });
     assert.equal(first.status, 201, first.text);
     [issued] = (await server.store.certificates.listInventory(
       { groupId: server.credentials.groupId, now: server.clock.now(), order: 'created' },
@@ -61,7 +61,7 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
   after(() => server?.close());
 
   test('every item reads back as its certificate: exact serial, dates to the second, subject as stored', async () => {
-    const page = await server.client.get(`${certsPath()}?itemsPerPage=500`);
+    const page = await server.client.get(listedPath('?itemsPerPage=500'));
     assert.equal(page.status, 200, page.text);
     const body = parseJsonExact(page.text);
     const listed = body.results.filter((item: { subject: string }) => item.subject !== 'CN=listed');
@@ -86,11 +86,11 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
 
   for (const includeCount of [true, false]) {
     test(`pages split the same list (includeCount=${includeCount}): itemsPerPage=3 walks it with the next link, the last page has none`, async () => {
-      const whole = parseJsonExact((await server.client.get(`${certsPath()}?itemsPerPage=500`)).text).results;
+      const whole = parseJsonExact((await server.client.get(listedPath('?itemsPerPage=500'))).text).results;
       const walked: unknown[] = [];
       for (let pageNum = 1; ; pageNum++) {
         const page = await server.client.get(
-          `${certsPath()}?itemsPerPage=3&pageNum=${pageNum}&includeCount=${includeCount}`,
+          listedPath(`?itemsPerPage=3&pageNum=${pageNum}&includeCount=${includeCount}`),
         );
         assert.equal(page.status, 200, page.text);
         const body = parseJsonExact(page.text);
@@ -100,7 +100,7 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
         if (!hasNext) break;
       }
       assert.deepEqual(walked, whole);
-      const beyond = await server.client.get(`${certsPath()}?itemsPerPage=3&pageNum=100&includeCount=${includeCount}`);
+      const beyond = await server.client.get(listedPath(`?itemsPerPage=3&pageNum=100&includeCount=${includeCount}`));
       assert.deepEqual(parseJsonExact(beyond.text).results, []);
       assert.equal(parseJsonExact(beyond.text).totalCount, includeCount ? whole.length : undefined);
     });
@@ -120,15 +120,8 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
       '2019-12-03T21:00:43.5Z',
     ];
     const notAfterForms = ['9999-12-31T23:59:59.999Z', '2999-01-01T00:00:00Z', '2999-01-01T00:00:01.25Z'];
-    const groupId = server.credentials.groupId;
-    const created = await server.client.post(`${V1}/groups/${groupId}/databaseUsers`, {
-      databaseName: '$external',
-      username: 'dated',
-      x509Type: 'MANAGED',
-      roles: [{ databaseName: 'app', roleName: 'readWrite' }],
-    });
-    assert.equal(created.status, 201, created.text);
-    const [dated] = await server.store.databaseUsers.findByUsername(groupId, 'dated', server.clock.now());
+    await createManagedUser(server, 'dated');
+    const dated = await storedDatabaseUser(server.store, server.credentials.groupId, '$external', 'dated');
     const rows = createdForms.map((createdAt, index) => ({
       serial: 7_000_000n + BigInt(index),
       createdAt,
@@ -146,7 +139,7 @@ describe(`list items written by the database (${TEST_BACKEND})`, () => {
         .where('serial', '=', row.serial)
         .execute();
     }
-    const page = await server.client.get(`${V1}/groups/${groupId}/databaseUsers/dated/certs?itemsPerPage=500`);
+    const page = await server.client.get(certsPath(server, 'dated', '?itemsPerPage=500'));
     assert.equal(page.status, 200, page.text);
     const shown = new Map(
       (parseJsonExact(page.text).results as Array<{ _id: number | bigint; createdAt: string; notAfter: string }>).map(
