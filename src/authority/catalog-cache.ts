@@ -15,13 +15,13 @@ interface Entry<T> {
  * Projects, database users by the names a request path gives, and what issuing reads of a
  * project (its active managed CA, its customer-managed CAs), as read at a catalog
  * generation: the counter that moves, in the same transaction, with every change to a
- * project, a database user, a managed CA or a project's user security, on any process
- * or instance. A request authenticated with
- * Digest carries the generation read with its identity (one statement); it uses an
- * entry filed under that generation or a later one, and reads (and files) anew otherwise,
- * so it never sees a project or user older than its own authentication. An entry is
- * filed under the generation read before it was, never a newer one. Only reads outside a
- * transaction are served: inside one, the transaction's own writes count.
+ * project, a database user, a managed CA or a project's user security, on any process or
+ * instance. A request authenticated with Digest carries the generation read with its
+ * identity (one statement); it uses an entry filed under that generation or a later one,
+ * and reads (and files) anew otherwise, so it never sees an entry older than its own
+ * authentication. An entry is filed under the generation read before it was, never a
+ * newer one. Only reads outside a transaction are served: inside one, the transaction's
+ * own writes count.
  */
 export class CatalogCache {
   readonly #projects = new Map<string, Entry<Project | undefined>>();

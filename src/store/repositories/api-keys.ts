@@ -65,7 +65,8 @@ export class ApiKeysRepository {
    * key, its secrets, project roles or access list, or its organization's access-list
    * requirement: an identity read at generation g is still current while the generation
    * is g. And, read in the same statement, the catalog generation, which moves with every
-   * change to a project or a database user (the same rule, for them).
+   * change to a project, a database user, a managed CA or a project's user security (the
+   * same rule, for them).
    */
   async generations(): Promise<{ identity: bigint; catalog: bigint }> {
     const [identity, catalog] = await this.readColumn(GENERATIONS.compiled(this.db));
