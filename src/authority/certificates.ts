@@ -266,22 +266,20 @@ export class CertificateService {
         der: issued.der,
         source: csr ? 'csr' : 'generated',
       };
+      const event = this.audit.event(principal, 'MONGODB_USER_X509_CERT_CREATED', projectScope(project), {
+        targetUsername: user.username,
+        database: user.databaseName,
+        serial,
+      });
+      let recorded: boolean;
       try {
-        await this.store.transaction(async (repositories) => {
-          // The user may have been deleted (and its certificates revoked) meanwhile.
-          const current = await this.userNamed(repositories, groupId, username);
-          if (current.id !== user.id) throw new AtlasError('USERNAME_NOT_FOUND', username);
-          await repositories.certificates.insert(certificate);
-          await this.audit.record(repositories, principal, 'MONGODB_USER_X509_CERT_CREATED', projectScope(project), {
-            targetUsername: user.username,
-            database: user.databaseName,
-            serial,
-          });
-        });
+        recorded = await this.store.recordIssuedCertificate(certificate, event, this.clock.now());
       } catch (error) {
         if (isUniqueViolation(error) && attempt < SERIAL_ATTEMPTS) continue;
         throw error;
       }
+      // The user was deleted (and its certificates revoked) or expired meanwhile.
+      if (!recorded) throw new AtlasError('USERNAME_NOT_FOUND', username);
       return { certificate, pem: key ? `${issued.pem}${key.pkcs8Pem}` : issued.pem };
     }
   }

@@ -147,6 +147,9 @@ export class DatabaseUserService {
     const now = this.clock.now();
     await this.store.transaction(async (repositories) => {
       const user = await this.require(repositories, groupId, databaseName, username);
+      // Held to the commit: an issuance to this user that holds the row ends first (and its
+      // certificate is revoked below), one that comes later finds no user.
+      if (!(await repositories.databaseUsers.lock(user.id))) throw new AtlasError('USERNAME_NOT_FOUND', username);
       const revoked = await repositories.certificates.revokeAllOfUser(user.id, now, USER_DELETED_REASON);
       await repositories.databaseUsers.delete(user.id);
       await this.audit.record(repositories, principal, 'MONGODB_USER_DELETED', projectScope(project), userTarget(user));

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { UserCertificate } from '../domain/certificate.js';
+import type { AuditEvent } from '../domain/events.js';
 import {
   type DatabaseOptions,
   type Dialect,
@@ -25,7 +27,7 @@ import {
   type NonceUseLedger,
   SharedFileNonceUses,
 } from './repositories/digest-nonces.js';
-import { EventsRepository } from './repositories/events.js';
+import { EventsRepository, eventRow } from './repositories/events.js';
 import { OrganizationsRepository, ProjectsRepository } from './repositories/organizations.js';
 import { ProjectSettingsRepository } from './repositories/project-settings.js';
 import { RateLimitBucketsRepository } from './repositories/rate-limits.js';
@@ -62,7 +64,7 @@ export class Repositories {
     this.organizations = new OrganizationsRepository(db);
     this.projects = new ProjectsRepository(db, dialect === 'postgres');
     this.apiKeys = new ApiKeysRepository(db, readColumn);
-    this.databaseUsers = new DatabaseUsersRepository(db);
+    this.databaseUsers = new DatabaseUsersRepository(db, dialect === 'postgres');
     this.certificateAuthorities = new CertificateAuthoritiesRepository(db);
     this.certificates = new CertificatesRepository(db, dialect, readColumn);
     this.digestNonceUses = new DigestNonceUsesRepository(db);
@@ -140,6 +142,18 @@ export class Store extends Repositories {
    */
   async settleAfterBulkLoad(): Promise<void> {
     if (this.dialect === 'postgres') await sql`vacuum (analyze) certificates`.execute(this.db);
+  }
+
+  /**
+   * Records an issued certificate with its audit event, atomically, if the certificate's
+   * user is still live at `now`; answers whether it did. One statement on PostgreSQL
+   * instead of a transaction's five round trips; a (group-committed) transaction on SQLite.
+   * Fails with a unique violation if the serial is taken.
+   */
+  recordIssuedCertificate(certificate: UserCertificate, event: AuditEvent, now: Date): Promise<boolean> {
+    const row = eventRow(event);
+    if (this.dialect === 'postgres') return this.certificates.insertForLiveUser(certificate, row, now);
+    return this.transaction((repositories) => repositories.certificates.insertForLiveUser(certificate, row, now));
   }
 
   /** Runs `work` atomically: every write in it lands, or none does. */

@@ -1,7 +1,8 @@
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Insertable, type Kysely, sql } from 'kysely';
 import type { CertificateAuthority, UserCertificate } from '../../domain/certificate.js';
 import type { ColumnReader, Dialect } from '../database.js';
-import type { CertificateAuthoritiesTable, CertificatesTable, Database } from '../schema.js';
+import type { CertificateAuthoritiesTable, CertificatesTable, Database, EventsTable } from '../schema.js';
+import { EVENT_COLUMNS, insertEvent } from './events.js';
 import { toBigInt, toBytes, toDate, toOptionalDate } from './codec.js';
 import { type PagePosition, type PageRequest, pageOffset, pagePosition } from '../../domain/pagination.js';
 import { ReusableQuery, reusableBulkInsert, reusableInsert } from './reusable-query.js';
@@ -69,6 +70,31 @@ function certificateRow(certificate: UserCertificate): Insertable<CertificatesTa
     source: certificate.source,
   };
 }
+// An issuance is written in one round trip on PostgreSQL: the certificate goes in only if
+// its user is still live, holding that user's row (FOR SHARE) until the statement commits,
+// so a deletion (which takes the row FOR UPDATE before revoking the user's certificates)
+// either waits for the certificate and revokes it or goes first and leaves nothing to
+// insert. Parameters in a SELECT list are typed text unless cast.
+const CERTIFICATE_VALUES = CERTIFICATE_COLUMNS.map((column, index) => {
+  const parameter = `$${index + 3}`;
+  if (column === 'serial') return `${parameter}::bigint`;
+  if (column === 'certificate_der') return `${parameter}::bytea`;
+  return parameter;
+});
+const ISSUE_WITH_EVENT_POSTGRES = `with holder as (
+  select id from database_users where id = $1 and (delete_after is null or delete_after > $2) for share
+), issued as (
+  insert into certificates (${CERTIFICATE_COLUMNS.join(', ')})
+  select ${CERTIFICATE_VALUES.join(', ')} from holder
+  returning serial
+), recorded as (
+  insert into events (${EVENT_COLUMNS.join(', ')})
+  select ${EVENT_COLUMNS.map((_, index) => `$${index + 3 + CERTIFICATE_COLUMNS.length}`).join(', ')} from issued
+)
+select count(*)::int as issued from issued`;
+const ISSUE_SQLITE = `insert into certificates (${CERTIFICATE_COLUMNS.join(', ')})
+  select ${CERTIFICATE_COLUMNS.map(() => '?').join(', ')}
+  where exists (select 1 from database_users where id = ? and (delete_after is null or delete_after > ?))`;
 // A thousand rows per statement: 13,000 parameters, well under what either engine takes
 // in one statement (SQLite 32,766, PostgreSQL 65,535).
 const insertCertificates = reusableBulkInsert('certificates', CERTIFICATE_COLUMNS, 'serial', 1000);
@@ -266,6 +292,36 @@ export class CertificatesRepository {
   /** Fails with a unique violation if the serial is taken (the caller draws another). */
   async insert(certificate: UserCertificate): Promise<void> {
     await insertCertificate(this.db, certificateRow(certificate));
+  }
+
+  /**
+   * Records an issued certificate and its audit event if the certificate's user is still
+   * live at `now`; answers whether it did. Fails with a unique violation if the serial is
+   * taken (the caller draws another). Atomic on PostgreSQL (one statement); on SQLite run it
+   * in a transaction.
+   */
+  async insertForLiveUser(certificate: UserCertificate, event: EventsTable, now: Date): Promise<boolean> {
+    const row = certificateRow(certificate) as Record<string, unknown>;
+    const values = CERTIFICATE_COLUMNS.map((column) => row[column]);
+    const instant = now.toISOString();
+    if (this.dialect === 'postgres') {
+      const events = event as unknown as Record<string, unknown>;
+      const { rows } = await this.db.executeQuery<{ issued: number }>(
+        CompiledQuery.raw(ISSUE_WITH_EVENT_POSTGRES, [
+          certificate.userId,
+          instant,
+          ...values,
+          ...EVENT_COLUMNS.map((column) => events[column]),
+        ]),
+      );
+      return rows[0]!.issued === 1;
+    }
+    const result = await this.db.executeQuery(
+      CompiledQuery.raw(ISSUE_SQLITE, [...values, certificate.userId, instant]),
+    );
+    if (result.numAffectedRows !== 1n) return false;
+    await insertEvent(this.db, event);
+    return true;
   }
 
   /**

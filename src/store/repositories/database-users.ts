@@ -89,7 +89,11 @@ const USERS_BY_USERNAME = new ReusableQuery(3, (db, instant: string, groupId: st
  * every read takes `now` and leaves expired temporary users out, and writes purge them.
  */
 export class DatabaseUsersRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** PostgreSQL: rows can be locked; SQLite's one writer already excludes every other. */
+    private readonly rowLocks: boolean,
+  ) {}
 
   private live(now: Date) {
     const instant = now.toISOString();
@@ -110,6 +114,21 @@ export class DatabaseUsersRepository {
 
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('database_users').where('id', '=', id).execute();
+  }
+
+  /**
+   * Locks the user's row against change (FOR UPDATE) until the transaction ends; answers
+   * whether the user still exists. Call it inside a transaction.
+   */
+  async lock(id: string): Promise<boolean> {
+    if (!this.rowLocks) return true;
+    const row = await this.db
+      .selectFrom('database_users')
+      .select('id')
+      .where('id', '=', id)
+      .forUpdate()
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async purgeExpired(groupId: string, now: Date): Promise<void> {

@@ -37,7 +37,7 @@ export interface EventFilter {
 }
 
 /** Every write records an event: built once. */
-const insertEvent = reusableInsert('events', [
+export const EVENT_COLUMNS = [
   'id',
   'org_id',
   'group_id',
@@ -49,26 +49,31 @@ const insertEvent = reusableInsert('events', [
   'target',
   'outcome',
   'error_code',
-]);
+] as const;
+export const insertEvent = reusableInsert('events', EVENT_COLUMNS);
+
+export function eventRow(event: AuditEvent): EventsTable {
+  return {
+    id: event.id,
+    org_id: event.orgId,
+    group_id: event.groupId ?? null,
+    event_type_name: event.eventTypeName,
+    created_at: event.createdAt.toISOString(),
+    api_key_id: event.apiKeyId ?? null,
+    public_key: event.publicKey ?? null,
+    remote_address: event.remoteAddress ?? null,
+    target: targetToJson(event.target),
+    outcome: event.outcome,
+    error_code: event.errorCode ?? null,
+  };
+}
 
 /** The audit trail, newest first. */
 export class EventsRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(event: AuditEvent): Promise<void> {
-    await insertEvent(this.db, {
-      id: event.id,
-      org_id: event.orgId,
-      group_id: event.groupId ?? null,
-      event_type_name: event.eventTypeName,
-      created_at: event.createdAt.toISOString(),
-      api_key_id: event.apiKeyId ?? null,
-      public_key: event.publicKey ?? null,
-      remote_address: event.remoteAddress ?? null,
-      target: targetToJson(event.target),
-      outcome: event.outcome,
-      error_code: event.errorCode ?? null,
-    });
+    await insertEvent(this.db, eventRow(event));
   }
 
   private filtered(filter: EventFilter) {

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import type { UserCertificate } from '../../src/domain/certificate.js';
+import type { AuditEvent } from '../../src/domain/events.js';
+import { newObjectId } from '../../src/domain/ids.js';
+import { isUniqueViolation } from '../../src/store/database.js';
+import { TEST_BACKEND } from '../helpers/backend.js';
+import {
+  certsPath,
+  createManagedUser,
+  startTestServer,
+  storedDatabaseUser,
+  type TestServer,
+  V1,
+} from '../helpers/server.js';
+
+/**
+ * An issued certificate is recorded with its audit event in one step (one statement on
+ * PostgreSQL), and only while its user is live: never a certificate without its event,
+ * never one for a user deleted or expired meanwhile, never one that a deletion racing it
+ * leaves unrevoked.
+ */
+
+const skipUnlessPostgres = TEST_BACKEND !== 'postgres' ? 'PostgreSQL only (row locks)' : false;
+
+describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
+  let server: TestServer;
+  let template: UserCertificate;
+  let nextSerial = 7_000_000_000_000_000_000n;
+
+  before(async () => {
+    server = await startTestServer();
+    await createManagedUser(server, 'template');
+    const issued = await server.client.post(certsPath(server, 'template'), { monthsUntilExpiration: 1 });
+    assert.equal(issued.status, 201, issued.text);
+    [template] = (await server.store.certificates.listInventory(
+      { groupId: server.credentials.groupId, now: server.clock.now(), order: 'created' },
+      0,
+      1,
+    )) as [UserCertificate];
+  });
+
+  after(() => server?.close());
+
+  async function userId(username: string): Promise<string> {
+    const row = await storedDatabaseUser(server.store, server.credentials.groupId, '$external', username);
+    assert.ok(row, `user ${username} is stored`);
+    return row.id;
+  }
+
+  function certificateFor(holderId: string, serial = nextSerial++): UserCertificate {
+    return { ...template, serial, userId: holderId };
+  }
+
+  function eventFor(certificate: UserCertificate): AuditEvent {
+    const createdAt = server.clock.now();
+    return {
+      id: newObjectId(createdAt),
+      eventTypeName: 'MONGODB_USER_X509_CERT_CREATED',
+      orgId: server.credentials.orgId,
+      groupId: server.credentials.groupId,
+      createdAt,
+      target: { targetUsername: 'somebody', database: '$external', serial: certificate.serial },
+      outcome: 'SUCCESS',
+    };
+  }
+
+  async function stored(serial: bigint) {
+    const certificate = await server.store.certificates.find(serial);
+    const events = await server.store.db
+      .selectFrom('events')
+      .select('id')
+      .where('event_type_name', '=', 'MONGODB_USER_X509_CERT_CREATED')
+      .where('target', 'like', `%"serial":"${serial}"%`)
+      .execute();
+    return { certificate, events: events.length };
+  }
+
+  const deleteUser = (username: string) =>
+    server.client.delete(
+      `${V1}/groups/${server.credentials.groupId}/databaseUsers/%24external/${encodeURIComponent(username)}`,
+    );
+
+  test('a live user: the certificate and its event, both', async () => {
+    await createManagedUser(server, 'live');
+    const certificate = certificateFor(await userId('live'));
+    assert.equal(
+      await server.store.recordIssuedCertificate(certificate, eventFor(certificate), server.clock.now()),
+      true,
+    );
+    const { certificate: found, events } = await stored(certificate.serial);
+    assert.equal(found?.serial, certificate.serial);
+    assert.equal(found?.userId, certificate.userId);
+    assert.deepEqual(Buffer.from(found!.der), Buffer.from(certificate.der));
+    assert.equal(events, 1);
+  });
+
+  test('a deleted user: neither, and the answer says so', async () => {
+    await createManagedUser(server, 'gone');
+    const holderId = await userId('gone');
+    assert.equal((await deleteUser('gone')).status, 204);
+    const certificate = certificateFor(holderId);
+    assert.equal(
+      await server.store.recordIssuedCertificate(certificate, eventFor(certificate), server.clock.now()),
+      false,
+    );
+    assert.deepEqual(await stored(certificate.serial), { certificate: undefined, events: 0 });
+  });
+
+  test('a temporary user past its deleteAfterDate: neither', async () => {
+    await createManagedUser(server, 'temporary');
+    const holderId = await userId('temporary');
+    const deleteAfter = new Date(server.clock.now().getTime() + 60_000);
+    await server.store.db
+      .updateTable('database_users')
+      .set({ delete_after: deleteAfter.toISOString() })
+      .where('id', '=', holderId)
+      .execute();
+    const before = certificateFor(holderId);
+    const justBefore = new Date(deleteAfter.getTime() - 1);
+    assert.equal(await server.store.recordIssuedCertificate(before, eventFor(before), justBefore), true);
+    const after = certificateFor(holderId);
+    assert.equal(await server.store.recordIssuedCertificate(after, eventFor(after), deleteAfter), false);
+    assert.deepEqual(await stored(after.serial), { certificate: undefined, events: 0 });
+  });
+
+  test('a serial already taken: a unique violation, and no second event', async () => {
+    await createManagedUser(server, 'twice');
+    const first = certificateFor(await userId('twice'));
+    assert.equal(await server.store.recordIssuedCertificate(first, eventFor(first), server.clock.now()), true);
+    const twin = { ...first, createdAt: new Date(first.createdAt.getTime() + 1000) };
+    await assert.rejects(
+      server.store.recordIssuedCertificate(twin, eventFor(twin), server.clock.now()),
+      (error: unknown) => isUniqueViolation(error),
+    );
+    const { certificate, events } = await stored(first.serial);
+    assert.equal(certificate?.createdAt.getTime(), first.createdAt.getTime());
+    assert.equal(events, 1);
+  });
+
+  test(
+    'while a deletion holds the user, an issuance waits for it and then finds no user',
+    { skip: skipUnlessPostgres },
+    async () => {
+      await createManagedUser(server, 'deleting');
+      const holderId = await userId('deleting');
+      const certificate = certificateFor(holderId);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const holding = new Promise<void>((resolve) => (locked = resolve));
+      const deletion = server.store.db.transaction().execute(async (trx) => {
+        await sql`select id from database_users where id = ${holderId} for update`.execute(trx);
+        locked();
+        await released;
+        await trx.deleteFrom('database_users').where('id', '=', holderId).execute();
+      });
+      await holding;
+      let settled = false;
+      const recording = server.store
+        .recordIssuedCertificate(certificate, eventFor(certificate), server.clock.now())
+        .finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(settled, false, 'the issuance waits for the deletion');
+      release();
+      await deletion;
+      assert.equal(await recording, false);
+      assert.deepEqual(await stored(certificate.serial), { certificate: undefined, events: 0 });
+    },
+  );
+
+  test(
+    'a deletion that starts while an issuance holds the user waits for it and revokes its certificate',
+    { skip: skipUnlessPostgres },
+    async () => {
+      await createManagedUser(server, 'issuing');
+      const holderId = await userId('issuing');
+      const certificate = certificateFor(holderId);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const holding = new Promise<void>((resolve) => (locked = resolve));
+      // What the issuance statement holds between reading the user and its commit.
+      const issuance = server.store.db.transaction().execute(async (trx) => {
+        await sql`select id from database_users where id = ${holderId} for share`.execute(trx);
+        locked();
+        await released;
+        await trx
+          .insertInto('certificates')
+          .values({
+            serial: certificate.serial,
+            project_id: certificate.groupId,
+            user_id: holderId,
+            ca_id: certificate.caId,
+            subject: certificate.subject,
+            key_algorithm: certificate.keyAlgorithm,
+            created_at: certificate.createdAt.toISOString(),
+            not_before: certificate.notBefore.toISOString(),
+            not_after: certificate.notAfter.toISOString(),
+            certificate_der: certificate.der,
+            revoked_at: null,
+            revocation_reason: null,
+            source: 'generated',
+          })
+          .execute();
+      });
+      await holding;
+      let settled = false;
+      const deletion = deleteUser('issuing').finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(settled, false, 'the deletion waits for the issuance');
+      release();
+      await issuance;
+      assert.equal((await deletion).status, 204);
+      const revoked = await server.store.certificates.find(certificate.serial);
+      assert.ok(revoked?.revokedAt, 'the certificate issued meanwhile is revoked with its user');
+    },
+  );
+});
