@@ -20,8 +20,11 @@ import { scratchDirectory } from '../helpers/scratch.js';
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const expiresAt = () => new Date(Date.now() + 60_000);
 
-/** Another process that holds the file's exclusive lock for `ms`, then lets go. */
-async function holdExclusiveLock(file: string, ms: number): Promise<Promise<unknown>> {
+/**
+ * Another process that holds the file's exclusive lock for `ms`, then lets go. Answers once
+ * the lock is held, with the process's exit (a bare promise would be awaited through).
+ */
+async function holdExclusiveLock(file: string, ms: number): Promise<{ released: Promise<unknown> }> {
   const holder = spawn(
     process.execPath,
     [
@@ -35,9 +38,9 @@ async function holdExclusiveLock(file: string, ms: number): Promise<Promise<unkn
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const exited = once(holder, 'exit');
+  const released = once(holder, 'exit');
   await once(holder.stdout, 'data');
-  return exited;
+  return { released };
 }
 
 test('reset leaves the file in WAL mode with its table, so starting workers never switch the journal mode', () => {
@@ -57,9 +60,11 @@ test('reset leaves the file in WAL mode with its table, so starting workers neve
 test('a ledger opened while another process holds the lock waits for it, then works', async () => {
   const scratch = scratchDirectory('nonce-ledger');
   const file = join(scratch.dir, 'digest-nonces.sqlite');
-  const released = await holdExclusiveLock(file, 300);
+  const { released } = await holdExclusiveLock(file, 300);
+  const started = Date.now();
   const ledger = new SharedFileNonceUses(file, 'abcd');
   try {
+    assert.ok(Date.now() - started >= 100, 'opening waited for the lock');
     assert.equal(await ledger.recordUse('n', 'c', '00000001', expiresAt()), true);
   } finally {
     ledger.close();
@@ -73,10 +78,11 @@ test('a use recorded by one process is a replay for another; reset forgets every
   SharedFileNonceUses.reset(file);
   const first = new SharedFileNonceUses(file, 'abcd');
   const second = new SharedFileNonceUses(file, 'abcd');
+  const expiry = expiresAt();
   try {
-    assert.equal(await first.recordUse('nonce', 'cnonce', '00000001', expiresAt()), true);
-    assert.equal(await second.recordUse('nonce', 'cnonce', '00000001', expiresAt()), false, 'a replay');
-    assert.equal(await second.recordUse('nonce', 'cnonce', '00000002', expiresAt()), true, 'the next nc');
+    assert.equal(await first.recordUse('nonce', 'cnonce', '00000001', expiry), true);
+    assert.equal(await second.recordUse('nonce', 'cnonce', '00000001', expiry), false, 'a replay');
+    assert.equal(await second.recordUse('nonce', 'cnonce', '00000002', expiry), true, 'the next nc');
   } finally {
     first.close();
     second.close();
@@ -84,8 +90,60 @@ test('a use recorded by one process is a replay for another; reset forgets every
   SharedFileNonceUses.reset(file);
   const after = new SharedFileNonceUses(file, 'ef01');
   try {
-    assert.equal(await after.recordUse('nonce', 'cnonce', '00000001', expiresAt()), true);
+    assert.equal(await after.recordUse('nonce', 'cnonce', '00000001', expiry), true);
   } finally {
     after.close();
+  }
+});
+
+test('uses recorded in one turn are written together: each answered on its own, a repeat within the turn a replay', async () => {
+  const scratch = scratchDirectory('nonce-ledger');
+  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  SharedFileNonceUses.reset(file);
+  const first = new SharedFileNonceUses(file, 'abcd');
+  const second = new SharedFileNonceUses(file, 'abcd');
+  const expiry = expiresAt();
+  try {
+    assert.equal(await second.recordUse('seen', 'cnonce', '00000001', expiry), true);
+    const answers = await Promise.all([
+      first.recordUse('nonce', 'cnonce', '00000001', expiry),
+      first.recordUse('nonce', 'cnonce', '00000002', expiry),
+      first.recordUse('nonce', 'cnonce', '00000001', expiry),
+      first.recordUse('seen', 'cnonce', '00000001', expiry),
+      first.recordUse('other', 'cnonce', '00000001', expiry),
+    ]);
+    assert.deepEqual(answers, [true, true, false, false, true]);
+    const stored = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
+    try {
+      assert.equal(stored.prepare('select count(*) from digest_nonce_uses').pluck().get(), 4);
+    } finally {
+      stored.close();
+    }
+  } finally {
+    first.close();
+    second.close();
+  }
+});
+
+test("a turn's uses wait for another process's lock, then all land", async () => {
+  const scratch = scratchDirectory('nonce-ledger');
+  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  SharedFileNonceUses.reset(file);
+  const ledger = new SharedFileNonceUses(file, 'abcd');
+  try {
+    // A nonce's uses share its expiry (the ledger keys them under it).
+    const expiry = expiresAt();
+    const { released } = await holdExclusiveLock(file, 300);
+    let settled = false;
+    const answers = Promise.all(
+      ['00000001', '00000002', '00000003'].map((nc) => ledger.recordUse('nonce', 'cnonce', nc, expiry)),
+    ).finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(settled, false, 'waiting for the lock');
+    assert.deepEqual(await answers, [true, true, true]);
+    await released;
+    assert.equal(await ledger.recordUse('nonce', 'cnonce', '00000002', expiry), false, 'a replay');
+  } finally {
+    ledger.close();
   }
 });
