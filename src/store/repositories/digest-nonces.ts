@@ -53,31 +53,59 @@ export class DigestNonceUsesRepository implements NonceUseLedger {
     }
   }
 
-  async recordUseReadingGenerations(
+  /**
+   * The uses that arrive in one turn of the event loop go in one statement (a round trip,
+   * a commit and its log flush for all of them), each answered as if alone: a use repeated
+   * within the turn is a replay after its first.
+   */
+  recordUseReadingGenerations(
     nonce: string,
     cnonce: string,
     nc: string,
     expiresAt: Date,
   ): Promise<{ firstUse: boolean; identity: bigint; catalog: bigint }> {
-    // The generations are read by the same statement as the insert, from the snapshot it
-    // starts with: as fresh as a separate read made just before it.
-    const { rows } = await sql<{ first_use: unknown; identity: unknown; catalog: unknown }>`
-      with use as (
-        insert into digest_nonce_uses (nonce, cnonce, nc, expires_at)
-        values (${nonce}, ${cnonce}, ${nc}, ${expiresAt.toISOString()})
-        on conflict do nothing
-        returning 1
-      )
-      select
-        (select count(*) from use) as first_use,
-        (select generation from identity_generation where id = ${IDENTITY_GENERATION_ID}) as identity,
-        (select generation from identity_generation where id = ${CATALOG_GENERATION_ID}) as catalog`.execute(this.db);
-    const row = rows[0]!;
-    return {
-      firstUse: Number(row.first_use) === 1,
-      identity: BigInt(row.identity as bigint),
-      catalog: BigInt(row.catalog as bigint),
-    };
+    return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) setImmediate(() => void this.#recordPending());
+      this.#pending.push({ nonce, cnonce, nc, expiresAt: expiresAt.toISOString(), resolve, reject });
+    });
+  }
+
+  #pending: PendingFold[] = [];
+
+  async #recordPending(): Promise<void> {
+    const uses = this.#pending;
+    this.#pending = [];
+    try {
+      // The generations are read by the same statement as the inserts, from the snapshot it
+      // starts with: as fresh as a separate read made just before it.
+      const { rows } = await sql<{ recorded: [string, string, string][] | null; identity: unknown; catalog: unknown }>`
+        with use as (
+          insert into digest_nonce_uses (nonce, cnonce, nc, expires_at)
+          select * from unnest(
+            ${uses.map((use) => use.nonce)}::text[],
+            ${uses.map((use) => use.cnonce)}::text[],
+            ${uses.map((use) => use.nc)}::text[],
+            ${uses.map((use) => use.expiresAt)}::text[]
+          )
+          on conflict do nothing
+          returning nonce, cnonce, nc
+        )
+        select
+          (select json_agg(json_build_array(nonce, cnonce, nc)) from use) as recorded,
+          (select generation from identity_generation where id = ${IDENTITY_GENERATION_ID}) as identity,
+          (select generation from identity_generation where id = ${CATALOG_GENERATION_ID}) as catalog`.execute(this.db);
+      const row = rows[0]!;
+      const identity = BigInt(row.identity as bigint);
+      const catalog = BigInt(row.catalog as bigint);
+      const recorded = new Set((row.recorded ?? []).map((use) => JSON.stringify(use)));
+      for (const use of uses) {
+        // Deleted once answered: the same use again in this batch was not inserted twice.
+        const firstUse = recorded.delete(JSON.stringify([use.nonce, use.cnonce, use.nc]));
+        use.resolve({ firstUse, identity, catalog });
+      }
+    } catch (error) {
+      for (const use of uses) use.reject(error);
+    }
   }
 
   async purgeExpired(now: Date): Promise<number> {
@@ -207,6 +235,15 @@ export class SharedFileNonceUses implements NonceUseLedger {
   close(): void {
     this.#db.close();
   }
+}
+
+interface PendingFold {
+  nonce: string;
+  cnonce: string;
+  nc: string;
+  expiresAt: string;
+  resolve: (answer: { firstUse: boolean; identity: bigint; catalog: bigint }) => void;
+  reject: (error: unknown) => void;
 }
 
 interface PendingUse {
