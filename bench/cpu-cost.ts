@@ -5,9 +5,10 @@
  * bounded load from another process and reads utime + stime of the server's processes
  * from /proc before and after.
  *
- * node dist/bench/cpu-cost.js [--requests=N] [--warmup=N] [--workers=N] [--million=DIR] [--database-url=URL [--database-pid=PID]] [--profile=DIR] [--only=get|post]
+ * node dist/bench/cpu-cost.js [--requests=N] [--warmup=N] [--workers=N] [--million=DIR] [--database-url=URL [--database-pid=PID]] [--profile=DIR] [--only=get|post|csr]
  *
- * Prints CPU ms per request for POST …/certs (P-256 key, P-256 CA) and GET …/certs
+ * Prints CPU ms per request for POST …/certs (P-256 key, P-256 CA; with `--only=csr`, a
+ * P-256 CSR the server signs instead) and GET …/certs
  * (100 per page, page 2 of 200) at about 1,000 certificates and, with `--million=DIR`,
  * at 1,000,000 (the store is seeded once in DIR and reused). `--profile=DIR` writes the
  * server's `--cpu-prof` profiles there. Each load is preceded by `--warmup` unmeasured
@@ -15,6 +16,7 @@
  * code is optimised, and until then a request costs up to twice as much. `--database-pid` (PostgreSQL's postmaster, on this
  * machine) adds the database server's CPU per request.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +34,7 @@ const WORKERS = argument('workers');
 const MILLION_DIR = argument('million');
 const DATABASE_URL = argument('database-url');
 const PROFILE_DIR = argument('profile');
-const ONLY = argument('only'); // get | post
+const ONLY = argument('only'); // get | post | csr
 const DATABASE_PID = argument('database-pid');
 
 async function call(connection: DigestConnection, method: 'GET' | 'POST', path: string, body?: unknown) {
@@ -66,6 +68,18 @@ function env(): Record<string, string> {
   };
 }
 
+/** A P-256 certificate request, made by OpenSSL (the server ignores its subject). */
+function p256Csr(): string {
+  return execFileSync(
+    'sh',
+    [
+      '-c',
+      'openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=bench 2>/dev/null',
+    ],
+    { encoding: 'utf8' },
+  );
+}
+
 async function run(dataDir: string, label: string, prepare: boolean): Promise<void> {
   const server = await startDbcerts(dataDir, env(), PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
   const digest = { username: server.credentials.publicKey, password: server.credentials.privateKey };
@@ -85,7 +99,7 @@ async function run(dataDir: string, label: string, prepare: boolean): Promise<vo
       for (let index = 0; index < 200; index++) await call(admin, 'POST', certs('listed'), {});
     }
     const common = { origin: server.origin, digest, concurrency: 16, requests: REQUESTS, warmupRequests: 20 };
-    if (ONLY !== 'post') {
+    if (ONLY !== 'post' && ONLY !== 'csr') {
       const get = await measure(server, {
         ...common,
         method: 'GET',
@@ -95,15 +109,16 @@ async function run(dataDir: string, label: string, prepare: boolean): Promise<vo
       process.stdout.write(`${label} GET 100-row page: ${get}\n`);
     }
     if (prepare && ONLY !== 'get') {
+      const csr = ONLY === 'csr' ? p256Csr() : undefined;
       const post = await measure(server, {
         ...common,
         method: 'POST',
         paths: [certs('posted')],
-        body: '{"monthsUntilExpiration":3}',
+        body: JSON.stringify({ monthsUntilExpiration: 3, ...(csr ? { csr } : {}) }),
         warmupPath: `${V1}/groups/${groupId}`,
         expectStatus: 201,
       });
-      process.stdout.write(`${label} POST P-256: ${post}\n`);
+      process.stdout.write(`${label} POST ${csr ? 'P-256 CSR' : 'P-256'}: ${post}\n`);
     }
   } finally {
     await admin.close();

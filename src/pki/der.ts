@@ -68,3 +68,54 @@ export function time(instant: Date): Buffer {
 export function setOf(items: Buffer[]): Buffer {
   return set(...[...items].sort(Buffer.compare));
 }
+
+/** One element of a DER encoding: its tag, and where its content lies in the bytes. */
+export interface DerElement {
+  tag: number;
+  /** The whole element, header included. */
+  bytes: Uint8Array;
+  content: Uint8Array;
+}
+
+class DerError extends Error {
+  override name = 'DerError';
+}
+
+/**
+ * The element at `offset` of `bytes` (single-byte tags, definite minimal lengths: DER, as
+ * every PKIX structure dbcerts reads is).
+ */
+function readElement(bytes: Uint8Array, offset = 0): DerElement {
+  if (offset + 2 > bytes.length) throw new DerError('truncated');
+  const tag = bytes[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tag');
+  let length = bytes[offset + 1]!;
+  let header = 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 4 || offset + 2 + count > bytes.length) throw new DerError('bad length');
+    length = 0;
+    for (let index = 0; index < count; index++) length = length * 256 + bytes[offset + 2 + index]!;
+    if (length < 0x80 || bytes[offset + 2] === 0) throw new DerError('length not minimal');
+    header += count;
+  }
+  const end = offset + header + length;
+  if (end > bytes.length) throw new DerError('truncated');
+  return { tag, bytes: bytes.subarray(offset, end), content: bytes.subarray(offset + header, end) };
+}
+
+/** The elements a constructed element's content holds, in order. */
+export function readChildren(element: DerElement): DerElement[] {
+  const children: DerElement[] = [];
+  for (let offset = 0; offset < element.content.length; offset += children.at(-1)!.bytes.length) {
+    children.push(readElement(element.content, offset));
+  }
+  return children;
+}
+
+/** `bytes` as exactly one element, with nothing after it. */
+export function readWhole(bytes: Uint8Array): DerElement {
+  const element = readElement(bytes);
+  if (element.bytes.length !== bytes.length) throw new DerError('bytes after the element');
+  return element;
+}

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { UserCertificate } from '../../src/domain/certificate.js';
 import type { AuditEvent } from '../../src/domain/events.js';
 import { newObjectId } from '../../src/domain/ids.js';
 import { isUniqueViolation } from '../../src/store/database.js';
+import type { Database } from '../../src/store/schema.js';
+import { Repositories } from '../../src/store/store.js';
 import { TEST_BACKEND } from '../helpers/backend.js';
 import {
   certsPath,
@@ -139,6 +141,37 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
     assert.equal(events, 1);
   });
 
+  /**
+   * Another transaction that locks the user's row (`for update`, as a deletion does, or
+   * `for share`, as an issuance does), then waits until `release` to do `then` and commit.
+   */
+  async function holdUserRow(
+    holderId: string,
+    mode: 'update' | 'share',
+    then: (trx: Kysely<Database>) => Promise<unknown>,
+  ) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const committed = server.store.db.transaction().execute(async (trx) => {
+      await sql`select id from database_users where id = ${holderId} for ${sql.raw(mode)}`.execute(trx);
+      locked();
+      await released;
+      await then(trx);
+    });
+    await holding;
+    return { release, committed };
+  }
+
+  /** Whether `work` is still waiting after 300 ms. */
+  async function waits(work: Promise<unknown>): Promise<boolean> {
+    let settled = false;
+    void work.finally(() => (settled = true)).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return !settled;
+  }
+
   test(
     'while a deletion holds the user, an issuance waits for it and then finds no user',
     { skip: skipUnlessPostgres },
@@ -146,25 +179,13 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
       await createManagedUser(server, 'deleting');
       const holderId = await userId('deleting');
       const certificate = certificateFor(holderId);
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let locked!: () => void;
-      const holding = new Promise<void>((resolve) => (locked = resolve));
-      const deletion = server.store.db.transaction().execute(async (trx) => {
-        await sql`select id from database_users where id = ${holderId} for update`.execute(trx);
-        locked();
-        await released;
-        await trx.deleteFrom('database_users').where('id', '=', holderId).execute();
-      });
-      await holding;
-      let settled = false;
-      const recording = server.store
-        .recordIssuedCertificate(certificate, eventFor(certificate), server.clock.now())
-        .finally(() => (settled = true));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(settled, false, 'the issuance waits for the deletion');
-      release();
-      await deletion;
+      const deletion = await holdUserRow(holderId, 'update', (trx) =>
+        trx.deleteFrom('database_users').where('id', '=', holderId).execute(),
+      );
+      const recording = server.store.recordIssuedCertificate(certificate, eventFor(certificate), server.clock.now());
+      assert.equal(await waits(recording), true, 'the issuance waits for the deletion');
+      deletion.release();
+      await deletion.committed;
       assert.equal(await recording, false);
       assert.deepEqual(await stored(certificate.serial), { certificate: undefined, events: 0 });
     },
@@ -177,41 +198,14 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
       await createManagedUser(server, 'issuing');
       const holderId = await userId('issuing');
       const certificate = certificateFor(holderId);
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      let locked!: () => void;
-      const holding = new Promise<void>((resolve) => (locked = resolve));
       // What the issuance statement holds between reading the user and its commit.
-      const issuance = server.store.db.transaction().execute(async (trx) => {
-        await sql`select id from database_users where id = ${holderId} for share`.execute(trx);
-        locked();
-        await released;
-        await trx
-          .insertInto('certificates')
-          .values({
-            serial: certificate.serial,
-            project_id: certificate.groupId,
-            user_id: holderId,
-            ca_id: certificate.caId,
-            subject: certificate.subject,
-            key_algorithm: certificate.keyAlgorithm,
-            created_at: certificate.createdAt.toISOString(),
-            not_before: certificate.notBefore.toISOString(),
-            not_after: certificate.notAfter.toISOString(),
-            certificate_der: certificate.der,
-            revoked_at: null,
-            revocation_reason: null,
-            source: 'generated',
-          })
-          .execute();
-      });
-      await holding;
-      let settled = false;
-      const deletion = deleteUser('issuing').finally(() => (settled = true));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(settled, false, 'the deletion waits for the issuance');
-      release();
-      await issuance;
+      const issuance = await holdUserRow(holderId, 'share', (trx) =>
+        new Repositories(trx, 'postgres').certificates.insert(certificate),
+      );
+      const deletion = deleteUser('issuing');
+      assert.equal(await waits(deletion), true, 'the deletion waits for the issuance');
+      issuance.release();
+      await issuance.committed;
       assert.equal((await deletion).status, 204);
       const revoked = await server.store.certificates.find(certificate.serial);
       assert.ok(revoked?.revokedAt, 'the certificate issued meanwhile is revoked with its user');

@@ -19,6 +19,7 @@ import { scratchDirectory } from '../helpers/scratch.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const expiresAt = () => new Date(Date.now() + 60_000);
+const ledgerFile = () => join(scratchDirectory('nonce-ledger').dir, 'digest-nonces.sqlite');
 
 /**
  * Another process that holds the file's exclusive lock for `ms`, then lets go. Answers once
@@ -44,8 +45,7 @@ async function holdExclusiveLock(file: string, ms: number): Promise<{ released: 
 }
 
 test('reset leaves the file in WAL mode with its table, so starting workers never switch the journal mode', () => {
-  const scratch = scratchDirectory('nonce-ledger');
-  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  const file = ledgerFile();
   SharedFileNonceUses.reset(file);
   const db = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
   try {
@@ -58,8 +58,7 @@ test('reset leaves the file in WAL mode with its table, so starting workers neve
 });
 
 test('a ledger opened while another process holds the lock waits for it, then works', async () => {
-  const scratch = scratchDirectory('nonce-ledger');
-  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  const file = ledgerFile();
   const { released } = await holdExclusiveLock(file, 300);
   const started = Date.now();
   const ledger = new SharedFileNonceUses(file, 'abcd');
@@ -73,8 +72,7 @@ test('a ledger opened while another process holds the lock waits for it, then wo
 });
 
 test('a use recorded by one process is a replay for another; reset forgets every use', async () => {
-  const scratch = scratchDirectory('nonce-ledger');
-  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  const file = ledgerFile();
   SharedFileNonceUses.reset(file);
   const first = new SharedFileNonceUses(file, 'abcd');
   const second = new SharedFileNonceUses(file, 'abcd');
@@ -97,8 +95,7 @@ test('a use recorded by one process is a replay for another; reset forgets every
 });
 
 test('uses recorded in one turn are written together: each answered on its own, a repeat within the turn a replay', async () => {
-  const scratch = scratchDirectory('nonce-ledger');
-  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  const file = ledgerFile();
   SharedFileNonceUses.reset(file);
   const first = new SharedFileNonceUses(file, 'abcd');
   const second = new SharedFileNonceUses(file, 'abcd');
@@ -126,8 +123,7 @@ test('uses recorded in one turn are written together: each answered on its own, 
 });
 
 test("a turn's uses wait for another process's lock, then all land", async () => {
-  const scratch = scratchDirectory('nonce-ledger');
-  const file = join(scratch.dir, 'digest-nonces.sqlite');
+  const file = ledgerFile();
   SharedFileNonceUses.reset(file);
   const ledger = new SharedFileNonceUses(file, 'abcd');
   try {
