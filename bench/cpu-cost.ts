@@ -5,7 +5,7 @@
  * bounded load from another process and reads utime + stime of the server's processes
  * from /proc before and after.
  *
- * node dist/bench/cpu-cost.js [--requests=N] [--warmup=N] [--workers=N] [--million=DIR] [--database-url=URL [--database-pid=PID]] [--profile=DIR] [--only=get|post|csr]
+ * node dist/bench/cpu-cost.js [--requests=N] [--warmup=N] [--workers=N] [--million=DIR] [--database-url=URL [--database-pid=PID]] [--profile=DIR] [--only=get|post|csr] [--concurrency=N]
  *
  * Prints CPU ms per request for POST …/certs (P-256 key, P-256 CA; with `--only=csr`, a
  * P-256 CSR the server signs instead) and GET …/certs
@@ -36,6 +36,7 @@ const DATABASE_URL = argument('database-url');
 const PROFILE_DIR = argument('profile');
 const ONLY = argument('only'); // get | post | csr
 const DATABASE_PID = argument('database-pid');
+const CONCURRENCY = Number(argument('concurrency') ?? 16);
 
 async function call(connection: DigestConnection, method: 'GET' | 'POST', path: string, body?: unknown) {
   const response = await connection.send(method, path, body === undefined ? undefined : JSON.stringify(body));
@@ -98,7 +99,7 @@ async function run(dataDir: string, label: string, prepare: boolean): Promise<vo
       }
       for (let index = 0; index < 200; index++) await call(admin, 'POST', certs('listed'), {});
     }
-    const common = { origin: server.origin, digest, concurrency: 16, requests: REQUESTS, warmupRequests: 20 };
+    const common = { origin: server.origin, digest, concurrency: CONCURRENCY, requests: REQUESTS, warmupRequests: 20 };
     if (ONLY !== 'post' && ONLY !== 'csr') {
       const get = await measure(server, {
         ...common,

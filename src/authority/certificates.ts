@@ -16,7 +16,6 @@ import { toPem } from '../pki/pem.js';
 import { acceptCsr, CsrError } from '../pki/csr.js';
 import type { KeyAlgorithm } from '../pki/key-algorithms.js';
 import type { KeySource } from '../pki/key-pool.js';
-import { isUniqueViolation } from '../store/database.js';
 import type { CertificateCoverage, CertificateHolder, InventoryFilter } from '../store/repositories/certificates.js';
 import type { StoredDatabaseUser } from '../store/repositories/database-users.js';
 import type { Repositories, Store } from '../store/store.js';
@@ -271,15 +270,13 @@ export class CertificateService {
         database: user.databaseName,
         serial,
       });
-      let recorded: boolean;
-      try {
-        recorded = await this.store.recordIssuedCertificate(certificate, event, this.clock.now());
-      } catch (error) {
-        if (isUniqueViolation(error) && attempt < SERIAL_ATTEMPTS) continue;
-        throw error;
+      const outcome = await this.store.recordIssuedCertificate(certificate, event, this.clock.now());
+      if (outcome === 'serial-taken') {
+        if (attempt < SERIAL_ATTEMPTS) continue;
+        throw new Error(`${SERIAL_ATTEMPTS} random serials in a row were taken`);
       }
       // The user was deleted (and its certificates revoked) or expired meanwhile.
-      if (!recorded) throw new AtlasError('USERNAME_NOT_FOUND', username);
+      if (outcome === 'user-gone') throw new AtlasError('USERNAME_NOT_FOUND', username);
       return { certificate, pem: key ? `${issued.pem}${key.pkcs8Pem}` : issued.pem };
     }
   }

@@ -17,7 +17,12 @@ import { migrateToLatest } from './migrator.js';
 import { AccessListsRepository } from './repositories/access-lists.js';
 import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
-import { CertificateAuthoritiesRepository, CertificatesRepository } from './repositories/certificates.js';
+import {
+  CertificateAuthoritiesRepository,
+  CertificatesRepository,
+  type IssuanceOutcome,
+  type IssuanceRecord,
+} from './repositories/certificates.js';
 import { ConsoleSessionsRepository } from './repositories/console-sessions.js';
 import { CustomDbRolesRepository } from './repositories/custom-db-roles.js';
 import { DatabaseUsersRepository } from './repositories/database-users.js';
@@ -146,14 +151,32 @@ export class Store extends Repositories {
 
   /**
    * Records an issued certificate with its audit event, atomically, if the certificate's
-   * user is still live at `now`; answers whether it did. One statement on PostgreSQL
-   * instead of a transaction's five round trips; a (group-committed) transaction on SQLite.
-   * Fails with a unique violation if the serial is taken.
+   * user is still live at `now`. On PostgreSQL the issuances of one event-loop turn go in
+   * one statement (instead of a transaction's five round trips each); on SQLite each is a
+   * (group-committed) transaction.
    */
-  recordIssuedCertificate(certificate: UserCertificate, event: AuditEvent, now: Date): Promise<boolean> {
-    const row = eventRow(event);
-    if (this.dialect === 'postgres') return this.certificates.insertForLiveUser(certificate, row, now);
-    return this.transaction((repositories) => repositories.certificates.insertForLiveUser(certificate, row, now));
+  recordIssuedCertificate(certificate: UserCertificate, event: AuditEvent, now: Date): Promise<IssuanceOutcome> {
+    const issuance: IssuanceRecord = { certificate, event: eventRow(event), now };
+    if (this.dialect === 'sqlite') {
+      return this.transaction((repositories) => repositories.certificates.insertIssuedSqlite(issuance));
+    }
+    return new Promise<IssuanceOutcome>((resolve, reject) => {
+      if (this.#pendingIssuances.length === 0) setImmediate(() => void this.#recordPendingIssuances());
+      this.#pendingIssuances.push({ issuance, resolve, reject });
+    });
+  }
+
+  #pendingIssuances: PendingIssuance[] = [];
+
+  async #recordPendingIssuances(): Promise<void> {
+    const pending = this.#pendingIssuances;
+    this.#pendingIssuances = [];
+    try {
+      const outcomes = await this.certificates.insertIssuedPostgres(pending.map((item) => item.issuance));
+      pending.forEach((item, index) => item.resolve(outcomes[index]!));
+    } catch (error) {
+      for (const item of pending) item.reject(error);
+    }
   }
 
   /** Runs `work` atomically: every write in it lands, or none does. */
@@ -168,6 +191,12 @@ export class Store extends Repositories {
     this.digestNonceUses.close();
     await this.db.destroy();
   }
+}
+
+interface PendingIssuance {
+  issuance: IssuanceRecord;
+  resolve: (outcome: IssuanceOutcome) => void;
+  reject: (error: unknown) => void;
 }
 
 interface QueuedWork {

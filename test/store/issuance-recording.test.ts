@@ -89,7 +89,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
     const certificate = certificateFor(await userId('live'));
     assert.equal(
       await server.store.recordIssuedCertificate(certificate, eventFor(certificate), server.clock.now()),
-      true,
+      'recorded',
     );
     const { certificate: found, events } = await stored(certificate.serial);
     assert.equal(found?.serial, certificate.serial);
@@ -105,7 +105,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
     const certificate = certificateFor(holderId);
     assert.equal(
       await server.store.recordIssuedCertificate(certificate, eventFor(certificate), server.clock.now()),
-      false,
+      'user-gone',
     );
     assert.deepEqual(await stored(certificate.serial), { certificate: undefined, events: 0 });
   });
@@ -121,24 +121,49 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
       .execute();
     const before = certificateFor(holderId);
     const justBefore = new Date(deleteAfter.getTime() - 1);
-    assert.equal(await server.store.recordIssuedCertificate(before, eventFor(before), justBefore), true);
+    assert.equal(await server.store.recordIssuedCertificate(before, eventFor(before), justBefore), 'recorded');
     const after = certificateFor(holderId);
-    assert.equal(await server.store.recordIssuedCertificate(after, eventFor(after), deleteAfter), false);
+    assert.equal(await server.store.recordIssuedCertificate(after, eventFor(after), deleteAfter), 'user-gone');
     assert.deepEqual(await stored(after.serial), { certificate: undefined, events: 0 });
   });
 
-  test('a serial already taken: a unique violation, and no second event', async () => {
+  test('a serial already taken: said so, the first certificate kept, and no second event', async () => {
     await createManagedUser(server, 'twice');
     const first = certificateFor(await userId('twice'));
-    assert.equal(await server.store.recordIssuedCertificate(first, eventFor(first), server.clock.now()), true);
+    assert.equal(await server.store.recordIssuedCertificate(first, eventFor(first), server.clock.now()), 'recorded');
     const twin = { ...first, createdAt: new Date(first.createdAt.getTime() + 1000) };
-    await assert.rejects(
-      server.store.recordIssuedCertificate(twin, eventFor(twin), server.clock.now()),
-      (error: unknown) => isUniqueViolation(error),
-    );
+    assert.equal(await server.store.recordIssuedCertificate(twin, eventFor(twin), server.clock.now()), 'serial-taken');
     const { certificate, events } = await stored(first.serial);
     assert.equal(certificate?.createdAt.getTime(), first.createdAt.getTime());
     assert.equal(events, 1);
+  });
+
+  test('issuances of one turn: each answered on its own, a serial drawn twice in the turn goes in once', async () => {
+    await createManagedUser(server, 'batched');
+    await createManagedUser(server, 'batched-gone');
+    const live = await userId('batched');
+    const gone = await userId('batched-gone');
+    assert.equal((await deleteUser('batched-gone')).status, 204);
+    const taken = certificateFor(live);
+    assert.equal(await server.store.recordIssuedCertificate(taken, eventFor(taken), server.clock.now()), 'recorded');
+    const first = certificateFor(live);
+    const forGone = certificateFor(gone);
+    const sameSerial = { ...certificateFor(live, first.serial), subject: 'CN=twin' };
+    const again = { ...certificateFor(live, taken.serial), subject: 'CN=again' };
+    const last = certificateFor(live);
+    const now = server.clock.now();
+    const outcomes = await Promise.all(
+      [first, forGone, sameSerial, again, last].map((certificate) =>
+        server.store.recordIssuedCertificate(certificate, eventFor(certificate), now),
+      ),
+    );
+    assert.deepEqual(outcomes, ['recorded', 'user-gone', 'serial-taken', 'serial-taken', 'recorded']);
+    for (const certificate of [first, last, taken]) {
+      const { certificate: found, events } = await stored(certificate.serial);
+      assert.equal(found?.subject, certificate.subject);
+      assert.equal(events, 1);
+    }
+    assert.deepEqual(await stored(forGone.serial), { certificate: undefined, events: 0 });
   });
 
   /**
@@ -186,7 +211,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
       assert.equal(await waits(recording), true, 'the issuance waits for the deletion');
       deletion.release();
       await deletion.committed;
-      assert.equal(await recording, false);
+      assert.equal(await recording, 'user-gone');
       assert.deepEqual(await stored(certificate.serial), { certificate: undefined, events: 0 });
     },
   );

@@ -1,6 +1,6 @@
 import { CompiledQuery, type Insertable, type Kysely, sql } from 'kysely';
 import type { CertificateAuthority, UserCertificate } from '../../domain/certificate.js';
-import type { ColumnReader, Dialect } from '../database.js';
+import { type ColumnReader, type Dialect, isUniqueViolation } from '../database.js';
 import type { CertificateAuthoritiesTable, CertificatesTable, Database, EventsTable } from '../schema.js';
 import { EVENT_COLUMNS, insertEvent } from './events.js';
 import { toBigInt, toBytes, toDate, toOptionalDate } from './codec.js';
@@ -70,28 +70,37 @@ function certificateRow(certificate: UserCertificate): Insertable<CertificatesTa
     source: certificate.source,
   };
 }
-// An issuance is written in one round trip on PostgreSQL: the certificate goes in only if
-// its user is still live, holding that user's row (FOR SHARE) until the statement commits,
-// so a deletion (which takes the row FOR UPDATE before revoking the user's certificates)
-// either waits for the certificate and revokes it or goes first and leaves nothing to
-// insert. Parameters in a SELECT list are typed text unless cast.
-const CERTIFICATE_VALUES = CERTIFICATE_COLUMNS.map((column, index) => {
-  const parameter = `$${index + 3}`;
-  if (column === 'serial') return `${parameter}::bigint`;
-  if (column === 'certificate_der') return `${parameter}::bytea`;
-  return parameter;
-});
-const ISSUE_WITH_EVENT_POSTGRES = `with holder as (
-  select id from database_users where id = $1 and (delete_after is null or delete_after > $2) for share
+// Issuances are written on PostgreSQL in one round trip, several at once (those whose
+// certificates were signed in the same turn of the event loop): a certificate goes in only
+// if its user is still live, holding that user's row (FOR SHARE) until the statement
+// commits, so a deletion (which takes the row FOR UPDATE before revoking the user's
+// certificates) either waits for the certificate and revokes it or goes first and leaves
+// nothing to insert. A serial already taken is skipped, not an error, so one collision
+// does not fail the others; each event goes in with its certificate.
+const arrayType = (column: string) =>
+  column === 'serial' ? 'bigint' : column === 'certificate_der' ? 'bytea' : 'text';
+const ISSUE_BATCH_POSTGRES = `with input as (
+  select * from unnest(${CERTIFICATE_COLUMNS.map((column, index) => `$${index + 1}::${arrayType(column)}[]`).join(', ')},
+    $${CERTIFICATE_COLUMNS.length + 1}::text[])
+    as i(${CERTIFICATE_COLUMNS.join(', ')}, live_at)
+), held as (
+  select i.serial from input i join database_users u on u.id = i.user_id
+  where u.delete_after is null or u.delete_after > i.live_at
+  for share of u
 ), issued as (
   insert into certificates (${CERTIFICATE_COLUMNS.join(', ')})
-  select ${CERTIFICATE_VALUES.join(', ')} from holder
+  select ${CERTIFICATE_COLUMNS.join(', ')} from input where serial in (select serial from held)
+  on conflict (serial) do nothing
   returning serial
+), event_input as (
+  select * from unnest(${EVENT_COLUMNS.map((_, index) => `$${CERTIFICATE_COLUMNS.length + 2 + index}::text[]`).join(', ')},
+    $${CERTIFICATE_COLUMNS.length + EVENT_COLUMNS.length + 2}::bigint[])
+    as e(${EVENT_COLUMNS.join(', ')}, serial)
 ), recorded as (
   insert into events (${EVENT_COLUMNS.join(', ')})
-  select ${EVENT_COLUMNS.map((_, index) => `$${index + 3 + CERTIFICATE_COLUMNS.length}`).join(', ')} from issued
+  select ${EVENT_COLUMNS.map((column) => `e.${column}`).join(', ')} from event_input e join issued using (serial)
 )
-select count(*)::int as issued from issued`;
+select (select json_agg(serial::text) from held) as held, (select json_agg(serial::text) from issued) as issued`;
 const ISSUE_SQLITE = `insert into certificates (${CERTIFICATE_COLUMNS.join(', ')})
   select ${CERTIFICATE_COLUMNS.map(() => '?').join(', ')}
   where exists (select 1 from database_users where id = ? and (delete_after is null or delete_after > ?))`;
@@ -278,6 +287,16 @@ export interface CertificateHolder {
  */
 export type ListedCertificate = string;
 
+/** An issued certificate to record, with its audit event and the instant its user must be live at. */
+export interface IssuanceRecord {
+  certificate: UserCertificate;
+  event: EventsTable;
+  now: Date;
+}
+
+/** Recorded; not, since the user is gone (deleted or expired); not, since the serial is taken. */
+export type IssuanceOutcome = 'recorded' | 'user-gone' | 'serial-taken';
+
 export class CertificatesRepository {
   constructor(
     private readonly db: Kysely<Database>,
@@ -295,33 +314,66 @@ export class CertificatesRepository {
   }
 
   /**
-   * Records an issued certificate and its audit event if the certificate's user is still
-   * live at `now`; answers whether it did. Fails with a unique violation if the serial is
-   * taken (the caller draws another). Atomic on PostgreSQL (one statement); on SQLite run it
-   * in a transaction.
+   * Records issued certificates with their audit events, each only if its user is still
+   * live at its `now`, in one statement (PostgreSQL): answers each one's outcome, in order.
    */
-  async insertForLiveUser(certificate: UserCertificate, event: EventsTable, now: Date): Promise<boolean> {
+  async insertIssuedPostgres(all: readonly IssuanceRecord[]): Promise<IssuanceOutcome[]> {
+    // Each event is matched to its certificate by serial: of two issuances that drew the
+    // same one, the later is not sent.
+    const serials = new Set<bigint>();
+    const issuances = all.filter(
+      ({ certificate }) => !serials.has(certificate.serial) && serials.add(certificate.serial),
+    );
+    const rows = issuances.map((issuance) => certificateRow(issuance.certificate) as Record<string, unknown>);
+    const certificateArrays = CERTIFICATE_COLUMNS.map((column) =>
+      rows.map((row) => {
+        const value = row[column];
+        if (column === 'serial') return String(value);
+        if (column === 'certificate_der') return Buffer.from(value as Uint8Array);
+        return value;
+      }),
+    );
+    const events = issuances.map((issuance) => issuance.event as unknown as Record<string, unknown>);
+    const { rows: answer } = await this.db.executeQuery<{ held: string[] | null; issued: string[] | null }>(
+      CompiledQuery.raw(ISSUE_BATCH_POSTGRES, [
+        ...certificateArrays,
+        issuances.map((issuance) => issuance.now.toISOString()),
+        ...EVENT_COLUMNS.map((column) => events.map((event) => event[column])),
+        issuances.map((issuance) => String(issuance.certificate.serial)),
+      ]),
+    );
+    const held = new Set(answer[0]!.held ?? []);
+    const issued = new Set(answer[0]!.issued ?? []);
+    const sent = new Set(issuances);
+    return all.map((issuance) => {
+      if (!sent.has(issuance)) return 'serial-taken';
+      const serial = String(issuance.certificate.serial);
+      if (issued.has(serial)) return 'recorded';
+      return held.has(serial) ? 'serial-taken' : 'user-gone';
+    });
+  }
+
+  /**
+   * The same for one issuance on SQLite, where it must run in a transaction: the
+   * certificate and its event, if the user is live at `now`.
+   */
+  async insertIssuedSqlite({ certificate, event, now }: IssuanceRecord): Promise<IssuanceOutcome> {
     const row = certificateRow(certificate) as Record<string, unknown>;
-    const values = CERTIFICATE_COLUMNS.map((column) => row[column]);
-    const instant = now.toISOString();
-    if (this.dialect === 'postgres') {
-      const events = event as unknown as Record<string, unknown>;
-      const { rows } = await this.db.executeQuery<{ issued: number }>(
-        CompiledQuery.raw(ISSUE_WITH_EVENT_POSTGRES, [
+    try {
+      const result = await this.db.executeQuery(
+        CompiledQuery.raw(ISSUE_SQLITE, [
+          ...CERTIFICATE_COLUMNS.map((column) => row[column]),
           certificate.userId,
-          instant,
-          ...values,
-          ...EVENT_COLUMNS.map((column) => events[column]),
+          now.toISOString(),
         ]),
       );
-      return rows[0]!.issued === 1;
+      if (result.numAffectedRows !== 1n) return 'user-gone';
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'serial-taken';
+      throw error;
     }
-    const result = await this.db.executeQuery(
-      CompiledQuery.raw(ISSUE_SQLITE, [...values, certificate.userId, instant]),
-    );
-    if (result.numAffectedRows !== 1n) return false;
     await insertEvent(this.db, event);
-    return true;
+    return 'recorded';
   }
 
   /**
