@@ -272,7 +272,7 @@ async function issuance(): Promise<IssuanceResults> {
   await withServer(keyEnv('rsa-2048', 'rsa-4096', 'off'), async (server, admin) => {
     await admin.createUser(server.credentials.groupId, 'first');
     await admin.issue(server.credentials.groupId, 'first');
-    results.rsa2048 = await postCerts(server, admin, 'rsa2048', 60, 4);
+    results.rsa2048 = await postCerts(server, admin, 'rsa2048', 120, 4);
   });
 
   progress('issuance: RSA-4096 keys under an RSA-4096 CA, sustained (no pool)');
