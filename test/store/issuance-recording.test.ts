@@ -166,6 +166,35 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
     assert.deepEqual(await stored(forGone.serial), { certificate: undefined, events: 0 });
   });
 
+  test('subjects and events with quotes, backslashes, commas, braces, NULL and non-ASCII text arrive intact', async () => {
+    await createManagedUser(server, 'awkward');
+    const holderId = await userId('awkward');
+    const subjects = ['CN=a\\,b\\"c\\\\d', 'CN={x,y} "NULL"', 'NULL', 'CN=ünï ✓ 𝄞', "CN=it's \\+ ; = <tag>"];
+    const certificates = subjects.map((subject) => ({ ...certificateFor(holderId), subject }));
+    const outcomes = await Promise.all(
+      certificates.map((certificate) => {
+        const event = eventFor(certificate);
+        event.target = { ...event.target, targetUsername: certificate.subject };
+        return server.store.recordIssuedCertificate(certificate, event, server.clock.now());
+      }),
+    );
+    assert.deepEqual(
+      outcomes,
+      subjects.map(() => 'recorded'),
+    );
+    for (const certificate of certificates) {
+      const found = await server.store.certificates.find(certificate.serial);
+      assert.equal(found?.subject, certificate.subject);
+      const events = await server.store.db
+        .selectFrom('events')
+        .select('target')
+        .where('target', 'like', `%"serial":"${certificate.serial}"%`)
+        .execute();
+      assert.equal(events.length, 1);
+      assert.equal((JSON.parse(events[0]!.target) as { targetUsername: string }).targetUsername, certificate.subject);
+    }
+  });
+
   /**
    * Another transaction that locks the user's row (`for update`, as a deletion does, or
    * `for share`, as an issuance does), then waits until `release` to do `then` and commit.
