@@ -14,6 +14,7 @@ import {
 } from './database.js';
 import { sql } from 'kysely';
 import { migrateToLatest } from './migrator.js';
+import { TurnBatch } from './turn-batch.js';
 import { AccessListsRepository } from './repositories/access-lists.js';
 import { AlertsRepository } from './repositories/alerts.js';
 import { ApiKeysRepository } from './repositories/api-keys.js';
@@ -160,24 +161,12 @@ export class Store extends Repositories {
     if (this.dialect === 'sqlite') {
       return this.transaction((repositories) => repositories.certificates.insertIssuedSqlite(issuance));
     }
-    return new Promise<IssuanceOutcome>((resolve, reject) => {
-      if (this.#pendingIssuances.length === 0) setImmediate(() => void this.#recordPendingIssuances());
-      this.#pendingIssuances.push({ issuance, resolve, reject });
-    });
+    return this.#issuances.add(issuance);
   }
 
-  #pendingIssuances: PendingIssuance[] = [];
-
-  async #recordPendingIssuances(): Promise<void> {
-    const pending = this.#pendingIssuances;
-    this.#pendingIssuances = [];
-    try {
-      const outcomes = await this.certificates.insertIssuedPostgres(pending.map((item) => item.issuance));
-      pending.forEach((item, index) => item.resolve(outcomes[index]!));
-    } catch (error) {
-      for (const item of pending) item.reject(error);
-    }
-  }
+  readonly #issuances = new TurnBatch<IssuanceRecord, IssuanceOutcome>((issuances) =>
+    this.certificates.insertIssuedPostgres(issuances),
+  );
 
   /** Runs `work` atomically: every write in it lands, or none does. */
   transaction<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
@@ -191,12 +180,6 @@ export class Store extends Repositories {
     this.digestNonceUses.close();
     await this.db.destroy();
   }
-}
-
-interface PendingIssuance {
-  issuance: IssuanceRecord;
-  resolve: (outcome: IssuanceOutcome) => void;
-  reject: (error: unknown) => void;
 }
 
 interface QueuedWork {

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import type { Database } from '../schema.js';
 import { isUniqueViolation, SQLITE_BUSY_TIMEOUT_MS, whenUnlocked } from '../database.js';
 import { CATALOG_GENERATION_ID } from '../migrations/0015_catalog_generation.js';
+import { TurnBatch } from '../turn-batch.js';
 import { IDENTITY_GENERATION_ID } from './api-keys.js';
 
 /**
@@ -64,49 +65,39 @@ export class DigestNonceUsesRepository implements NonceUseLedger {
     nc: string,
     expiresAt: Date,
   ): Promise<{ firstUse: boolean; identity: bigint; catalog: bigint }> {
-    return new Promise((resolve, reject) => {
-      if (this.#pending.length === 0) setImmediate(() => void this.#recordPending());
-      this.#pending.push({ nonce, cnonce, nc, expiresAt: expiresAt.toISOString(), resolve, reject });
-    });
+    return this.#folds.add({ nonce, cnonce, nc, expiresAt: expiresAt.toISOString() });
   }
 
-  #pending: PendingFold[] = [];
-
-  async #recordPending(): Promise<void> {
-    const uses = this.#pending;
-    this.#pending = [];
-    try {
-      // The generations are read by the same statement as the inserts, from the snapshot it
-      // starts with: as fresh as a separate read made just before it.
-      const { rows } = await sql<{ recorded: [string, string, string][] | null; identity: unknown; catalog: unknown }>`
-        with use as (
-          insert into digest_nonce_uses (nonce, cnonce, nc, expires_at)
-          select * from unnest(
-            ${uses.map((use) => use.nonce)}::text[],
-            ${uses.map((use) => use.cnonce)}::text[],
-            ${uses.map((use) => use.nc)}::text[],
-            ${uses.map((use) => use.expiresAt)}::text[]
-          )
-          on conflict do nothing
-          returning nonce, cnonce, nc
+  readonly #folds = new TurnBatch<NonceUse, { firstUse: boolean; identity: bigint; catalog: bigint }>(async (uses) => {
+    // The generations are read by the same statement as the inserts, from the snapshot it
+    // starts with: as fresh as a separate read made just before it.
+    const { rows } = await sql<{ recorded: [string, string, string][] | null; identity: unknown; catalog: unknown }>`
+      with use as (
+        insert into digest_nonce_uses (nonce, cnonce, nc, expires_at)
+        select * from unnest(
+          ${uses.map((use) => use.nonce)}::text[],
+          ${uses.map((use) => use.cnonce)}::text[],
+          ${uses.map((use) => use.nc)}::text[],
+          ${uses.map((use) => use.expiresAt)}::text[]
         )
-        select
-          (select json_agg(json_build_array(nonce, cnonce, nc)) from use) as recorded,
-          (select generation from identity_generation where id = ${IDENTITY_GENERATION_ID}) as identity,
-          (select generation from identity_generation where id = ${CATALOG_GENERATION_ID}) as catalog`.execute(this.db);
-      const row = rows[0]!;
-      const identity = BigInt(row.identity as bigint);
-      const catalog = BigInt(row.catalog as bigint);
-      const recorded = new Set((row.recorded ?? []).map((use) => JSON.stringify(use)));
-      for (const use of uses) {
-        // Deleted once answered: the same use again in this batch was not inserted twice.
-        const firstUse = recorded.delete(JSON.stringify([use.nonce, use.cnonce, use.nc]));
-        use.resolve({ firstUse, identity, catalog });
-      }
-    } catch (error) {
-      for (const use of uses) use.reject(error);
-    }
-  }
+        on conflict do nothing
+        returning nonce, cnonce, nc
+      )
+      select
+        (select json_agg(json_build_array(nonce, cnonce, nc)) from use) as recorded,
+        (select generation from identity_generation where id = ${IDENTITY_GENERATION_ID}) as identity,
+        (select generation from identity_generation where id = ${CATALOG_GENERATION_ID}) as catalog`.execute(this.db);
+    const row = rows[0]!;
+    const identity = BigInt(row.identity as bigint);
+    const catalog = BigInt(row.catalog as bigint);
+    const recorded = new Set((row.recorded ?? []).map((use) => JSON.stringify(use)));
+    // Deleted once answered: the same use again in this batch was not inserted twice.
+    return uses.map((use) => ({
+      firstUse: recorded.delete(JSON.stringify([use.nonce, use.cnonce, use.nc])),
+      identity,
+      catalog,
+    }));
+  });
 
   async purgeExpired(now: Date): Promise<number> {
     const result = await this.db
@@ -175,8 +166,7 @@ export class SharedFileNonceUses implements NonceUseLedger {
   readonly #db: SqliteDatabase.Database;
   readonly #insert: SqliteDatabase.Statement<[number, number]>;
   readonly #purge: SqliteDatabase.Statement<[number]>;
-  readonly #insertAll: SqliteDatabase.Transaction<(uses: readonly PendingUse[]) => boolean[]>;
-  #pending: PendingUse[] = [];
+  readonly #uses: TurnBatch<FingerprintedUse, boolean>;
 
   constructor(
     file: string,
@@ -188,9 +178,11 @@ export class SharedFileNonceUses implements NonceUseLedger {
     this.#db.pragma('busy_timeout = 0');
     this.#insert = this.#db.prepare('insert or ignore into digest_nonce_uses (expires_at, fingerprint) values (?, ?)');
     this.#purge = this.#db.prepare('delete from digest_nonce_uses where expires_at <= ?');
-    this.#insertAll = this.#db.transaction((uses: readonly PendingUse[]) =>
+    const insertAll = this.#db.transaction((uses: readonly FingerprintedUse[]) =>
       uses.map((use) => this.#insert.run(use.expiry, use.fingerprint).changes === 1),
     );
+    // A transaction that failed on another process's lock wrote nothing: tried again whole.
+    this.#uses = new TurnBatch((uses) => whenUnlocked(() => insertAll.immediate(uses)));
   }
 
   /**
@@ -204,27 +196,10 @@ export class SharedFileNonceUses implements NonceUseLedger {
   }
 
   recordUse(nonce: string, cnonce: string, nc: string, expiresAt: Date): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      if (this.#pending.length === 0) setImmediate(() => void this.#writePending());
-      this.#pending.push({
-        expiry: Math.floor(expiresAt.getTime() / 1000),
-        fingerprint: useFingerprint(`${nonce}\u0000${cnonce}`, nc),
-        resolve,
-        reject,
-      });
+    return this.#uses.add({
+      expiry: Math.floor(expiresAt.getTime() / 1000),
+      fingerprint: useFingerprint(`${nonce}\u0000${cnonce}`, nc),
     });
-  }
-
-  async #writePending(): Promise<void> {
-    const uses = this.#pending;
-    this.#pending = [];
-    try {
-      // A transaction that failed on another process's lock wrote nothing: tried again whole.
-      const firstUses = await whenUnlocked(() => this.#insertAll.immediate(uses));
-      uses.forEach((use, index) => use.resolve(firstUses[index]!));
-    } catch (error) {
-      for (const use of uses) use.reject(error);
-    }
   }
 
   async purgeExpired(now: Date): Promise<number> {
@@ -237,20 +212,16 @@ export class SharedFileNonceUses implements NonceUseLedger {
   }
 }
 
-interface PendingFold {
+interface NonceUse {
   nonce: string;
   cnonce: string;
   nc: string;
   expiresAt: string;
-  resolve: (answer: { firstUse: boolean; identity: bigint; catalog: bigint }) => void;
-  reject: (error: unknown) => void;
 }
 
-interface PendingUse {
+interface FingerprintedUse {
   expiry: number;
   fingerprint: number;
-  resolve: (firstUse: boolean) => void;
-  reject: (error: unknown) => void;
 }
 
 /**
