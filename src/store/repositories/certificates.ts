@@ -79,10 +79,15 @@ function certificateRow(certificate: UserCertificate): Insertable<CertificatesTa
 // does not fail the others; each event goes in with its certificate.
 const arrayType = (column: string) =>
   column === 'serial' ? 'bigint' : column === 'certificate_der' ? 'bytea' : 'text';
+const INPUT_COLUMNS = [
+  ...CERTIFICATE_COLUMNS,
+  'live_at',
+  // Events have a created_at of their own.
+  ...EVENT_COLUMNS.map((column) => `event_${column}`),
+];
 const ISSUE_BATCH_POSTGRES = `with input as (
-  select * from unnest(${CERTIFICATE_COLUMNS.map((column, index) => `$${index + 1}::${arrayType(column)}[]`).join(', ')},
-    $${CERTIFICATE_COLUMNS.length + 1}::text[])
-    as i(${CERTIFICATE_COLUMNS.join(', ')}, live_at)
+  select * from unnest(${INPUT_COLUMNS.map((column, index) => `$${index + 1}::${arrayType(column)}[]`).join(', ')})
+    as i(${INPUT_COLUMNS.join(', ')})
 ), held as (
   select i.serial from input i join database_users u on u.id = i.user_id
   where u.delete_after is null or u.delete_after > i.live_at
@@ -92,13 +97,9 @@ const ISSUE_BATCH_POSTGRES = `with input as (
   select ${CERTIFICATE_COLUMNS.join(', ')} from input where serial in (select serial from held)
   on conflict (serial) do nothing
   returning serial
-), event_input as (
-  select * from unnest(${EVENT_COLUMNS.map((_, index) => `$${CERTIFICATE_COLUMNS.length + 2 + index}::text[]`).join(', ')},
-    $${CERTIFICATE_COLUMNS.length + EVENT_COLUMNS.length + 2}::bigint[])
-    as e(${EVENT_COLUMNS.join(', ')}, serial)
 ), recorded as (
   insert into events (${EVENT_COLUMNS.join(', ')})
-  select ${EVENT_COLUMNS.map((column) => `e.${column}`).join(', ')} from event_input e join issued using (serial)
+  select ${EVENT_COLUMNS.map((column) => `event_${column}`).join(', ')} from input join issued using (serial)
 )
 select (select json_agg(serial::text) from held) as held, (select json_agg(serial::text) from issued) as issued`;
 const ISSUE_SQLITE = `insert into certificates (${CERTIFICATE_COLUMNS.join(', ')})
@@ -326,23 +327,23 @@ export class CertificatesRepository {
     const issuances = all.filter(
       ({ certificate }) => !serials.has(certificate.serial) && serials.add(certificate.serial),
     );
-    const rows = issuances.map((issuance) => certificateRow(issuance.certificate) as Record<string, unknown>);
-    const certificateArrays = CERTIFICATE_COLUMNS.map((column) =>
-      rows.map((row) => {
-        const value = row[column];
-        if (column === 'serial') return String(value);
-        if (column === 'certificate_der') return Buffer.from(value as Uint8Array);
-        return value;
-      }),
-    );
-    const events = issuances.map((issuance) => issuance.event as unknown as Record<string, unknown>);
+    const rows = issuances.map(({ certificate, event, now }): Record<string, unknown> => ({
+      ...(certificateRow(certificate) as Record<string, unknown>),
+      live_at: now.toISOString(),
+      ...Object.fromEntries(Object.entries(event).map(([column, value]) => [`event_${column}`, value])),
+    }));
     const { rows: answer } = await this.db.executeQuery<{ held: string[] | null; issued: string[] | null }>(
-      CompiledQuery.raw(ISSUE_BATCH_POSTGRES, [
-        ...certificateArrays,
-        issuances.map((issuance) => issuance.now.toISOString()),
-        ...EVENT_COLUMNS.map((column) => events.map((event) => event[column])),
-        issuances.map((issuance) => String(issuance.certificate.serial)),
-      ]),
+      CompiledQuery.raw(
+        ISSUE_BATCH_POSTGRES,
+        INPUT_COLUMNS.map((column) =>
+          rows.map((row) => {
+            const value = row[column];
+            if (column === 'serial') return String(value);
+            if (column === 'certificate_der') return Buffer.from(value as Uint8Array);
+            return value;
+          }),
+        ),
+      ),
     );
     const held = new Set(answer[0]!.held ?? []);
     const issued = new Set(answer[0]!.issued ?? []);
