@@ -52,16 +52,19 @@ export class CatalogCache {
     return users.filter((user) => user.deleteAfterDate === undefined || user.deleteAfterDate > now);
   }
 
-  /** `certificateAuthorities.findActive` from the cache. */
-  async activeAuthority(groupId: string, generation: bigint): Promise<StoredCertificateAuthority | undefined> {
-    return cached(this.#activeAuthorities, groupId, generation, () =>
-      this.store.certificateAuthorities.findActive(groupId),
-    );
+  /** `certificateAuthorities.findActive`, from the cache when a generation is given. */
+  async activeAuthority(
+    groupId: string,
+    generation: bigint | undefined,
+  ): Promise<StoredCertificateAuthority | undefined> {
+    const read = () => this.store.certificateAuthorities.findActive(groupId);
+    return generation === undefined ? read() : cached(this.#activeAuthorities, groupId, generation, read);
   }
 
-  /** `userSecurity.customerCas` from the cache. */
-  async customerCas(groupId: string, generation: bigint): Promise<string | undefined> {
-    return cached(this.#customerCas, groupId, generation, () => this.store.userSecurity.customerCas(groupId));
+  /** `userSecurity.customerCas`, from the cache when a generation is given. */
+  async customerCas(groupId: string, generation: bigint | undefined): Promise<string | undefined> {
+    const read = () => this.store.userSecurity.customerCas(groupId);
+    return generation === undefined ? read() : cached(this.#customerCas, groupId, generation, read);
   }
 }
 

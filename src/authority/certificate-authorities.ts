@@ -84,10 +84,7 @@ export class CertificateAuthorityService {
    * from the catalog cache at `generation` when one is given.
    */
   async active(groupId: string, actor?: Actor, generation?: bigint): Promise<ActiveAuthority> {
-    const existing =
-      generation === undefined
-        ? await this.store.certificateAuthorities.findActive(groupId)
-        : await this.access.catalog.activeAuthority(groupId, generation);
+    const existing = await this.access.catalog.activeAuthority(groupId, generation);
     if (existing) return { record: existing, signer: await this.signerFor(existing) };
     let pending = this.#creating.get(groupId);
     if (!pending) {

@@ -227,11 +227,8 @@ export class CertificateService {
     const user = await this.userNamed(this.store, groupId, username, principal);
     if (user.x509Type !== 'MANAGED') throw new AtlasError('USER_NOT_MANAGED_X509');
     const generation = this.access.catalog.generationFor(this.store, principal);
-    const customerCas =
-      generation === undefined
-        ? await this.store.userSecurity.customerCas(groupId)
-        : await this.access.catalog.customerCas(groupId, generation);
-    if (customerCas !== undefined) throw new AtlasError('CANNOT_GENERATE_CERT_IF_ADVANCED_X509');
+    if ((await this.access.catalog.customerCas(groupId, generation)) !== undefined)
+      throw new AtlasError('CANNOT_GENERATE_CERT_IF_ADVANCED_X509');
     const months = monthsUntilExpiration(request.monthsUntilExpiration);
     const csr = request.csr === undefined ? undefined : await this.acceptCsr(request.csr);
 
