@@ -16,14 +16,13 @@
  * code is optimised, and until then a request costs up to twice as much. `--database-pid` (PostgreSQL's postmaster, on this
  * machine) adds the database server's CPU per request.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startDbcerts } from './dbcerts-server.js';
 import { DigestConnection, type LoadSpec } from './load-generator.js';
 import { endedChildrenCpuMs, loadFromOtherProcess, serverTreeCpuMs, treeCpuMs } from './process.js';
-import { certificateCount, seedCertificates } from './seed.js';
+import { certificateCount, p256Csr, seedCertificates } from './seed.js';
 
 const V1 = '/api/atlas/v1.0';
 const argument = (name: string) =>
@@ -67,18 +66,6 @@ function env(): Record<string, string> {
     ...(WORKERS ? { DBCERTS_WORKERS: WORKERS } : {}),
     ...(DATABASE_URL ? { DBCERTS_DATABASE_URL: DATABASE_URL } : {}),
   };
-}
-
-/** A P-256 certificate request, made by OpenSSL (the server ignores its subject). */
-function p256Csr(): string {
-  return execFileSync(
-    'sh',
-    [
-      '-c',
-      'openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=bench 2>/dev/null',
-    ],
-    { encoding: 'utf8' },
-  );
 }
 
 async function run(dataDir: string, label: string, prepare: boolean): Promise<void> {

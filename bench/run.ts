@@ -36,7 +36,7 @@ import { type RunningServer, startDbcerts } from './dbcerts-server.js';
 import { DigestConnection, type LoadResult, type LoadSpec } from './load-generator.js';
 import { loadFromOtherProcess } from './process.js';
 import * as references from './reference-summary.js';
-import { certificateCount, type SeedPlan, seedCertificates } from './seed.js';
+import { certificateCount, p256Csr, type SeedPlan, seedCertificates } from './seed.js';
 
 const V1 = '/api/atlas/v1.0';
 const only = new Set(
@@ -250,14 +250,7 @@ async function issuance(): Promise<IssuanceResults> {
     results.p256Cold = await postCerts(server, admin, 'p256-cold', 6000, 16);
     results.p256 = await postCerts(server, admin, 'p256', 6000, 16);
     progress('issuance: CSR signing (P-256 CSR under a P-256 CA)');
-    const csr = execFileSync(
-      'bash',
-      [
-        '-c',
-        'openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=bench 2>/dev/null',
-      ],
-      { encoding: 'utf8' },
-    );
+    const csr = p256Csr();
     results.csr = await postCerts(server, admin, 'csr', 4000, 16, { csr, monthsUntilExpiration: 3 });
   });
 

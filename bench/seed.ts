@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { UserCertificate } from '../src/domain/certificate.js';
 import { Store } from '../src/store/store.js';
@@ -113,4 +114,25 @@ export async function certificateCount(target: SeedTarget): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** A P-256 certificate request made by OpenSSL, its key thrown away (the server ignores its subject). */
+export function p256Csr(): string {
+  return execFileSync(
+    'openssl',
+    [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      '/CN=bench',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
 }
