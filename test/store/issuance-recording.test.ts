@@ -45,7 +45,9 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
 
   after(() => server?.close());
 
-  async function userId(username: string): Promise<string> {
+  /** Creates an Atlas-managed X.509 user through the API; answers its stored id. */
+  async function managedUserId(username: string): Promise<string> {
+    await createManagedUser(server, username);
     const row = await storedDatabaseUser(server.store, server.credentials.groupId, '$external', username);
     assert.ok(row, `user ${username} is stored`);
     return row.id;
@@ -85,8 +87,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
     );
 
   test('a live user: the certificate and its event, both', async () => {
-    await createManagedUser(server, 'live');
-    const certificate = certificateFor(await userId('live'));
+    const certificate = certificateFor(await managedUserId('live'));
     assert.equal(
       await server.store.recordIssuedCertificate(certificate, eventFor(certificate), server.clock.now()),
       'recorded',
@@ -99,8 +100,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
   });
 
   test('a deleted user: neither, and the answer says so', async () => {
-    await createManagedUser(server, 'gone');
-    const holderId = await userId('gone');
+    const holderId = await managedUserId('gone');
     assert.equal((await deleteUser('gone')).status, 204);
     const certificate = certificateFor(holderId);
     assert.equal(
@@ -111,8 +111,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
   });
 
   test('a temporary user past its deleteAfterDate: neither', async () => {
-    await createManagedUser(server, 'temporary');
-    const holderId = await userId('temporary');
+    const holderId = await managedUserId('temporary');
     const deleteAfter = new Date(server.clock.now().getTime() + 60_000);
     await server.store.db
       .updateTable('database_users')
@@ -128,8 +127,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
   });
 
   test('a serial already taken: said so, the first certificate kept, and no second event', async () => {
-    await createManagedUser(server, 'twice');
-    const first = certificateFor(await userId('twice'));
+    const first = certificateFor(await managedUserId('twice'));
     assert.equal(await server.store.recordIssuedCertificate(first, eventFor(first), server.clock.now()), 'recorded');
     const twin = { ...first, createdAt: new Date(first.createdAt.getTime() + 1000) };
     assert.equal(await server.store.recordIssuedCertificate(twin, eventFor(twin), server.clock.now()), 'serial-taken');
@@ -139,10 +137,8 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
   });
 
   test('issuances of one turn: each answered on its own, a serial drawn twice in the turn goes in once', async () => {
-    await createManagedUser(server, 'batched');
-    await createManagedUser(server, 'batched-gone');
-    const live = await userId('batched');
-    const gone = await userId('batched-gone');
+    const live = await managedUserId('batched');
+    const gone = await managedUserId('batched-gone');
     assert.equal((await deleteUser('batched-gone')).status, 204);
     const taken = certificateFor(live);
     assert.equal(await server.store.recordIssuedCertificate(taken, eventFor(taken), server.clock.now()), 'recorded');
@@ -167,8 +163,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
   });
 
   test('subjects and events with quotes, backslashes, commas, braces, NULL and non-ASCII text arrive intact', async () => {
-    await createManagedUser(server, 'awkward');
-    const holderId = await userId('awkward');
+    const holderId = await managedUserId('awkward');
     const subjects = ['CN=a\\,b\\"c\\\\d', 'CN={x,y} "NULL"', 'NULL', 'CN=ünï ✓ 𝄞', "CN=it's \\+ ; = <tag>"];
     const certificates = subjects.map((subject) => ({ ...certificateFor(holderId), subject }));
     const outcomes = await Promise.all(
@@ -230,8 +225,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
     'while a deletion holds the user, an issuance waits for it and then finds no user',
     { skip: skipUnlessPostgres },
     async () => {
-      await createManagedUser(server, 'deleting');
-      const holderId = await userId('deleting');
+      const holderId = await managedUserId('deleting');
       const certificate = certificateFor(holderId);
       const deletion = await holdUserRow(holderId, 'update', (trx) =>
         trx.deleteFrom('database_users').where('id', '=', holderId).execute(),
@@ -249,8 +243,7 @@ describe(`recording an issued certificate (${TEST_BACKEND})`, () => {
     'a deletion that starts while an issuance holds the user waits for it and revokes its certificate',
     { skip: skipUnlessPostgres },
     async () => {
-      await createManagedUser(server, 'issuing');
-      const holderId = await userId('issuing');
+      const holderId = await managedUserId('issuing');
       const certificate = certificateFor(holderId);
       // What the issuance statement holds between reading the user and its commit.
       const issuance = await holdUserRow(holderId, 'share', (trx) =>

@@ -44,6 +44,13 @@ async function holdExclusiveLock(file: string, ms: number): Promise<{ released: 
   return { released };
 }
 
+/** A file reset as the primary leaves it, and the ledgers two workers open on it. */
+function twoWorkers() {
+  const file = ledgerFile();
+  SharedFileNonceUses.reset(file);
+  return { file, first: new SharedFileNonceUses(file, 'abcd'), second: new SharedFileNonceUses(file, 'abcd') };
+}
+
 test('reset leaves the file in WAL mode with its table, so starting workers never switch the journal mode', () => {
   const file = ledgerFile();
   SharedFileNonceUses.reset(file);
@@ -72,10 +79,7 @@ test('a ledger opened while another process holds the lock waits for it, then wo
 });
 
 test('a use recorded by one process is a replay for another; reset forgets every use', async () => {
-  const file = ledgerFile();
-  SharedFileNonceUses.reset(file);
-  const first = new SharedFileNonceUses(file, 'abcd');
-  const second = new SharedFileNonceUses(file, 'abcd');
+  const { file, first, second } = twoWorkers();
   const expiry = expiresAt();
   try {
     assert.equal(await first.recordUse('nonce', 'cnonce', '00000001', expiry), true);
@@ -95,10 +99,7 @@ test('a use recorded by one process is a replay for another; reset forgets every
 });
 
 test('uses recorded in one turn are written together: each answered on its own, a repeat within the turn a replay', async () => {
-  const file = ledgerFile();
-  SharedFileNonceUses.reset(file);
-  const first = new SharedFileNonceUses(file, 'abcd');
-  const second = new SharedFileNonceUses(file, 'abcd');
+  const { file, first, second } = twoWorkers();
   const expiry = expiresAt();
   try {
     assert.equal(await second.recordUse('seen', 'cnonce', '00000001', expiry), true);
