@@ -201,24 +201,29 @@ export function sqliteText(kyselySql: string): string {
  * dbcerts makes. Statements are reused per SQL text (the driver is synchronous, so one
  * statement never serves two queries at once); the least recently used is dropped.
  */
+function preparedBySql<Statement>(prepare: (sqliteSql: string) => Statement): (sql: string) => Statement {
+  const statements = new Map<string, Statement>();
+  return (sql) => {
+    let statement = statements.get(sql);
+    if (statement) {
+      statements.delete(sql);
+    } else {
+      statement = prepare(sqliteText(sql));
+      if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+    }
+    statements.set(sql, statement);
+    return statement;
+  };
+}
+
 function withStatementCache(sqlite: SqliteDatabase.Database, closeAlso: () => void): SqliteDialectConfig['database'] {
-  const statements = new Map<string, SqliteDatabase.Statement>();
+  const prepare = preparedBySql((sql) => sqlite.prepare(sql));
   return {
     close: () => {
       closeAlso();
       sqlite.close();
     },
-    prepare(sql: string) {
-      let statement = statements.get(sql);
-      if (statement) {
-        statements.delete(sql);
-      } else {
-        statement = sqlite.prepare(sqliteText(sql));
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
-      }
-      statements.set(sql, statement);
-      return statement;
-    },
+    prepare,
   } as SqliteDialectConfig['database'];
 }
 
@@ -231,17 +236,9 @@ function sqliteColumnReader(file: string): { readColumn: ColumnReader; close(): 
   const reader = new SqliteDatabase(file, { readonly: true });
   reader.pragma('cache_size = -32768');
   reader.defaultSafeIntegers(true);
-  const statements = new Map<string, SqliteDatabase.Statement<unknown[], unknown>>();
+  const prepare = preparedBySql((sql) => reader.prepare<unknown[], unknown>(sql).pluck(true));
   return {
-    readColumn: async ({ sql, parameters }) => {
-      let statement = statements.get(sql);
-      if (!statement) {
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
-        statement = reader.prepare<unknown[], unknown>(sqliteText(sql)).pluck(true);
-        statements.set(sql, statement);
-      }
-      return statement.all(...parameters);
-    },
+    readColumn: async ({ sql, parameters }) => prepare(sql).all(...parameters),
     close: () => reader.close(),
   };
 }
